@@ -1,0 +1,3 @@
+"""Portico: a self-hostable wallet platform."""
+
+__version__ = "0.1.0"

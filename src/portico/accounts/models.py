@@ -1,0 +1,43 @@
+"""Accounts: one per email, institution and portal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.enums import AccountPortal, AccountStatus
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("institution_id", "portal", "email"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    biz_id: Mapped[str] = mapped_column(String(16), unique=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
+    portal: Mapped[AccountPortal] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    remark: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[AccountStatus] = mapped_column(String(20), default=AccountStatus.ACTIVE)
+    pending_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    default_language: Mapped[str] = mapped_column(String(16), default="en")
+    default_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    default_country: Mapped[str] = mapped_column(String(2), default="US")
+    max_sessions: Mapped[int] = mapped_column(Integer, default=3)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_ip: Mapped[str | None] = mapped_column(String(64))
+    ip_whitelist_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    ip_whitelist: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

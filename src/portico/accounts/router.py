@@ -1,0 +1,30 @@
+"""`/profile`: the signed-in account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from portico.accounts import service as account_service
+from portico.accounts.schemas import ProfileOut, ProfileUpdateIn
+from portico.auth.deps import CurrentPrincipal
+from portico.deps import SessionDep
+from portico.envelope import Envelope, ok
+
+router = APIRouter(tags=["profile"])
+
+
+@router.get("/profile", response_model=Envelope[ProfileOut])
+async def get_profile(principal: CurrentPrincipal, session: SessionDep) -> Response:
+    """The signed-in account's profile."""
+    return ok(await account_service.profile_of(session, principal.account))
+
+
+@router.post("/profile/update", response_model=Envelope[ProfileOut])
+async def update_profile(
+    body: ProfileUpdateIn, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    """Update name, phone, language, timezone or country."""
+    account_service.update_profile(principal.account, body)
+    await session.flush()
+    return ok(await account_service.profile_of(session, principal.account))

@@ -1,0 +1,42 @@
+"""Profile bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
+
+
+class ProfileOut(WireModel):
+    biz_id: str
+    institution_biz_id: str
+    account_email: str
+    account_phone: str | None
+    account_name: str | None
+    account_remark: str | None
+    account_portal: EnumObject
+    account_status: EnumObject
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    default_language: str
+    default_timezone: str
+    default_country: str
+
+
+class ProfileUpdateIn(RequestModel):
+    """Every field is optional; a missing or null field is left as it is."""
+
+    account_name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+    account_phone: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None
+    ) = None
+    default_language: (
+        Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None
+    ) = None
+    default_timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    default_country: Annotated[str, StringConstraints(min_length=2, max_length=2)] | None = None

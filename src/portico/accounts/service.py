@@ -1,0 +1,69 @@
+"""Account profile reads and updates."""
+
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.accounts.models import Account
+from portico.accounts.schemas import ProfileOut, ProfileUpdateIn
+from portico.constants import data as constants
+from portico.db import utcnow
+from portico.enums import AccountPortal, AccountStatus
+from portico.errors import InternalError, InvalidParameter
+from portico.institutions.models import Institution
+
+
+async def profile_of(session: AsyncSession, account: Account) -> ProfileOut:
+    institution = await session.get(Institution, account.institution_id)
+    if institution is None:
+        raise InternalError()
+    return ProfileOut(
+        biz_id=account.biz_id,
+        institution_biz_id=institution.biz_id,
+        account_email=account.email,
+        account_phone=account.phone,
+        account_name=account.name,
+        account_remark=account.remark,
+        account_portal=AccountPortal(account.portal),
+        account_status=AccountStatus(account.status),
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+        default_language=account.default_language,
+        default_timezone=account.default_timezone,
+        default_country=account.default_country,
+    )
+
+
+def _e164(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        raise InvalidParameter() from None
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidParameter()
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def update_profile(account: Account, changes: ProfileUpdateIn) -> None:
+    """Apply a partial profile update (the email is not updatable here)."""
+    if (
+        changes.default_timezone is not None
+        and changes.default_timezone not in constants.timezone_ids()
+    ):
+        raise InvalidParameter()
+    country = changes.default_country.upper() if changes.default_country else None
+    if country is not None and country not in constants.country_codes():
+        raise InvalidParameter()
+    phone = _e164(changes.account_phone) if changes.account_phone else None
+    if changes.account_name is not None:
+        account.name = changes.account_name
+    if phone is not None:
+        account.phone = phone
+    if changes.default_language is not None:
+        account.default_language = changes.default_language
+    if changes.default_timezone is not None:
+        account.default_timezone = changes.default_timezone
+    if country is not None:
+        account.default_country = country
+    account.updated_at = utcnow()

@@ -1,0 +1,83 @@
+"""`/api-keys...`: workspace API keys."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from portico.api_keys import service
+from portico.api_keys.schemas import ApiKeyCreatedOut, ApiKeyCreateIn, ApiKeyIdIn, ApiKeyOut
+from portico.auth.deps import CurrentPrincipal
+from portico.auth.kit import AuthKitDep
+from portico.deps import SessionDep
+from portico.envelope import Envelope, Page, Pagination, created, no_content, ok
+from portico.workspaces.deps import ApiKeyRead, ApiKeyWrite
+
+router = APIRouter(tags=["api-keys"])
+
+
+@router.get("/api-keys", response_model=Envelope[Page[ApiKeyOut]])
+async def list_api_keys(context: ApiKeyRead, session: SessionDep) -> Response:
+    """The workspace's API keys, newest first (deleted keys are gone)."""
+    keys = await service.list_keys(session, workspace_id=context.workspace.id)
+    items = [service.key_view(key) for key in keys]
+    return ok(Page[ApiKeyOut](items=items, pagination=Pagination.unpaged(len(items))))
+
+
+@router.post("/api-keys", response_model=Envelope[ApiKeyCreatedOut], status_code=201)
+async def create_api_key(
+    body: ApiKeyCreateIn,
+    context: ApiKeyWrite,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    kit: AuthKitDep,
+) -> Response:
+    """Create a key with scopes the caller holds; its secret is shown only in this answer."""
+    key, secret = await service.create_key(
+        session,
+        kit,
+        workspace=context.workspace,
+        held=context.permissions,
+        created_by=principal.account.biz_id,
+        name=body.name,
+        scopes=body.scopes,
+        ip_whitelist=body.ip_whitelist,
+    )
+    return created(service.created_view(key, secret))
+
+
+@router.get("/api-keys/available-permissions", response_model=Envelope[list[str]])
+async def available_permissions(context: ApiKeyRead) -> Response:
+    """The permission codes the caller may grant to a key, in catalogue order."""
+    return ok(service.grantable(context.permissions))
+
+
+@router.post("/api-keys/enable", response_model=Envelope[ApiKeyOut])
+async def enable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: SessionDep) -> Response:
+    """Let a disabled key authenticate again."""
+    key = await service.get_key(session, workspace_id=context.workspace.id, key_id=body.api_key_id)
+    await service.set_status(session, key=key, status=service.ACTIVE)
+    return ok(service.key_view(key))
+
+
+@router.post("/api-keys/disable", response_model=Envelope[ApiKeyOut])
+async def disable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: SessionDep) -> Response:
+    """Stop a key from authenticating, keeping it for later re-enabling."""
+    key = await service.get_key(session, workspace_id=context.workspace.id, key_id=body.api_key_id)
+    await service.set_status(session, key=key, status=service.DISABLED)
+    return ok(service.key_view(key))
+
+
+@router.post("/api-keys/delete", response_model=Envelope[None])
+async def delete_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: SessionDep) -> Response:
+    """Delete a key for good: it stops working and leaves the list."""
+    key = await service.get_key(session, workspace_id=context.workspace.id, key_id=body.api_key_id)
+    await service.delete_key(session, key=key)
+    return no_content()
+
+
+@router.get("/api-keys/{keyBizId}", response_model=Envelope[ApiKeyOut])
+async def get_api_key(keyBizId: str, context: ApiKeyRead, session: SessionDep) -> Response:
+    """One API key of the workspace (never its secret)."""
+    key = await service.get_key(session, workspace_id=context.workspace.id, key_id=keyBizId)
+    return ok(service.key_view(key))

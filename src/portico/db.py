@@ -1,0 +1,168 @@
+"""Database plumbing: the declarative base, the engine, and the request's unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+from starlette.requests import Request
+
+from portico.errors import AppError
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+AFTER_COMMIT_KEY = "portico.after_commit"
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the single writer; writers wait instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 20, null_pool: bool = False
+) -> AsyncEngine:
+    """An async engine for `sqlite+aiosqlite://` or `postgresql+asyncpg://` URLs."""
+    kwargs: dict[str, Any] = {"echo": echo}
+    if null_pool:
+        kwargs["poolclass"] = NullPool
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size // 2, pool_pre_ping=True)
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30}
+    engine = create_async_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """The engines and session factories of one process.
+
+    `sessionmaker` serves requests. `side_sessionmaker` runs short independent transactions
+    (brute-force counters) on a pool of its own, so a request holding a connection never waits
+    for a second one from the same exhausted pool.
+    """
+
+    def __init__(self, engine: AsyncEngine, side_engine: AsyncEngine | None = None) -> None:
+        self.engine = engine
+        self.side_engine = side_engine or engine
+        from portico.workspaces.scope import AppSession
+
+        self.sessionmaker = async_sessionmaker(
+            engine, expire_on_commit=False, autoflush=True, sync_session_class=AppSession
+        )
+        self.side_sessionmaker = async_sessionmaker(self.side_engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str, *, echo: bool = False, pool_size: int = 20) -> Database:
+        return cls(
+            create_engine(url, echo=echo, pool_size=pool_size),
+            create_engine(url, echo=echo, pool_size=4),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.side_engine is not self.engine:
+            await self.side_engine.dispose()
+
+
+def after_commit(session: AsyncSession, action: AfterCommit) -> None:
+    """Run `action` once the request's transaction has committed (mail, notifications)."""
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(action)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    actions: list[AfterCommit] = session.info.pop(AFTER_COMMIT_KEY, [])
+    for action in actions:
+        await action()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: commit on success, roll back on any error.
+
+    An `AppError` raised with `commit_changes=True` still commits (a failed login attempt is
+    recorded) before the error is answered. Services never commit.
+    """
+    database: Database = request.app.state.database
+    async with database.sessionmaker() as session:
+        try:
+            yield session
+        except AppError as exc:
+            if exc.commit_changes:
+                await session.commit()
+                await run_after_commit(session)
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+            await run_after_commit(session)

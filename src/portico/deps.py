@@ -1,0 +1,22 @@
+"""The basic request dependencies, as `Annotated` aliases named for what they grant."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.config import Settings
+from portico.db import get_session
+
+# scope="function": the transaction commits before the response is sent, never after.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

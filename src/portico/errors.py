@@ -1,0 +1,162 @@
+"""The one error hierarchy and its mapping to the response envelope.
+
+Every failure a client can see is an `AppError` with a fixed code, message and HTTP status.
+Routes never raise `HTTPException`; the handlers below are the only place errors become
+responses.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from portico.envelope import error_response
+
+logger = logging.getLogger("portico.errors")
+
+
+class AppError(Exception):
+    """A business or request failure with a documented code."""
+
+    code: ClassVar[str] = "SYSTEM.INTERNAL_ERROR"
+    message: ClassVar[str] = "Internal server error"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, detail: str | None = None, *, commit_changes: bool = False) -> None:
+        super().__init__(detail or self.message)
+        self.detail = detail
+        # When true, the unit of work commits what the request wrote before the error is
+        # returned (a failed login is recorded even though the answer is an error).
+        self.commit_changes = commit_changes
+
+
+class InternalError(AppError):
+    pass
+
+
+class InvalidParameter(AppError):
+    code = "VALIDATION.INVALID_PARAMETER"
+    message = "Invalid request parameters"
+    http_status = 400
+
+
+class NotFound(AppError):
+    code = "RESOURCE.NOT_FOUND"
+    message = "Resource not found"
+    http_status = 404
+
+
+class PermissionDenied(AppError):
+    code = "ACCESS.PERMISSION_DENIED"
+    message = "Access denied"
+    http_status = 403
+
+
+class TokenMissing(AppError):
+    code = "ACCESS.TOKEN_MISSING"
+    message = "Authentication token is required"
+    http_status = 401
+
+
+class TokenInvalid(AppError):
+    code = "ACCESS.TOKEN_INVALID"
+    message = "Authentication token is invalid or expired"
+    http_status = 401
+
+
+class PortalCodeInvalid(AppError):
+    code = "ACCESS.PORTAL_CODE_INVALID"
+    message = "Portal access code is invalid"
+    http_status = 403
+
+
+class Conflict(AppError):
+    code = "REQUEST.CONFLICT"
+    message = "Request conflicts with the current state"
+    http_status = 409
+
+
+class Unavailable(AppError):
+    code = "SYSTEM.UNAVAILABLE"
+    message = "Service temporarily unavailable"
+    http_status = 503
+
+
+class MethodNotAllowed(AppError):
+    code = "REQUEST.METHOD_NOT_ALLOWED"
+    message = "Method not allowed"
+    http_status = 405
+
+
+class BodyTooLarge(AppError):
+    code = "REQUEST.BODY_TOO_LARGE"
+    message = "Request body is too large"
+    http_status = 413
+
+
+class UnsupportedMediaType(AppError):
+    code = "REQUEST.UNSUPPORTED_MEDIA_TYPE"
+    message = "Unsupported media type"
+    http_status = 415
+
+
+def _app_error_response(exc: AppError) -> Response:
+    return error_response(exc.code, exc.message, exc.http_status)
+
+
+async def _handle_app_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, AppError):
+        return await _handle_unexpected(request, exc)
+    if exc.http_status >= 500:
+        logger.error("request failed: %s", exc.code, exc_info=exc)
+    return _app_error_response(exc)
+
+
+async def _handle_validation_error(request: Request, exc: Exception) -> Response:
+    return _app_error_response(InvalidParameter())
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+    if status == 404:
+        return _app_error_response(NotFound())
+    if status == 405:
+        return _app_error_response(MethodNotAllowed())
+    if status == 413:
+        return _app_error_response(BodyTooLarge())
+    if 400 <= status < 500:
+        return _app_error_response(InvalidParameter())
+    return _app_error_response(InternalError())
+
+
+async def _handle_integrity_error(request: Request, exc: Exception) -> Response:
+    # Two requests raced to create the same thing; the loser changed nothing.
+    logger.warning("integrity conflict on %s %s", request.method, request.url.path)
+    return _app_error_response(Conflict())
+
+
+async def _handle_operational_error(request: Request, exc: Exception) -> Response:
+    logger.error("database unavailable on %s %s", request.method, request.url.path, exc_info=exc)
+    return _app_error_response(Unavailable())
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> Response:
+    # Nothing internal reaches the client; the traceback goes to the log with the request id.
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _app_error_response(InternalError())
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception to the documented envelope."""
+    app.add_exception_handler(AppError, _handle_app_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    app.add_exception_handler(IntegrityError, _handle_integrity_error)
+    app.add_exception_handler(OperationalError, _handle_operational_error)
+    app.add_exception_handler(Exception, _handle_unexpected)

@@ -1,0 +1,47 @@
+"""Creating institutions and their portal access codes."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.enums import AccountPortal
+from portico.ids import new_biz_id, new_issuer_id
+from portico.institutions.models import Institution, PortalAccessCode
+
+
+def new_access_code() -> str:
+    return f"pac_{secrets.token_hex(12)}"
+
+
+async def create_institution(
+    session: AsyncSession,
+    *,
+    name: str,
+    consumer_code: str | None = None,
+    partner_code: str | None = None,
+) -> tuple[Institution, dict[AccountPortal, str]]:
+    """An institution with one access code per portal."""
+    institution = Institution(biz_id=new_biz_id(), issuer_id=new_issuer_id(), name=name)
+    session.add(institution)
+    await session.flush()
+    codes = {
+        AccountPortal.CONSUMER: consumer_code or new_access_code(),
+        AccountPortal.PARTNER: partner_code or new_access_code(),
+    }
+    for portal, code in codes.items():
+        session.add(PortalAccessCode(code=code, institution_id=institution.id, portal=portal.value))
+    await session.flush()
+    return institution, codes
+
+
+async def institution_by_access_code(session: AsyncSession, code: str) -> Institution | None:
+    return (
+        await session.execute(
+            select(Institution)
+            .join(PortalAccessCode, PortalAccessCode.institution_id == Institution.id)
+            .where(PortalAccessCode.code == code)
+        )
+    ).scalar_one_or_none()

@@ -1,0 +1,29 @@
+"""Invitations to join a workspace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    biz_id: Mapped[str] = mapped_column(String(16), unique=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    portal: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("workspace_roles.id", ondelete="CASCADE"))
+    invited_by: Mapped[str] = mapped_column(String(16))  # the inviting account's bizId
+    status: Mapped[str] = mapped_column(String(16), default="PENDING")
+    decline_reason: Mapped[str | None] = mapped_column(String(500))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,96 @@
+"""`/invitations...` (workspace side) and `/profile/invitations...` (received side)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from portico.auth.deps import CurrentPrincipal
+from portico.auth.kit import AuthKitDep
+from portico.deps import SessionDep
+from portico.envelope import Envelope, created, no_content, ok
+from portico.invitations import service
+from portico.invitations.schemas import (
+    InvitationCreateIn,
+    InvitationDeclineIn,
+    InvitationIdIn,
+    InvitationOut,
+)
+from portico.web.context import PortalDep
+from portico.workspaces.deps import MemberRead, MemberWrite
+from portico.workspaces.schemas import MembershipOut
+
+router = APIRouter(tags=["invitations"])
+
+
+@router.get("/invitations", response_model=Envelope[list[InvitationOut]])
+async def list_sent(context: MemberRead, session: SessionDep) -> Response:
+    """Invitations sent by the current workspace, newest first (unanswered past expiry: EXPIRED)."""
+    return ok(await service.sent_by(session, workspace_id=context.workspace.id))
+
+
+@router.post("/invitations", response_model=Envelope[InvitationOut], status_code=201)
+async def create_invitation(
+    body: InvitationCreateIn,
+    context: MemberWrite,
+    principal: CurrentPrincipal,
+    portal: PortalDep,
+    session: SessionDep,
+    kit: AuthKitDep,
+) -> Response:
+    """Invite an email to the current workspace with one of its roles (not OWNER).
+
+    The invitation is valid for 7 days, in this portal; the invitee is mailed.
+    """
+    invitation = await service.create_invitation(
+        session,
+        kit.mailer,
+        workspace=context.workspace,
+        inviter=principal.account,
+        portal=portal.portal,
+        email=body.email,
+        role_biz_id=body.role_id,
+    )
+    return created(invitation)
+
+
+@router.post("/invitations/cancel", response_model=Envelope[None])
+async def cancel_invitation(
+    body: InvitationIdIn, context: MemberWrite, session: SessionDep
+) -> Response:
+    """Withdraw a pending invitation of the current workspace."""
+    await service.cancel_invitation(
+        session, workspace_id=context.workspace.id, invitation_biz_id=body.invitation_biz_id
+    )
+    return no_content()
+
+
+@router.get("/profile/invitations", response_model=Envelope[list[InvitationOut]])
+async def list_received(principal: CurrentPrincipal, session: SessionDep) -> Response:
+    """The caller's pending invitations (to its email, institution and portal), newest first."""
+    return ok(await service.received_by(session, account=principal.account))
+
+
+@router.post("/profile/invitations/accept", response_model=Envelope[MembershipOut])
+async def accept_invitation(
+    body: InvitationIdIn, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    """Join the inviting workspace with the invitation's role; returns the new membership."""
+    membership = await service.accept_invitation(
+        session, account=principal.account, invitation_biz_id=body.invitation_biz_id
+    )
+    return ok(membership)
+
+
+@router.post("/profile/invitations/decline", response_model=Envelope[None])
+async def decline_invitation(
+    body: InvitationDeclineIn, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    """Decline a pending invitation, optionally with a reason (up to 500 characters)."""
+    await service.decline_invitation(
+        session,
+        account=principal.account,
+        invitation_biz_id=body.invitation_biz_id,
+        reason=body.reason,
+    )
+    return no_content()

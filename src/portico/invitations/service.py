@@ -1,0 +1,331 @@
+"""Invitations: sent by a workspace, answered by the invitee in the same institution and portal.
+
+A PENDING invitation past `expires_at` is EXPIRED on the wire; its row is not rewritten. Every
+answer (accept, decline, cancel) claims the row with one conditional UPDATE, so two concurrent
+answers never both succeed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.accounts.models import Account
+from portico.db import after_commit, utcnow
+from portico.enums import AccountPortal, InvitationStatus, JoinSource, RoleType
+from portico.errors import InvalidParameter, NotFound
+from portico.ids import new_biz_id
+from portico.invitations import emails
+from portico.invitations.errors import AlreadyMember, AlreadyPending, NotPending, TooManyPending
+from portico.invitations.models import Invitation
+from portico.invitations.schemas import InvitationOut
+from portico.mail.sender import Mailer
+from portico.workspaces import service as workspace_service
+from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.schemas import MembershipOut
+from portico.workspaces.scope import across_workspaces, scoped
+
+INVITATION_TTL = timedelta(days=7)
+# Live (PENDING, unexpired) invitations a workspace may have at once: invitations send mail to
+# any address, so their number is bounded.
+MAX_PENDING_PER_WORKSPACE = 100
+RECEIVED = "invitations addressed to the caller"
+
+
+def effective_status(invitation: Invitation, now: datetime) -> InvitationStatus:
+    status = InvitationStatus(invitation.status)
+    if status == InvitationStatus.PENDING and invitation.expires_at <= now:
+        return InvitationStatus.EXPIRED
+    return status
+
+
+def invitation_view(
+    invitation: Invitation, workspace: Workspace, role: WorkspaceRole, now: datetime
+) -> InvitationOut:
+    return InvitationOut(
+        biz_id=invitation.biz_id,
+        workspace_biz_id=workspace.biz_id,
+        workspace_name=workspace.name,
+        invitee_email=invitation.email,
+        role_biz_id=role.biz_id,
+        role_name=role.name,
+        invited_by=invitation.invited_by,
+        invitation_status=effective_status(invitation, now),
+        expires_at=invitation.expires_at,
+        created_at=invitation.created_at,
+        updated_at=invitation.updated_at,
+    )
+
+
+def _query() -> Select[Invitation, Workspace, WorkspaceRole]:
+    return (
+        select(Invitation, Workspace, WorkspaceRole)
+        .join(Workspace, Workspace.id == Invitation.workspace_id)
+        .join(WorkspaceRole, WorkspaceRole.id == Invitation.role_id)
+    )
+
+
+def _newest_first(
+    statement: Select[Invitation, Workspace, WorkspaceRole],
+) -> Select[Invitation, Workspace, WorkspaceRole]:
+    return statement.order_by(Invitation.created_at.desc(), Invitation.id.desc())
+
+
+# -- workspace side ------------------------------------------------------------------------------
+
+
+async def sent_by(session: AsyncSession, *, workspace_id: int) -> list[InvitationOut]:
+    """Every invitation the workspace sent, newest first."""
+    rows = (await session.execute(scoped(_newest_first(_query()), Invitation, workspace_id))).all()
+    now = utcnow()
+    return [invitation_view(i, w, r, now) for i, w, r in rows]
+
+
+async def _invitable_role(
+    session: AsyncSession, *, workspace_id: int, role_biz_id: str
+) -> WorkspaceRole:
+    """A role of this workspace other than OWNER; unknown and foreign ids are 404."""
+    role = (
+        await session.execute(
+            scoped(
+                select(WorkspaceRole).where(WorkspaceRole.biz_id == role_biz_id),
+                WorkspaceRole,
+                workspace_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if role is None:
+        raise NotFound()
+    if role.role_type == RoleType.OWNER:
+        raise InvalidParameter()
+    return role
+
+
+async def _lock_workspace(session: AsyncSession, workspace_id: int) -> None:
+    """Serialise invitation creation per workspace (PostgreSQL; SQLite has a single writer).
+
+    `FOR NO KEY UPDATE` does not block inserts elsewhere that reference the workspace.
+    """
+    await session.execute(
+        select(Workspace.id).where(Workspace.id == workspace_id).with_for_update(key_share=True)
+    )
+
+
+async def _email_is_member(
+    session: AsyncSession, *, workspace: Workspace, email: str, portal: AccountPortal
+) -> bool:
+    statement = (
+        select(WorkspaceMember.id)
+        .join(Account, Account.id == WorkspaceMember.account_id)
+        .where(
+            Account.email == email,
+            Account.portal == portal,
+            Account.institution_id == workspace.institution_id,
+        )
+    )
+    found = (await session.execute(scoped(statement, WorkspaceMember, workspace.id))).first()
+    return found is not None
+
+
+async def create_invitation(
+    session: AsyncSession,
+    mailer: Mailer,
+    *,
+    workspace: Workspace,
+    inviter: Account,
+    portal: AccountPortal,
+    email: str,
+    role_biz_id: str,
+) -> InvitationOut:
+    """Invite `email` to the workspace with a role; the invitee is mailed after commit."""
+    role = await _invitable_role(session, workspace_id=workspace.id, role_biz_id=role_biz_id)
+    await _lock_workspace(session, workspace.id)
+    if await _email_is_member(session, workspace=workspace, email=email, portal=portal):
+        raise AlreadyMember()
+    now = utcnow()
+    live = scoped(
+        select(func.count(Invitation.id)).where(
+            Invitation.status == InvitationStatus.PENDING, Invitation.expires_at > now
+        ),
+        Invitation,
+        workspace.id,
+    )
+    if (await session.execute(live.where(Invitation.email == email))).scalar_one():
+        raise AlreadyPending()
+    if (await session.execute(live)).scalar_one() >= MAX_PENDING_PER_WORKSPACE:
+        raise TooManyPending()
+    invitation = Invitation(
+        biz_id=new_biz_id(),
+        workspace_id=workspace.id,
+        portal=portal.value,
+        email=email,
+        role_id=role.id,
+        invited_by=inviter.biz_id,
+        status=InvitationStatus.PENDING.value,
+        decline_reason=None,
+        expires_at=now + INVITATION_TTL,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(invitation)
+    await session.flush()
+
+    mail = emails.invitation(
+        email,
+        workspace_name=workspace.name,
+        inviter=f"{inviter.name} ({inviter.email})" if inviter.name else inviter.email,
+        role_name=role.name,
+        portal_label=portal.info.label,
+        expires_at=invitation.expires_at,
+    )
+
+    async def send() -> None:
+        mailer.send_later(mail)
+
+    after_commit(session, send)
+    return invitation_view(invitation, workspace, role, now)
+
+
+async def _claim(
+    session: AsyncSession, invitation: Invitation, status: InvitationStatus, **values: object
+) -> bool:
+    """Move a live PENDING invitation to `status`; false if another answer came first."""
+    now = utcnow()
+    result = await session.execute(
+        scoped(
+            update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.status == InvitationStatus.PENDING,
+                Invitation.expires_at > now,
+            )
+            .values(status=status.value, updated_at=now, **values)
+            .execution_options(synchronize_session=False),
+            Invitation,
+            invitation.workspace_id,
+        )
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def cancel_invitation(
+    session: AsyncSession, *, workspace_id: int, invitation_biz_id: str
+) -> None:
+    """Withdraw a live invitation of this workspace; others' and unknown ids are 404."""
+    invitation = (
+        await session.execute(
+            scoped(
+                select(Invitation).where(Invitation.biz_id == invitation_biz_id),
+                Invitation,
+                workspace_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if invitation is None:
+        raise NotFound()
+    if effective_status(invitation, utcnow()) != InvitationStatus.PENDING:
+        raise NotPending()
+    if not await _claim(session, invitation, InvitationStatus.CANCELLED):
+        raise NotPending()
+
+
+# -- received side -------------------------------------------------------------------------------
+
+
+def _addressed_to(
+    statement: Select[Invitation, Workspace, WorkspaceRole], account: Account
+) -> Select[Invitation, Workspace, WorkspaceRole]:
+    """Invitations for the account's email, in its institution and portal."""
+    return across_workspaces(
+        statement.where(
+            Invitation.email == account.email.lower(),
+            Invitation.portal == AccountPortal(account.portal).value,
+            Workspace.institution_id == account.institution_id,
+        ),
+        RECEIVED,
+    )
+
+
+async def received_by(session: AsyncSession, *, account: Account) -> list[InvitationOut]:
+    """The caller's live invitations, newest first."""
+    now = utcnow()
+    statement = _newest_first(
+        _query().where(Invitation.status == InvitationStatus.PENDING, Invitation.expires_at > now)
+    )
+    rows = (await session.execute(_addressed_to(statement, account))).all()
+    return [invitation_view(i, w, r, now) for i, w, r in rows]
+
+
+async def _live_received(
+    session: AsyncSession, *, account: Account, invitation_biz_id: str
+) -> tuple[Invitation, Workspace, WorkspaceRole]:
+    """The caller's live invitation; anything else is the documented 400."""
+    row = (
+        await session.execute(
+            _addressed_to(_query().where(Invitation.biz_id == invitation_biz_id), account)
+        )
+    ).first()
+    if row is None:
+        raise InvalidParameter()
+    invitation, workspace, role = row
+    if effective_status(invitation, utcnow()) != InvitationStatus.PENDING:
+        raise InvalidParameter()
+    return invitation, workspace, role
+
+
+async def accept_invitation(
+    session: AsyncSession, *, account: Account, invitation_biz_id: str
+) -> MembershipOut:
+    """Join the workspace with the invitation's role; the invitation is used up."""
+    invitation, workspace, role = await _live_received(
+        session, account=account, invitation_biz_id=invitation_biz_id
+    )
+    already = (
+        await session.execute(
+            scoped(
+                select(WorkspaceMember.id).where(WorkspaceMember.account_id == account.id),
+                WorkspaceMember,
+                workspace.id,
+            )
+        )
+    ).first()
+    if already is not None:
+        raise InvalidParameter()
+    if not await _claim(session, invitation, InvitationStatus.ACCEPTED):
+        raise InvalidParameter()
+    now = utcnow()
+    membership = WorkspaceMember(
+        workspace_id=workspace.id,
+        account_id=account.id,
+        role_id=role.id,
+        join_source=JoinSource.INVITATION,
+        is_owner=False,
+        is_default=False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(membership)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # Joined by another path at the same moment: nothing is kept (the request rolls back).
+        raise InvalidParameter() from exc
+    return await workspace_service.membership_view(
+        session, membership_id=membership.id, workspace_id=workspace.id
+    )
+
+
+async def decline_invitation(
+    session: AsyncSession, *, account: Account, invitation_biz_id: str, reason: str | None
+) -> None:
+    """Refuse a live invitation, with an optional reason kept for the workspace."""
+    invitation, _, _ = await _live_received(
+        session, account=account, invitation_biz_id=invitation_biz_id
+    )
+    if not await _claim(
+        session, invitation, InvitationStatus.DECLINED, decline_reason=reason or None
+    ):
+        raise InvalidParameter()

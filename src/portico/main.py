@@ -1,0 +1,132 @@
+"""The application factory: routers for both portals, middleware and the error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
+
+from portico import __version__
+from portico.accounts.router import router as profile_router
+from portico.api_keys.router import router as api_keys_router
+from portico.auth.kit import AuthKit
+from portico.auth.router import router as auth_router
+from portico.config import Settings, get_settings
+from portico.constants.router import router as constants_router
+from portico.db import Database
+from portico.enums import AccountPortal
+from portico.errors import install_error_handlers
+from portico.invitations.router import router as invitations_router
+from portico.mail.sender import Mailer
+from portico.securechannel.middleware import SecureChannelMiddleware
+from portico.securechannel.router import router as secure_channel_router
+from portico.security.router import router as security_router
+from portico.web.context import PORTAL_PREFIXES, get_portal_context
+from portico.web.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    RequestIdFilter,
+)
+from portico.workspaces.deps import declared_permission
+from portico.workspaces.roles_router import router as roles_router
+from portico.workspaces.router import router as workspaces_router
+
+# Routes shared by both portals, written once; portal-only routers are added per portal.
+SHARED_ROUTERS: tuple[APIRouter, ...] = (
+    auth_router,
+    security_router,
+    profile_router,
+    workspaces_router,
+    roles_router,
+    invitations_router,
+    api_keys_router,
+    secure_channel_router,
+    constants_router,
+)
+PORTAL_ONLY_ROUTERS: dict[AccountPortal, tuple[APIRouter, ...]] = {
+    AccountPortal.CONSUMER: (),
+    AccountPortal.PARTNER: (),
+}
+
+
+def portal_router(portal: AccountPortal) -> APIRouter:
+    """Every portal route under the portal's prefix, behind the access-code check."""
+    router = APIRouter(prefix=PORTAL_PREFIXES[portal], dependencies=[Depends(get_portal_context)])
+    for shared in SHARED_ROUTERS + PORTAL_ONLY_ROUTERS[portal]:
+        router.include_router(shared)
+    return router
+
+
+def _document_permissions() -> None:
+    """Publish each workspace route's required permission as `x-permission` in OpenAPI."""
+    routers = SHARED_ROUTERS + tuple(r for rs in PORTAL_ONLY_ROUTERS.values() for r in rs)
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                permission = declared_permission(route.dependant)
+                if permission:
+                    route.openapi_extra = {
+                        **(route.openapi_extra or {}),
+                        "x-permission": permission,
+                    }
+
+
+def configure_logging(settings: Settings) -> None:
+    root = logging.getLogger("portico")
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    )
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    root.propagate = False
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the Portico API."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+    database = database or Database.from_url(
+        settings.resolved_database_url,
+        echo=settings.database_echo,
+        pool_size=settings.database_pool_size,
+    )
+    mailer = Mailer(settings)
+    kit = AuthKit.build(settings, database, mailer)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await kit.hasher.dummy_hash()  # so the first unknown-email login costs the same
+        yield
+        await mailer.drain()
+        await database.dispose()
+
+    app = FastAPI(
+        title="Portico",
+        version=__version__,
+        description="Consumer and partner portal APIs of the Portico wallet platform.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.mailer = mailer
+    app.state.auth_kit = kit
+    install_error_handlers(app)
+    for portal in AccountPortal:
+        app.include_router(portal_router(portal))
+    _document_permissions()
+
+    @app.get("/healthz", tags=["system"], include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(SecureChannelMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

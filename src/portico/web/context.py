@@ -1,0 +1,114 @@
+"""Who is calling: the portal (from the access code) and the client (IP, agent, device)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import select
+
+from portico.config import Settings
+from portico.deps import SessionDep, SettingsDep
+from portico.enums import AccountPortal
+from portico.errors import PortalCodeInvalid
+from portico.institutions.models import Institution, PortalAccessCode
+
+PORTAL_PREFIXES: dict[AccountPortal, str] = {
+    AccountPortal.CONSUMER: "/web/v1/consumer",
+    AccountPortal.PARTNER: "/web/v1/partner",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PortalContext:
+    portal: AccountPortal
+    institution_id: int
+    institution_biz_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    ip: str
+    user_agent: str | None
+    client_hash: str | None
+    country: str | None
+    locale: str | None
+
+
+def portal_of_path(path: str) -> AccountPortal | None:
+    for portal, prefix in PORTAL_PREFIXES.items():
+        if path.startswith(prefix + "/"):
+            return portal
+    return None
+
+
+async def get_portal_context(
+    request: Request,
+    session: SessionDep,
+    x_portal_access_code: Annotated[
+        str | None, Header(description="Portal access code (`pac_…`)")
+    ] = None,
+) -> PortalContext:
+    """Resolve `X-PORTAL-ACCESS-CODE` to the institution; it must belong to this portal."""
+    portal = portal_of_path(request.scope["path"])
+    if portal is None or not x_portal_access_code or len(x_portal_access_code) > 100:
+        raise PortalCodeInvalid()
+    row = (
+        await session.execute(
+            select(PortalAccessCode.portal, Institution.id, Institution.biz_id)
+            .join(Institution, Institution.id == PortalAccessCode.institution_id)
+            .where(
+                PortalAccessCode.code == x_portal_access_code, PortalAccessCode.enabled.is_(True)
+            )
+        )
+    ).first()
+    if row is None or row[0] != portal.value:
+        raise PortalCodeInvalid()
+    return PortalContext(portal=portal, institution_id=row[1], institution_biz_id=row[2])
+
+
+PortalDep = Annotated[PortalContext, Depends(get_portal_context)]
+
+
+@lru_cache(maxsize=16)
+def _networks(
+    entries: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def client_ip(request: Request, settings: Settings) -> str:
+    """`CF-Connecting-IP` when the peer is a trusted proxy, else the socket address."""
+    peer = request.client.host if request.client else "0.0.0.0"  # noqa: S104
+    forwarded = request.headers.get("cf-connecting-ip")
+    if not forwarded:
+        return peer
+    try:
+        peer_address = ipaddress.ip_address(peer)
+        forwarded_address = ipaddress.ip_address(forwarded.strip())
+    except ValueError:
+        return peer
+    if any(peer_address in network for network in _networks(tuple(settings.trusted_proxies))):
+        return str(forwarded_address)
+    return peer
+
+
+def _clip(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value else None
+
+
+def get_client_info(request: Request, settings: SettingsDep) -> ClientInfo:
+    headers = request.headers
+    return ClientInfo(
+        ip=client_ip(request, settings),
+        user_agent=_clip(headers.get("user-agent"), 512),
+        client_hash=_clip(headers.get("x-client-hash"), 256),
+        country=_clip(headers.get("cf-ipcountry"), 8),
+        locale=_clip(headers.get("x-locale"), 32),
+    )
+
+
+ClientDep = Annotated[ClientInfo, Depends(get_client_info)]

@@ -1,0 +1,122 @@
+"""The workspace a request acts in, and the permission each workspace route needs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import Depends, Header
+from sqlalchemy import select
+
+from portico.auth.deps import CurrentPrincipal
+from portico.deps import SessionDep
+from portico.enums import RoleType
+from portico.errors import PermissionDenied
+from portico.workspaces import permissions
+from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.scope import across_workspaces
+
+PERMISSION_ATTRIBUTE = "__portico_permission__"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceContext:
+    workspace: Workspace
+    membership: WorkspaceMember
+    role: WorkspaceRole
+    permissions: frozenset[str]
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role.role_type == RoleType.OWNER
+
+
+def role_permissions(role: WorkspaceRole) -> frozenset[str]:
+    """OWNER holds every permission; other roles hold their codes."""
+    if role.role_type == RoleType.OWNER:
+        return frozenset(permissions.all_codes())
+    return frozenset(c for c in (role.permission_codes or []) if permissions.is_known(c))
+
+
+async def get_workspace_context(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    x_workspace_id: Annotated[
+        str | None, Header(description="Workspace `bizId`; the caller's default when absent")
+    ] = None,
+) -> WorkspaceContext:
+    """The workspace named by `X-Workspace-Id` (else the default); the caller must be a member."""
+    statement = (
+        select(WorkspaceMember, Workspace, WorkspaceRole)
+        .join(Workspace, Workspace.id == WorkspaceMember.workspace_id)
+        .join(WorkspaceRole, WorkspaceRole.id == WorkspaceMember.role_id)
+        .where(
+            WorkspaceMember.account_id == principal.account.id,
+            Workspace.institution_id == principal.account.institution_id,
+        )
+    )
+    if x_workspace_id:
+        statement = statement.where(Workspace.biz_id == x_workspace_id[:64])
+    else:
+        statement = statement.order_by(WorkspaceMember.is_default.desc(), WorkspaceMember.id)
+    row = (
+        await session.execute(across_workspaces(statement, "the caller's own memberships"))
+    ).first()
+    if row is None:
+        raise PermissionDenied()
+    membership, workspace, role = row
+    return WorkspaceContext(
+        workspace=workspace, membership=membership, role=role, permissions=role_permissions(role)
+    )
+
+
+CurrentWorkspace = Annotated[WorkspaceContext, Depends(get_workspace_context)]
+
+
+@cache
+def _checker(code: str) -> Callable[..., Awaitable[WorkspaceContext]]:
+    async def check(context: CurrentWorkspace) -> WorkspaceContext:
+        if code != permissions.MEMBERSHIP and code not in context.permissions:
+            raise PermissionDenied()
+        return context
+
+    setattr(check, PERMISSION_ATTRIBUTE, code)
+    check.__name__ = f"require_{code.replace(':', '_')}"
+    return check
+
+
+def require(code: str) -> Any:
+    """`Depends(...)` admitting only callers holding `code` (or any member, for MEMBERSHIP)."""
+    if code != permissions.MEMBERSHIP and not permissions.is_known(code):
+        raise ValueError(f"unknown permission {code}")
+    return Depends(_checker(code))
+
+
+def RequirePermission(code: str) -> Any:
+    """`Annotated[WorkspaceContext, …]` that admits only callers holding `code`."""
+    return Annotated[WorkspaceContext, require(code)]
+
+
+# The permission specs of workspace routes, as typed aliases (`context: RoleRead`).
+AnyMember = Annotated[WorkspaceContext, require(permissions.MEMBERSHIP)]
+WorkspaceWrite = Annotated[WorkspaceContext, require("workspace:write")]
+MemberRead = Annotated[WorkspaceContext, require("member:read")]
+MemberWrite = Annotated[WorkspaceContext, require("member:write")]
+RoleRead = Annotated[WorkspaceContext, require("role:read")]
+RoleWrite = Annotated[WorkspaceContext, require("role:write")]
+ApiKeyRead = Annotated[WorkspaceContext, require("apikey:read")]
+ApiKeyWrite = Annotated[WorkspaceContext, require("apikey:write")]
+
+
+def declared_permission(dependant: Any) -> str | None:
+    """The permission a route declared through `RequirePermission`, if any."""
+    call = getattr(dependant, "call", None)
+    if call is not None and hasattr(call, PERMISSION_ATTRIBUTE):
+        return str(getattr(call, PERMISSION_ATTRIBUTE))
+    for sub in getattr(dependant, "dependencies", []):
+        found = declared_permission(sub)
+        if found:
+            return found
+    return None

@@ -1,0 +1,64 @@
+"""Workspace scoping: every query of a workspace-owned model goes through `scoped`.
+
+A guard on the app's sessions refuses (as an internal error, caught by the tests) any SELECT,
+UPDATE or DELETE of a workspace-owned model that was not built by `scoped` or explicitly marked
+`across_workspaces` with a reason.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.base import Executable
+
+from portico.db import Base
+from portico.errors import InternalError
+
+S = TypeVar("S", bound=Executable)
+SCOPE_OPTION = "portico_workspace_scope"
+
+
+class UnscopedQuery(InternalError):
+    """A workspace-owned model was queried without the scope helper (a bug, never a user error)."""
+
+
+@cache
+def workspace_owned_models() -> frozenset[type[Any]]:
+    """Every mapped class with a `workspace_id` column."""
+    import portico.models  # noqa: F401  (register every model)
+
+    return frozenset(
+        mapper.class_ for mapper in Base.registry.mappers if "workspace_id" in mapper.columns
+    )
+
+
+def scoped(statement: S, model: type[Any], workspace_id: int) -> S:
+    """Restrict `statement` to rows of `model` in the workspace."""
+    if model not in workspace_owned_models():
+        raise TypeError(f"{model.__name__} is not workspace-owned")
+    restricted = cast(S, statement.where(model.workspace_id == workspace_id))  # type: ignore[attr-defined]
+    return restricted.execution_options(**{SCOPE_OPTION: "workspace"})
+
+
+def across_workspaces(statement: S, reason: str) -> S:
+    """Mark a deliberate cross-workspace query (the caller's own memberships, say)."""
+    return statement.execution_options(**{SCOPE_OPTION: reason})
+
+
+class AppSession(Session):
+    """The session class of request transactions: it carries the scope guard."""
+
+
+@event.listens_for(AppSession, "do_orm_execute")
+def _guard(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get(SCOPE_OPTION):
+        return
+    owned = workspace_owned_models()
+    for mapper in state.all_mappers:
+        if mapper.class_ in owned:
+            raise UnscopedQuery(f"unscoped query of {mapper.class_.__name__}")

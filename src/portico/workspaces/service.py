@@ -1,0 +1,310 @@
+"""Workspaces and their members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.accounts.models import Account
+from portico.db import utcnow
+from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
+from portico.errors import InvalidParameter, NotFound
+from portico.ids import new_biz_id
+from portico.workspaces.errors import OwnerCannotLeave, OwnerIsPermanent
+from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.schemas import MemberOut, MembershipOut, WorkspaceOut
+from portico.workspaces.scope import across_workspaces, scoped
+
+# Stored data, seeded exactly as the portal documents show them (not localised).
+OWNER_ROLE_NAME = "所有者"
+OWNER_ROLE_DESCRIPTION = "空间所有者,拥有全部权限"
+MEMBER_ROLE_NAME = "成员"
+MEMBER_ROLE_DESCRIPTION = "默认成员角色"
+
+
+async def create_workspace(
+    session: AsyncSession,
+    *,
+    owner: Account,
+    name: str,
+    kind: WorkspaceKind,
+    join_source: JoinSource,
+    is_default: bool,
+    timezone: str = "UTC",
+) -> Workspace:
+    """Create a workspace with its two built-in roles and the owner's membership."""
+    now = utcnow()
+    workspace = Workspace(
+        biz_id=new_biz_id(),
+        institution_id=owner.institution_id,
+        name=name,
+        timezone=timezone,
+        kind=kind,
+        status=WorkspaceStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(workspace)
+    await session.flush()
+    owner_role = WorkspaceRole(
+        biz_id=new_biz_id(),
+        workspace_id=workspace.id,
+        name=OWNER_ROLE_NAME,
+        role_type=RoleType.OWNER,
+        description=OWNER_ROLE_DESCRIPTION,
+        is_builtin=True,
+        permission_codes=[],
+        created_at=now,
+        updated_at=now,
+    )
+    member_role = WorkspaceRole(
+        biz_id=new_biz_id(),
+        workspace_id=workspace.id,
+        name=MEMBER_ROLE_NAME,
+        role_type=RoleType.CUSTOM,
+        description=MEMBER_ROLE_DESCRIPTION,
+        is_builtin=True,
+        permission_codes=[],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add_all([owner_role, member_role])
+    await session.flush()
+    session.add(
+        WorkspaceMember(
+            workspace_id=workspace.id,
+            account_id=owner.id,
+            role_id=owner_role.id,
+            join_source=join_source,
+            is_owner=True,
+            is_default=is_default,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await session.flush()
+    return workspace
+
+
+async def institution_biz_id(session: AsyncSession, institution_id: int) -> str:
+    from portico.institutions.models import Institution
+
+    biz_id = (
+        await session.execute(select(Institution.biz_id).where(Institution.id == institution_id))
+    ).scalar_one()
+    return str(biz_id)
+
+
+async def workspace_view(session: AsyncSession, workspace: Workspace) -> WorkspaceOut:
+    return WorkspaceOut(
+        biz_id=workspace.biz_id,
+        institution_biz_id=await institution_biz_id(session, workspace.institution_id),
+        entity_biz_id=workspace.entity_biz_id,
+        workspace_name=workspace.name,
+        workspace_timezone=workspace.timezone,
+        workspace_status=WorkspaceStatus(workspace.status),
+        workspace_kind=WorkspaceKind(workspace.kind),
+        extra_data=workspace.extra_data,
+        created_at=workspace.created_at,
+        updated_at=workspace.updated_at,
+    )
+
+
+def _membership_fields(
+    membership: WorkspaceMember,
+    workspace: Workspace,
+    role: WorkspaceRole,
+    account: Account,
+    institution: str,
+) -> dict[str, Any]:
+    return {
+        "user_biz_id": account.biz_id,
+        "workspace_biz_id": workspace.biz_id,
+        "workspace_name": workspace.name,
+        "workspace_kind": WorkspaceKind(workspace.kind),
+        "institution_biz_id": institution,
+        "workspace_role_biz_id": role.biz_id,
+        "workspace_role_name": role.name,
+        "join_source": JoinSource(membership.join_source),
+        "is_owner": membership.is_owner,
+        "is_default": membership.is_default,
+        "enterable": workspace.status == WorkspaceStatus.ACTIVE,
+        "default_eligible": workspace.status == WorkspaceStatus.ACTIVE,
+        "policy_config": None,
+        "created_at": membership.created_at,
+        "updated_at": membership.updated_at,
+    }
+
+
+def _membership_query() -> Select[WorkspaceMember, Workspace, WorkspaceRole, Account]:
+    return (
+        select(WorkspaceMember, Workspace, WorkspaceRole, Account)
+        .join(Workspace, Workspace.id == WorkspaceMember.workspace_id)
+        .join(WorkspaceRole, WorkspaceRole.id == WorkspaceMember.role_id)
+        .join(Account, Account.id == WorkspaceMember.account_id)
+    )
+
+
+async def memberships_of(session: AsyncSession, *, account: Account) -> list[MembershipOut]:
+    """The caller's memberships, default first."""
+    institution = await institution_biz_id(session, account.institution_id)
+    rows = (
+        await session.execute(
+            across_workspaces(
+                _membership_query()
+                .where(WorkspaceMember.account_id == account.id)
+                .order_by(WorkspaceMember.is_default.desc(), WorkspaceMember.id),
+                "the caller's own memberships",
+            )
+        )
+    ).all()
+    return [MembershipOut(**_membership_fields(m, w, r, a, institution)) for m, w, r, a in rows]
+
+
+async def membership_view(
+    session: AsyncSession, *, membership_id: int, workspace_id: int
+) -> MembershipOut:
+    row = (
+        await session.execute(
+            scoped(
+                _membership_query().where(WorkspaceMember.id == membership_id),
+                WorkspaceMember,
+                workspace_id,
+            )
+        )
+    ).one()
+    member, workspace, role, account = row
+    institution = await institution_biz_id(session, workspace.institution_id)
+    return MembershipOut(**_membership_fields(member, workspace, role, account, institution))
+
+
+async def members_of(session: AsyncSession, *, workspace: Workspace) -> list[MemberOut]:
+    """Every member of the workspace, owners first."""
+    institution = await institution_biz_id(session, workspace.institution_id)
+    rows = (
+        await session.execute(
+            scoped(
+                _membership_query().order_by(WorkspaceMember.is_owner.desc(), WorkspaceMember.id),
+                WorkspaceMember,
+                workspace.id,
+            )
+        )
+    ).all()
+    return [
+        MemberOut(
+            **_membership_fields(m, w, r, a, institution),
+            account_email=a.email,
+            account_name=a.name,
+        )
+        for m, w, r, a in rows
+    ]
+
+
+async def update_workspace(workspace: Workspace, *, name: str | None, timezone: str | None) -> None:
+    """Partial update of name and time zone."""
+    if timezone is not None:
+        from portico.constants import data as constants
+
+        if timezone not in constants.timezone_ids():
+            raise InvalidParameter()
+        workspace.timezone = timezone
+    if name is not None:
+        workspace.name = name
+    workspace.updated_at = utcnow()
+
+
+async def make_default(
+    session: AsyncSession, *, account: Account, membership: WorkspaceMember
+) -> None:
+    """Make this membership the caller's default (and no other)."""
+    await session.execute(
+        across_workspaces(
+            update(WorkspaceMember)
+            .where(WorkspaceMember.account_id == account.id, WorkspaceMember.id != membership.id)
+            .values(is_default=False),
+            "the caller's own memberships",
+        )
+    )
+    membership.is_default = True
+    membership.updated_at = utcnow()
+
+
+async def leave(session: AsyncSession, *, account: Account, membership: WorkspaceMember) -> None:
+    """Leave the workspace; owners cannot. A departing default passes to an owned workspace."""
+    if membership.is_owner:
+        raise OwnerCannotLeave()
+    was_default = membership.is_default
+    await session.execute(
+        scoped(
+            delete(WorkspaceMember).where(WorkspaceMember.id == membership.id),
+            WorkspaceMember,
+            membership.workspace_id,
+        )
+    )
+    if was_default:
+        successor = (
+            await session.execute(
+                across_workspaces(
+                    select(WorkspaceMember)
+                    .where(WorkspaceMember.account_id == account.id)
+                    .order_by(WorkspaceMember.is_owner.desc(), WorkspaceMember.id)
+                    .limit(1),
+                    "the caller's own memberships",
+                )
+            )
+        ).scalar_one_or_none()
+        if successor is not None:
+            successor.is_default = True
+
+
+async def find_member(
+    session: AsyncSession, *, workspace_id: int, user_biz_id: str
+) -> WorkspaceMember:
+    """A member of the workspace by account bizId; 404 otherwise."""
+    member = (
+        await session.execute(
+            scoped(
+                select(WorkspaceMember)
+                .join(Account, Account.id == WorkspaceMember.account_id)
+                .where(Account.biz_id == user_biz_id),
+                WorkspaceMember,
+                workspace_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if member is None:
+        raise NotFound()
+    return member
+
+
+async def remove_member(session: AsyncSession, *, workspace_id: int, user_biz_id: str) -> None:
+    """Remove a member; the owner cannot be removed."""
+    member = await find_member(session, workspace_id=workspace_id, user_biz_id=user_biz_id)
+    if member.is_owner:
+        raise OwnerIsPermanent()
+    account_id = member.account_id
+    await leave_by_removal(session, member=member, account_id=account_id)
+
+
+async def leave_by_removal(
+    session: AsyncSession, *, member: WorkspaceMember, account_id: int
+) -> None:
+    was_default = member.is_default
+    await session.execute(
+        scoped(
+            delete(WorkspaceMember).where(WorkspaceMember.id == member.id),
+            WorkspaceMember,
+            member.workspace_id,
+        )
+    )
+    if was_default:
+        await session.execute(
+            across_workspaces(
+                update(WorkspaceMember)
+                .where(WorkspaceMember.account_id == account_id, WorkspaceMember.is_owner.is_(True))
+                .values(is_default=True),
+                "the removed member's own workspaces",
+            )
+        )

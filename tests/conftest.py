@@ -1,0 +1,250 @@
+"""Test harness: a real database (SQLite, or PostgreSQL via PORTICO_TEST_DATABASE_URL) built by
+the Alembic migrations, the app driven in-process over ASGI, and a mail outbox per test."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from portico.cli import upgrade_database
+from portico.config import Settings
+from portico.db import Base, Database
+from portico.enums import AccountPortal
+from portico.main import create_app
+from portico.models import Base as _AllModels  # noqa: F401  (registers every table)
+from tests.factories.accounts import DEFAULT_PASSWORD, create_account
+from tests.factories.institutions import InstitutionCodes, create_institution
+
+PG_URL = os.environ.get("PORTICO_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database for the whole run.
+
+    On PostgreSQL each run creates its own database next to the configured one and drops it
+    afterwards, so parallel runs on one server never see each other's data.
+    """
+    if not PG_URL:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        upgrade_database(Settings(database_url=url))
+        yield url
+        return
+    base = make_url(PG_URL)
+    name = f"portico_test_{uuid.uuid4().hex[:10]}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade_database(Settings(database_url=url))
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": database_url,
+        "var_dir": tmp_path / "var",
+        "mail_outbox_dir": tmp_path / "mail",
+        "secret_key": "test-secret-key-0123456789abcdef0123456789",
+        "log_level": "WARNING",
+        "database_pool_size": 16,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    db = Database.from_url(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    yield db
+    await _truncate(db)
+    await db.dispose()
+
+
+async def _truncate(db: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with db.engine.begin() as connection:
+        if db.is_sqlite:
+            for name in tables:
+                await connection.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608
+        else:
+            joined = ", ".join(f'"{name}"' for name in tables)
+            await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def session(database: Database) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and inspecting data (without the app's workspace scope guard);
+    commit what the app must see."""
+    async with async_sessionmaker(database.engine, expire_on_commit=False)() as s:
+        yield s
+
+
+@pytest.fixture
+async def app(settings: Settings, database: Database) -> AsyncIterator[Any]:
+    application = create_app(settings, database=database)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://portico.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def institution(session: AsyncSession) -> InstitutionCodes:
+    codes = await create_institution(session)
+    await session.commit()
+    return codes
+
+
+@dataclass
+class Outbox:
+    directory: Path
+    app: Any
+    seen: set[str] = field(default_factory=set)
+
+    async def messages(self, to: str | None = None) -> list[email.message.EmailMessage]:
+        await self.app.state.mailer.drain()
+        found = []
+        for path in sorted(self.directory.glob("*.eml")) if self.directory.exists() else []:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if to is None or message["To"] == to:
+                found.append(message)  # type: ignore[arg-type]
+        return found
+
+    async def last(self, to: str) -> email.message.EmailMessage:
+        messages = await self.messages(to)
+        assert messages, f"no mail to {to}"
+        return messages[-1]
+
+    async def last_code(self, to: str) -> str:
+        body = (await self.last(to)).get_content()
+        match = re.search(r"code is (\d{6})", body)
+        assert match, body
+        return match.group(1)
+
+
+@pytest.fixture
+def outbox(settings: Settings, app: Any) -> Outbox:
+    return Outbox(directory=settings.resolved_mail_outbox_dir, app=app)
+
+
+class Portal:
+    """A front end of one portal: sends the access code, and optionally a bearer token."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, portal: AccountPortal, code: str, outbox: Outbox
+    ) -> None:
+        self.http = http
+        self.portal = portal
+        self.code = code
+        self.outbox = outbox
+        self.prefix = f"/web/v1/{portal.value.lower()}"
+
+    def headers(self, token: str | None = None, **extra: str) -> dict[str, str]:
+        headers = {"X-PORTAL-ACCESS-CODE": self.code}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        headers.update(extra)
+        return headers
+
+    async def post(
+        self, path: str, body: Any = None, *, token: str | None = None, **kw: Any
+    ) -> httpx.Response:
+        return await self.http.post(
+            self.prefix + path,
+            json=body,
+            headers=self.headers(token, **kw.pop("headers", {})),
+            **kw,
+        )
+
+    async def get(self, path: str, *, token: str | None = None, **kw: Any) -> httpx.Response:
+        return await self.http.get(
+            self.prefix + path, headers=self.headers(token, **kw.pop("headers", {})), **kw
+        )
+
+    async def login(self, email_address: str, password: str = DEFAULT_PASSWORD) -> dict[str, Any]:
+        started = await self.post(
+            "/auth/login/initiate", {"email": email_address, "password": password}
+        )
+        assert started.status_code == 200, started.text
+        session_id = started.json()["data"]["sessionId"]
+        code = await self.outbox.last_code(email_address)
+        done = await self.post(
+            "/auth/login/verify", {"sessionId": session_id, "mfaMethod": "EMAIL", "code": code}
+        )
+        assert done.status_code == 200, done.text
+        data: dict[str, Any] = done.json()["data"]
+        return data
+
+
+@pytest.fixture(params=[AccountPortal.CONSUMER, AccountPortal.PARTNER], ids=["consumer", "partner"])
+def portal(
+    request: pytest.FixtureRequest,
+    http: httpx.AsyncClient,
+    institution: InstitutionCodes,
+    outbox: Outbox,
+) -> Portal:
+    """Each test using this runs once per portal."""
+    kind: AccountPortal = request.param
+    return Portal(http, kind, institution.code(kind), outbox)
+
+
+@pytest.fixture
+async def account(session: AsyncSession, institution: InstitutionCodes, portal: Portal) -> Any:
+    created = await create_account(
+        session, institution_id=institution.institution_id, portal=portal.portal
+    )
+    await session.commit()
+    return created
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> None:
+    """The documented error envelope, exactly."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert list(body) == ["version", "timestamp", "success", "code", "message", "data"]
+    assert body["success"] is False
+    assert body["code"] == code
+    assert body["data"] is None
+
+
+def assert_ok(response: httpx.Response, code: str = "2000", status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert list(body) == ["version", "timestamp", "success", "code", "message", "data"]
+    assert body["success"] is True
+    assert body["code"] == code
+    return body["data"]

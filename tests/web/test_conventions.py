@@ -1,0 +1,185 @@
+"""Envelope, portal access codes, request ids, body limits, unknown routes, client IPs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.auth.models import LoginHistory
+from portico.enums import AccountPortal
+from tests.conftest import Portal, assert_error, assert_ok
+from tests.factories.accounts import DEFAULT_PASSWORD
+
+
+class TestEnvelope:
+    async def test_success_shape(self, portal: Portal) -> None:
+        response = await portal.get("/constants/countries")
+        body = response.json()
+        assert list(body) == ["version", "timestamp", "success", "code", "message", "data"]
+        assert body["version"] == "2.0.0" and body["message"] == "Success"
+        assert isinstance(body["timestamp"], int) and body["timestamp"] > 1_700_000_000_000
+        assert response.headers["content-type"] == "application/json"
+
+    async def test_unknown_route_and_method(self, portal: Portal) -> None:
+        assert_error(await portal.get("/no/such/route"), 404, "RESOURCE.NOT_FOUND")
+        assert_error(await portal.http.get("/nowhere"), 404, "RESOURCE.NOT_FOUND")
+        assert_error(await portal.get("/auth/login/initiate"), 405, "REQUEST.METHOD_NOT_ALLOWED")
+
+    async def test_malformed_json(self, portal: Portal) -> None:
+        for raw in [b"{", b"not json", b"\xff\xfe", b'{"email": "a@b.co", "password": NaN}']:
+            response = await portal.http.post(
+                f"{portal.prefix}/auth/login/initiate",
+                content=raw,
+                headers={**portal.headers(), "Content-Type": "application/json"},
+            )
+            assert_error(response, 400, "VALIDATION.INVALID_PARAMETER")
+
+    async def test_body_too_large(self, portal: Portal) -> None:
+        big = b'{"email":"a@b.co","password":"' + b"x" * 2_000_000 + b'"}'
+        response = await portal.http.post(
+            f"{portal.prefix}/auth/login/initiate",
+            content=big,
+            headers={**portal.headers(), "Content-Type": "application/json"},
+        )
+        assert_error(response, 413, "REQUEST.BODY_TOO_LARGE")
+
+    async def test_streamed_body_too_large(self, portal: Portal) -> None:
+        async def chunks() -> Any:
+            for _ in range(40):
+                yield b"x" * 65536
+
+        response = await portal.http.post(
+            f"{portal.prefix}/auth/login/initiate",
+            content=chunks(),
+            headers={**portal.headers(), "Content-Type": "application/json"},
+        )
+        assert_error(response, 413, "REQUEST.BODY_TOO_LARGE")
+
+    async def test_openapi_and_docs(self, http: httpx.AsyncClient) -> None:
+        spec = (await http.get("/openapi.json")).json()
+        assert "/web/v1/consumer/auth/login/initiate" in spec["paths"]
+        assert "/web/v1/partner/auth/login/initiate" in spec["paths"]
+        assert (await http.get("/docs")).status_code == 200
+
+
+class TestPortalAccessCode:
+    async def test_missing_unknown_and_other_portal(self, portal: Portal, institution: Any) -> None:
+        path = f"{portal.prefix}/constants/countries"
+        assert_error(await portal.http.get(path), 403, "ACCESS.PORTAL_CODE_INVALID")
+        assert_error(
+            await portal.http.get(path, headers={"X-PORTAL-ACCESS-CODE": "pac_nope"}),
+            403,
+            "ACCESS.PORTAL_CODE_INVALID",
+        )
+        other = (
+            institution.partner if portal.portal == AccountPortal.CONSUMER else institution.consumer
+        )
+        assert_error(
+            await portal.http.get(path, headers={"X-PORTAL-ACCESS-CODE": other}),
+            403,
+            "ACCESS.PORTAL_CODE_INVALID",
+        )
+        assert_ok(await portal.http.get(path, headers={"x-portal-access-code": portal.code}))
+
+    async def test_checked_before_anything_else(self, portal: Portal) -> None:
+        response = await portal.http.post(f"{portal.prefix}/auth/login/initiate", json={})
+        assert_error(response, 403, "ACCESS.PORTAL_CODE_INVALID")
+        response = await portal.http.get(f"{portal.prefix}/profile")
+        assert_error(response, 403, "ACCESS.PORTAL_CODE_INVALID")
+
+    async def test_code_of_another_institution_scopes_accounts(
+        self, portal: Portal, account: Any, session: AsyncSession
+    ) -> None:
+        from tests.factories.institutions import create_institution
+
+        other = await create_institution(session)
+        await session.commit()
+        elsewhere = Portal(portal.http, portal.portal, other.code(portal.portal), portal.outbox)
+        response = await elsewhere.post(
+            "/auth/login/initiate", {"email": account.email, "password": DEFAULT_PASSWORD}
+        )
+        assert_error(response, 401, "AUTH.INVALID_CREDENTIALS")
+
+
+class TestRequestId:
+    async def test_generated_and_echoed(self, portal: Portal) -> None:
+        generated = await portal.get("/constants/countries")
+        assert len(generated.headers["x-request-id"]) == 32
+        echoed = await portal.get("/constants/countries", headers={"X-Request-Id": "abc-123"})
+        assert echoed.headers["x-request-id"] == "abc-123"
+        unsafe = await portal.get(
+            "/constants/countries", headers={"X-Request-Id": "bad id\twith spaces"}
+        )
+        assert unsafe.headers["x-request-id"] != "bad id\twith spaces"
+        errored = await portal.get("/nope", headers={"X-Request-Id": "err-1"})
+        assert errored.headers["x-request-id"] == "err-1"
+
+
+class TestClientIp:
+    async def test_cf_connecting_ip_only_from_trusted_proxy(
+        self, app: Any, institution: Any, account: Any, portal: Portal, session: AsyncSession
+    ) -> None:
+        proxied = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 5000)), base_url="http://p"
+        )
+        async with proxied:
+            headers = {
+                **portal.headers(),
+                "CF-Connecting-IP": "198.51.100.7",
+                "User-Agent": "ua-test/1",
+            }
+            await proxied.post(
+                f"{portal.prefix}/auth/login/initiate",
+                json={"email": account.email, "password": "bad-one"},
+                headers=headers,
+            )
+        await portal.post(
+            "/auth/login/initiate",
+            {"email": account.email, "password": "bad-two"},
+            headers={"CF-Connecting-IP": "198.51.100.8"},
+        )
+        rows = (
+            (await session.execute(select(LoginHistory).order_by(LoginHistory.id))).scalars().all()
+        )
+        assert [(r.client_ip, r.user_agent) for r in rows][0] == ("198.51.100.7", "ua-test/1")
+        assert rows[1].client_ip == "203.0.113.10"
+
+
+class TestUnexpectedErrors:
+    async def test_unexpected_exception_leaks_nothing(self, app: Any, portal: Portal) -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        from portico.constants import router as constants_router
+
+        original = constants_router.data.countries
+
+        def explode() -> Any:
+            raise RuntimeError("secret internals: password=hunter2")
+
+        # as a real server does: the client gets the 500 envelope, the exception goes to the log
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://p") as client:
+            constants_router.data.countries = explode  # type: ignore[assignment]
+            try:
+                response = await client.get(
+                    f"{portal.prefix}/constants/countries", headers=portal.headers()
+                )
+            finally:
+                constants_router.data.countries = original  # type: ignore[assignment]
+        assert_error(response, 500, "SYSTEM.INTERNAL_ERROR")
+        assert (
+            "hunter2" not in response.text and response.json()["message"] == "Internal server error"
+        )
+
+        def conflict() -> Any:
+            raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+        constants_router.data.countries = conflict  # type: ignore[assignment]
+        try:
+            response = await portal.get("/constants/countries")
+        finally:
+            constants_router.data.countries = original  # type: ignore[assignment]
+        assert_error(response, 409, "REQUEST.CONFLICT")

@@ -1,0 +1,54 @@
+"""Workspace-owned models are only ever queried through the scope helper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from portico.api_keys.models import ApiKey
+from portico.db import Database
+from portico.invitations.models import Invitation
+from portico.workspaces.models import WorkspaceMember, WorkspaceRole
+from portico.workspaces.scope import (
+    UnscopedQuery,
+    across_workspaces,
+    scoped,
+    workspace_owned_models,
+)
+
+
+def test_every_model_with_a_workspace_id_is_listed() -> None:
+    import portico.models as models
+
+    with_workspace_id = {
+        cls
+        for cls in vars(models).values()
+        if isinstance(cls, type)
+        and hasattr(cls, "__table__")
+        and "workspace_id" in cls.__table__.columns
+    }
+    assert workspace_owned_models() == with_workspace_id
+    assert {WorkspaceRole, WorkspaceMember, ApiKey, Invitation} <= workspace_owned_models()
+
+
+@pytest.mark.parametrize(
+    "model", sorted(workspace_owned_models(), key=lambda m: m.__name__), ids=lambda m: m.__name__
+)
+async def test_unscoped_queries_are_refused(model: Any, database: Database) -> None:
+    async with database.sessionmaker() as session:
+        for statement in (
+            select(model),
+            update(model).values(workspace_id=model.workspace_id),
+            delete(model),
+        ):
+            with pytest.raises(UnscopedQuery):
+                await session.execute(statement)
+        with pytest.raises(UnscopedQuery):
+            await session.get(model, 1)
+        # the helper, or a declared cross-workspace query, passes
+        await session.execute(scoped(select(model), model, 1))
+        await session.execute(across_workspaces(select(model), "test"))
+        with pytest.raises(TypeError):
+            scoped(select(model), type("NotOwned", (), {}), 1)
