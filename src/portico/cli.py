@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.config import Settings, get_settings
 from portico.db import Database, create_engine
@@ -80,7 +82,9 @@ async def seed_demo(settings: Settings) -> list[str]:
                         pending_approval=False,
                         max_sessions=settings.max_sessions_default,
                     )
+            lines = await _seed_demo_money(session, institution.id)
             lines = [
+                *lines,
                 f"institution       {institution.name} (institutionBizId {institution.biz_id}, "
                 f"issuerId {institution.issuer_id})",
                 f"consumer portal   X-PORTAL-ACCESS-CODE: {DEMO_CODES[AccountPortal.CONSUMER]}",
@@ -91,6 +95,59 @@ async def seed_demo(settings: Settings) -> list[str]:
             return lines
     finally:
         await database.dispose()
+
+
+async def _seed_demo_money(session: AsyncSession, institution_id: int) -> list[str]:
+    """Channels and FX rates, and 1,000.00 USD for each demo account that has no USD yet."""
+    from portico.accounts.models import Account
+    from portico.backoffice import seed_demo_money
+    from portico.recharges import service as recharge_service
+    from portico.recharges.schemas import RechargeCreateIn
+    from portico.wallets import service as wallet_service
+    from portico.workspaces.models import Workspace, WorkspaceMember
+    from portico.workspaces.scope import across_workspaces
+
+    lines = await seed_demo_money(session, institution_id)
+    channel = next(
+        c
+        for c in await recharge_service.list_channels(session, institution_id=institution_id)
+        if c.currency == "USD"
+    )
+    for portal, (email, _) in DEMO_ACCOUNTS.items():
+        row = (
+            await session.execute(
+                across_workspaces(
+                    select(Account, Workspace)
+                    .join(WorkspaceMember, WorkspaceMember.account_id == Account.id)
+                    .join(Workspace, Workspace.id == WorkspaceMember.workspace_id)
+                    .where(
+                        Account.institution_id == institution_id,
+                        Account.portal == portal,
+                        Account.email == email,
+                        WorkspaceMember.is_owner.is_(True),
+                    )
+                    .order_by(Workspace.id)
+                    .limit(1),
+                    "the demo account's own workspace",
+                )
+            )
+        ).first()
+        if row is None:
+            continue
+        account, workspace = row
+        if await wallet_service.find_wallet(session, workspace_id=workspace.id, currency="USD"):
+            continue
+        recharge = await recharge_service.create_recharge(
+            session,
+            actor=account,
+            workspace=workspace,
+            body=RechargeCreateIn(
+                channel_biz_id=channel.biz_id, amount=Decimal("1000"), remark="demo balance"
+            ),
+        )
+        await recharge_service.approve(session, recharge=recharge)
+        lines.append(f"demo balance      {email}: 1000.00 USD (recharge {recharge.biz_id})")
+    return lines
 
 
 async def create_institution(
@@ -156,7 +213,88 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument(
         "--grace-seconds", type=int, default=None, help="how long the old key stays valid"
     )
+    _money_parsers(commands)
     return parser
+
+
+def _money_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ledger = commands.add_parser("ledger", help="the double-entry ledger")
+    ledger.add_subparsers(dest="ledger_command", required=True).add_parser(
+        "verify", help="recompute every balance from the entries; non-zero exit on a difference"
+    )
+    recharge = commands.add_parser("recharge", help="issuer: approve or reject recharges")
+    recharge_commands = recharge.add_subparsers(dest="recharge_command", required=True)
+    recharge_commands.add_parser("approve", help="credit the wallet").add_argument("biz_id")
+    reject = recharge_commands.add_parser("reject", help="refuse the recharge")
+    reject.add_argument("biz_id")
+    reject.add_argument("--reason")
+    withdrawal = commands.add_parser("withdrawal", help="issuer: complete or reject withdrawals")
+    withdrawal_commands = withdrawal.add_subparsers(dest="withdrawal_command", required=True)
+    withdrawal_commands.add_parser("complete", help="pay the frozen amount out").add_argument(
+        "biz_id"
+    )
+    reject = withdrawal_commands.add_parser("reject", help="release the frozen amount")
+    reject.add_argument("biz_id")
+    reject.add_argument("--reason")
+    fx = commands.add_parser("fx", help="issuer: FX rates")
+    fx_set = fx.add_subparsers(dest="fx_command", required=True).add_parser(
+        "set", help="set the mid rate BASE→QUOTE (units of QUOTE per unit of BASE)"
+    )
+    fx_set.add_argument("base")
+    fx_set.add_argument("quote")
+    fx_set.add_argument("rate")
+    fx_set.add_argument("--spread-bps", type=int, default=0)
+    fx_set.add_argument("--fee-bps", type=int, default=0)
+    fx_set.add_argument("--institution", help="bizId, issuerId or portal access code")
+
+
+def _run_money_command(settings: Settings, args: argparse.Namespace) -> int:
+    """The back-office commands: one transaction each; business refusals exit 1."""
+    from portico import backoffice
+    from portico.errors import AppError
+    from portico.exchanges import service as exchange_service
+
+    async def work(session: AsyncSession) -> list[str]:
+        if args.command == "ledger":
+            problems = await backoffice.verify_ledger(session)
+            if problems:
+                raise LookupError("\n".join(problems))
+            return ["ledger verified: every currency sums to 0 and every balance matches"]
+        if args.command == "recharge":
+            if args.recharge_command == "approve":
+                return [await backoffice.approve_recharge(session, args.biz_id)]
+            return [await backoffice.reject_recharge(session, args.biz_id, args.reason)]
+        if args.command == "withdrawal":
+            if args.withdrawal_command == "complete":
+                return [await backoffice.complete_withdrawal(session, args.biz_id)]
+            return [await backoffice.reject_withdrawal(session, args.biz_id, args.reason)]
+        institution = await backoffice.institution_by_code_or_id(session, args.institution)
+        try:
+            rate = Decimal(args.rate)
+        except InvalidOperation as exc:
+            raise LookupError(f"not a rate: {args.rate}") from exc
+        await exchange_service.set_rate(
+            session,
+            institution_id=institution.id,
+            base=args.base,
+            quote=args.quote,
+            rate=rate,
+            spread_bps=args.spread_bps,
+            fee_bps=args.fee_bps,
+        )
+        return [f"{args.base.upper()}→{args.quote.upper()} {rate} set for {institution.name}"]
+
+    try:
+        lines = asyncio.run(backoffice.in_transaction(settings, work))
+    except AppError as exc:
+        print(f"refused: {exc.code} {exc.message}", file=sys.stderr)
+        return 1
+    except LookupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    for line in lines:
+        print(line)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,6 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             create_institution(settings, args.name, args.consumer_code, args.partner_code)
         ):
             print(line)
+    elif args.command in ("ledger", "recharge", "withdrawal", "fx"):
+        return _run_money_command(settings, args)
     return 0
 
 

@@ -81,6 +81,62 @@ class InvitationStatus(WireEnum):
     EXPIRED = "EXPIRED"
 
 
+class WalletType(WireEnum):
+    STANDARD = "STANDARD"
+
+
+class WalletStatus(WireEnum):
+    ACTIVE = "ACTIVE"
+    FROZEN = "FROZEN"
+
+
+class FlowDirection(WireEnum):
+    IN = "IN"
+    OUT = "OUT"
+
+
+class FlowBizType(WireEnum):
+    RECHARGE = "RECHARGE"
+    WITHDRAWAL = "WITHDRAWAL"
+    TRANSFER_IN = "TRANSFER_IN"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    EXCHANGE = "EXCHANGE"
+    FEE = "FEE"
+    ADJUSTMENT = "ADJUSTMENT"
+
+
+class TransferStatus(WireEnum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class ExchangeStatus(WireEnum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class RechargeStatus(WireEnum):
+    PENDING = "PENDING"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    COMPLETED = "COMPLETED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+
+
+class WithdrawalStatus(WireEnum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+
+
+class ChannelType(WireEnum):
+    BANK_TRANSFER = "BANK_TRANSFER"
+    CRYPTO = "CRYPTO"
+
+
 _INFO: dict[tuple[str, str], EnumInfo] = {
     ("AccountPortal", "PARTNER"): EnumInfo(
         10010103, "Partner Portal", "Partner portal for channel partners"
@@ -124,4 +180,46 @@ _INFO: dict[tuple[str, str], EnumInfo] = {
         10050304, "Cancelled", "Invitation was cancelled by the workspace"
     ),
     ("InvitationStatus", "EXPIRED"): EnumInfo(10050305, "Expired", "Invitation expired unanswered"),
+    # 1006: money (new ranges; the documents show none of these values)
+    ("WalletType", "STANDARD"): EnumInfo(10060101, "Standard", "Workspace wallet of one currency"),
+    ("WalletStatus", "ACTIVE"): EnumInfo(10060201, "Active", "Wallet can send and receive funds"),
+    ("WalletStatus", "FROZEN"): EnumInfo(10060202, "Frozen", "Wallet is frozen by the issuer"),
+    ("FlowDirection", "IN"): EnumInfo(10060301, "In", "Funds credited to the wallet"),
+    ("FlowDirection", "OUT"): EnumInfo(10060302, "Out", "Funds debited from the wallet"),
+    ("FlowBizType", "RECHARGE"): EnumInfo(10060401, "Recharge", "Deposit credited to the wallet"),
+    ("FlowBizType", "WITHDRAWAL"): EnumInfo(
+        10060402, "Withdrawal", "Withdrawal frozen, paid out or released"
+    ),
+    ("FlowBizType", "TRANSFER_IN"): EnumInfo(10060403, "Transfer In", "Transfer received"),
+    ("FlowBizType", "TRANSFER_OUT"): EnumInfo(10060404, "Transfer Out", "Transfer sent"),
+    ("FlowBizType", "EXCHANGE"): EnumInfo(10060405, "Exchange", "Currency exchange"),
+    ("FlowBizType", "FEE"): EnumInfo(10060406, "Fee", "Fee charged"),
+    ("FlowBizType", "ADJUSTMENT"): EnumInfo(10060407, "Adjustment", "Balance adjustment"),
+    ("TransferStatus", "PENDING"): EnumInfo(10060501, "Pending", "Transfer is being processed"),
+    ("TransferStatus", "COMPLETED"): EnumInfo(10060502, "Completed", "Transfer completed"),
+    ("TransferStatus", "FAILED"): EnumInfo(10060503, "Failed", "Transfer failed"),
+    ("ExchangeStatus", "PENDING"): EnumInfo(10060601, "Pending", "Exchange is being processed"),
+    ("ExchangeStatus", "COMPLETED"): EnumInfo(10060602, "Completed", "Exchange completed"),
+    ("ExchangeStatus", "FAILED"): EnumInfo(10060603, "Failed", "Exchange failed"),
+    ("RechargeStatus", "PENDING"): EnumInfo(
+        10060701, "Pending", "Recharge awaits payment or proof"
+    ),
+    ("RechargeStatus", "UNDER_REVIEW"): EnumInfo(
+        10060702, "Under Review", "Proof received; the issuer is reviewing it"
+    ),
+    ("RechargeStatus", "COMPLETED"): EnumInfo(10060703, "Completed", "Wallet credited"),
+    ("RechargeStatus", "REJECTED"): EnumInfo(10060704, "Rejected", "Rejected by the issuer"),
+    ("RechargeStatus", "CANCELLED"): EnumInfo(10060705, "Cancelled", "Cancelled by the user"),
+    ("WithdrawalStatus", "PENDING"): EnumInfo(
+        10060801, "Pending", "Amount frozen; awaiting the issuer"
+    ),
+    ("WithdrawalStatus", "COMPLETED"): EnumInfo(10060802, "Completed", "Paid out"),
+    ("WithdrawalStatus", "REJECTED"): EnumInfo(
+        10060803, "Rejected", "Rejected by the issuer; funds released"
+    ),
+    ("WithdrawalStatus", "CANCELLED"): EnumInfo(
+        10060804, "Cancelled", "Cancelled by the user; funds released"
+    ),
+    ("ChannelType", "BANK_TRANSFER"): EnumInfo(10060901, "Bank Transfer", "Bank account"),
+    ("ChannelType", "CRYPTO"): EnumInfo(10060902, "Crypto", "Blockchain address"),
 }

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from portico import __version__
 from portico.accounts.router import router as profile_router
@@ -19,17 +21,24 @@ from portico.constants.router import router as constants_router
 from portico.db import Database
 from portico.enums import AccountPortal
 from portico.errors import install_error_handlers
+from portico.exchanges.router import router as exchanges_router
 from portico.invitations.router import router as invitations_router
 from portico.mail.sender import Mailer
+from portico.recharges.router import router as recharges_router
+from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
 from portico.securechannel.router import router as secure_channel_router
 from portico.security.router import router as security_router
+from portico.transfers.router import consumer_router as consumer_transfers_router
+from portico.transfers.router import partner_router as partner_transfers_router
+from portico.wallets.router import router as wallets_router
 from portico.web.context import PORTAL_PREFIXES, get_portal_context
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
     RequestIdFilter,
 )
+from portico.withdrawals.router import router as withdrawals_router
 from portico.workspaces.deps import declared_permission
 from portico.workspaces.roles_router import router as roles_router
 from portico.workspaces.router import router as workspaces_router
@@ -43,12 +52,16 @@ SHARED_ROUTERS: tuple[APIRouter, ...] = (
     roles_router,
     invitations_router,
     api_keys_router,
+    wallets_router,
+    exchanges_router,
+    recharges_router,
+    withdrawals_router,
     secure_channel_router,
     constants_router,
 )
 PORTAL_ONLY_ROUTERS: dict[AccountPortal, tuple[APIRouter, ...]] = {
-    AccountPortal.CONSUMER: (),
-    AccountPortal.PARTNER: (),
+    AccountPortal.CONSUMER: (consumer_transfers_router, sandbox_router),
+    AccountPortal.PARTNER: (partner_transfers_router,),
 }
 
 
@@ -72,6 +85,17 @@ def _document_permissions() -> None:
                         **(route.openapi_extra or {}),
                         "x-permission": permission,
                     }
+
+
+@cache
+def portal_routes() -> tuple[BaseRoute, ...]:
+    """Both portals' routes, built once per process: they do not depend on settings, and
+    FastAPI's analysis of every route's dependencies is the costly part of building an app."""
+    _document_permissions()
+    router = APIRouter()
+    for portal in AccountPortal:
+        router.include_router(portal_router(portal))
+    return tuple(router.routes)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -113,14 +137,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         description="Consumer and partner portal APIs of the Portico wallet platform.",
         lifespan=lifespan,
     )
+    # `/roles/` is an unknown route (404 envelope), not a redirect to `/roles`.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.database = database
     app.state.mailer = mailer
     app.state.auth_kit = kit
     install_error_handlers(app)
-    for portal in AccountPortal:
-        app.include_router(portal_router(portal))
-    _document_permissions()
+    app.router.routes.extend(portal_routes())
 
     @app.get("/healthz", tags=["system"], include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -13,9 +13,17 @@ from portico.auth.models import (
     ThrottleCounter,
 )
 from portico.db import Base
+from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
+from portico.idempotency.models import IdempotencyRecord
 from portico.institutions.models import Institution, PortalAccessCode
 from portico.invitations.models import Invitation
+from portico.ledger.models import LedgerEntry, LedgerPosting
+from portico.money import Currency
+from portico.recharges.models import Recharge, RechargeChannel
 from portico.securechannel.models import ChannelKey, ChannelSession
+from portico.transfers.models import TransferOrder
+from portico.wallets.models import Wallet
+from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 
 __all__ = [
@@ -26,15 +34,28 @@ __all__ = [
     "Base",
     "ChannelKey",
     "ChannelSession",
+    "Currency",
+    "Exchange",
+    "ExchangeQuote",
+    "FxRate",
+    "IdempotencyRecord",
     "Institution",
     "Invitation",
+    "LedgerEntry",
+    "LedgerPosting",
     "LoginChallenge",
     "LoginHistory",
     "MfaEnrollment",
     "PasswordResetToken",
     "PortalAccessCode",
+    "Recharge",
+    "RechargeChannel",
     "RefreshToken",
     "ThrottleCounter",
+    "TransferOrder",
+    "Wallet",
+    "Withdrawal",
+    "WithdrawalChannel",
     "Workspace",
     "WorkspaceMember",
     "WorkspaceRole",

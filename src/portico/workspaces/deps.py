@@ -108,6 +108,16 @@ RoleRead = Annotated[WorkspaceContext, require("role:read")]
 RoleWrite = Annotated[WorkspaceContext, require("role:write")]
 ApiKeyRead = Annotated[WorkspaceContext, require("apikey:read")]
 ApiKeyWrite = Annotated[WorkspaceContext, require("apikey:write")]
+WalletRead = Annotated[WorkspaceContext, require("wallet:read")]
+WalletWrite = Annotated[WorkspaceContext, require("wallet:write")]
+TransferRead = Annotated[WorkspaceContext, require("transfer:read")]
+TransferWrite = Annotated[WorkspaceContext, require("transfer:write")]
+ExchangeRead = Annotated[WorkspaceContext, require("exchange:read")]
+ExchangeWrite = Annotated[WorkspaceContext, require("exchange:write")]
+RechargeRead = Annotated[WorkspaceContext, require("recharge:read")]
+RechargeWrite = Annotated[WorkspaceContext, require("recharge:write")]
+WithdrawalRead = Annotated[WorkspaceContext, require("withdrawal:read")]
+WithdrawalWrite = Annotated[WorkspaceContext, require("withdrawal:write")]
 
 
 def declared_permission(dependant: Any) -> str | None:

@@ -85,6 +85,10 @@ async def create_workspace(
         )
     )
     await session.flush()
+    if kind == WorkspaceKind.SANDBOX:
+        from portico.sandbox import service as sandbox_service
+
+        await sandbox_service.seed(session, workspace=workspace)
     return workspace
 
 

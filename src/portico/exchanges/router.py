@@ -1,0 +1,78 @@
+"""`/exchanges...`: quotes and currency exchanges between the workspace's wallets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from portico.auth.deps import CurrentPrincipal
+from portico.deps import SessionDep
+from portico.envelope import Envelope, Page, created, ok
+from portico.exchanges import service
+from portico.exchanges.schemas import ExchangeIn, ExchangeOut, QuoteIn, QuoteOut
+from portico.idempotency import service as idempotency
+from portico.money import currency_scales
+from portico.paging import PageDep
+from portico.workspaces.deps import ExchangeRead, ExchangeWrite
+
+router = APIRouter(tags=["exchanges"])
+
+
+@router.get("/exchanges", response_model=Envelope[Page[ExchangeOut]])
+async def list_exchanges(context: ExchangeRead, session: SessionDep, params: PageDep) -> Response:
+    """The workspace's exchanges, newest first."""
+    exchanges, pagination = await service.list_exchanges(
+        session, workspace_id=context.workspace.id, params=params
+    )
+    scales = await currency_scales(session)
+    items = [service.exchange_view(e, scales) for e in exchanges]
+    return ok(Page[ExchangeOut](items=items, pagination=pagination))
+
+
+@router.post("/exchanges/quote", response_model=Envelope[QuoteOut])
+async def quote_exchange(
+    body: QuoteIn, context: ExchangeWrite, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    """Price an exchange; the quote can be executed once within 30 seconds."""
+    quote = await service.create_quote(
+        session, actor=principal.account, workspace=context.workspace, body=body
+    )
+    return ok(service.quote_view(quote, await currency_scales(session)))
+
+
+@router.post("/exchanges", response_model=Envelope[ExchangeOut], status_code=201)
+async def create_exchange(
+    body: ExchangeIn,
+    request: Request,
+    context: ExchangeWrite,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> Response:
+    """Execute a quote at its price (once; an expired or used quote is refused); idempotent."""
+
+    async def action() -> Response:
+        exchange = await service.execute_quote(
+            session,
+            actor=principal.account,
+            workspace=context.workspace,
+            quote_biz_id=body.quote_id,
+        )
+        return created(service.exchange_view(exchange, await currency_scales(session)))
+
+    return await idempotency.run_once(
+        session,
+        workspace_id=context.workspace.id,
+        account_id=principal.account.id,
+        key=idempotency.idempotency_key(request),
+        request_hash=idempotency.fingerprint(request, body),
+        action=action,
+    )
+
+
+@router.get("/exchanges/{bizId}", response_model=Envelope[ExchangeOut])
+async def get_exchange(bizId: str, context: ExchangeRead, session: SessionDep) -> Response:
+    """One exchange of the workspace."""
+    exchange = await service.get_exchange(
+        session, workspace_id=context.workspace.id, exchange_biz_id=bizId
+    )
+    return ok(service.exchange_view(exchange, await currency_scales(session)))

@@ -1,0 +1,142 @@
+"""`Idempotency-Key` (or the body's `clientReference`) for every money-moving POST.
+
+The key is claimed with an insert that skips on conflict, in the request's own transaction:
+
+- the first request claims it, runs, and stores its answer before committing;
+- a concurrent request with the same key waits on the claim (PostgreSQL's unique index, or
+  SQLite's single writer) and then replays the stored answer;
+- the same key with a different body is `409 REQUEST.IDEMPOTENCY_CONFLICT`;
+- a refused attempt rolls back with its transaction, so it does not burn the key.
+
+Keys are kept `RETENTION` (7 days); an expired key is claimed afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from portico.db import utcnow
+from portico.errors import InvalidParameter
+from portico.idempotency.models import IdempotencyRecord
+from portico.wallets.errors import IdempotencyConflict
+from portico.workspaces.scope import across_workspaces, scoped
+
+RETENTION = timedelta(days=7)
+MAX_KEY_LENGTH = 200
+HEADER = "Idempotency-Key"
+
+
+def idempotency_key(request: Request, client_reference: str | None = None) -> str | None:
+    """The request's key: the header, else the body's `clientReference`."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        key = client_reference
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidParameter()
+    return key
+
+
+def fingerprint(request: Request, body: BaseModel | None) -> str:
+    """The route (without the portal prefix) and the validated body, canonically."""
+    route = request.url.path.split("/", 4)[-1]
+    payload: Any = body.model_dump(mode="json") if body is not None else None
+    text = json.dumps([request.method, route, payload], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def run_once(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    account_id: int,
+    key: str | None,
+    request_hash: str,
+    action: Callable[[], Awaitable[Response]],
+) -> Response:
+    """Run `action` once per key; replay its stored answer for the same key and body."""
+    if key is None:
+        return await action()
+    now = utcnow()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    claimed = (
+        await session.execute(
+            insert(IdempotencyRecord)
+            .values(
+                workspace_id=workspace_id,
+                account_id=account_id,
+                idempotency_key=key,
+                request_hash=request_hash,
+                created_at=now,
+                expires_at=now + RETENTION,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["workspace_id", "account_id", "idempotency_key"]
+            )
+            .returning(IdempotencyRecord.id)
+        )
+    ).scalar_one_or_none()
+    if claimed is None:
+        statement = select(IdempotencyRecord).where(
+            IdempotencyRecord.account_id == account_id,
+            IdempotencyRecord.idempotency_key == key,
+        )
+        record = (
+            await session.execute(
+                scoped(statement, IdempotencyRecord, workspace_id).execution_options(
+                    populate_existing=True
+                )
+            )
+        ).scalar_one()
+        if record.expires_at <= now:
+            record.request_hash, record.created_at = request_hash, now
+            record.expires_at, record.status_code, record.response_body = (
+                now + RETENTION,
+                None,
+                None,
+            )
+            await session.flush()
+            claimed = record.id
+        elif record.request_hash != request_hash or record.response_body is None:
+            raise IdempotencyConflict()
+        else:
+            return Response(
+                content=record.response_body,
+                status_code=record.status_code or 200,
+                media_type="application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
+    response = await action()
+    await session.execute(
+        scoped(
+            update(IdempotencyRecord).where(IdempotencyRecord.id == claimed),
+            IdempotencyRecord,
+            workspace_id,
+        ).values(status_code=response.status_code, response_body=bytes(response.body))
+    )
+    return response
+
+
+async def purge_expired(session: AsyncSession) -> int:
+    """Delete records past their retention; returns how many."""
+    result = await session.execute(
+        across_workspaces(
+            delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow()),
+            "retention sweep",
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,198 @@
+"""Posting to the ledger, locking wallets, and checking the books.
+
+Every balance change is one `post()`: balanced entries (per currency they sum to zero) and the
+wallets' cached balances, in the request's transaction. Wallets are locked with `lock_wallets`
+first, in ascending id order, before anything is written, so two transfers over the same pair
+never deadlock and no update is lost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.db import utcnow
+from portico.enums import FlowBizType
+from portico.errors import InternalError
+from portico.ids import new_biz_id
+from portico.ledger.models import LedgerEntry, LedgerPosting
+from portico.wallets.errors import InsufficientBalance
+from portico.wallets.models import Wallet
+from portico.workspaces.scope import across_workspaces
+
+# Ledger accounts: a wallet's two buckets, and the institution's system accounts.
+AVAILABLE = "WALLET"
+FROZEN = "FROZEN"
+SETTLEMENT = "SETTLEMENT"  # money paid in and out of the platform (negative: owed to users)
+FEES = "FEES"  # fees earned
+FX = "FX"  # the institution's currency position from exchanges
+SANDBOX = "SANDBOX"  # the source of sandbox test balances
+SYSTEM_ACCOUNTS = (SETTLEMENT, FEES, FX, SANDBOX)
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One entry of a posting: `amount` (signed, minor units) on a wallet bucket or a system
+    account."""
+
+    currency: str
+    amount: int
+    biz_type: FlowBizType
+    wallet: Wallet | None = None
+    account: str = AVAILABLE
+    remark: str | None = None
+
+
+async def lock_wallets(session: AsyncSession, wallet_ids: Iterable[int]) -> dict[int, Wallet]:
+    """Lock the wallets for this transaction, in ascending id order, and reload them.
+
+    PostgreSQL: `SELECT … FOR UPDATE` ordered by id. SQLite has one writer at a time: the
+    first write of the transaction takes the database's write lock, so a no-op UPDATE of the
+    rows is the lock (the read after it sees the latest committed balances).
+    """
+    ids = sorted(set(wallet_ids))
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            across_workspaces(
+                update(Wallet).where(Wallet.id.in_(ids)).values(id=Wallet.id),
+                "lock wallets already found by a scoped query",
+            ).execution_options(synchronize_session=False)
+        )
+    statement = (
+        select(Wallet)
+        .where(Wallet.id.in_(ids))
+        .order_by(Wallet.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    rows = await session.execute(across_workspaces(statement, "lock wallets by id"))
+    wallets = {wallet.id: wallet for wallet in rows.scalars()}
+    if len(wallets) != len(ids):
+        raise InternalError("wallet vanished while locking")
+    return wallets
+
+
+async def post(
+    session: AsyncSession,
+    *,
+    institution_id: int,
+    posting_type: str,
+    order_biz_id: str | None,
+    legs: Sequence[Leg],
+) -> LedgerPosting:
+    """Write one balanced posting and apply it to the (locked) wallets' cached balances.
+
+    Refuses with `WALLET.INSUFFICIENT_BALANCE` when a wallet bucket would go negative, and
+    with an internal error when the legs do not balance (a bug, never a user error).
+    """
+    totals: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        totals[leg.currency] += leg.amount
+        if (leg.wallet is None) != (leg.account in SYSTEM_ACCOUNTS):
+            raise InternalError("a leg names a wallet bucket without a wallet, or both")
+        if leg.wallet is not None and leg.wallet.currency != leg.currency:
+            raise InternalError("a wallet leg in another currency")
+    if any(totals.values()):
+        raise InternalError(f"unbalanced posting: {dict(totals)}")
+
+    now = utcnow()
+    posting = LedgerPosting(
+        biz_id=new_biz_id(),
+        institution_id=institution_id,
+        posting_type=posting_type,
+        order_biz_id=order_biz_id,
+        created_at=now,
+    )
+    session.add(posting)
+    await session.flush()
+    entries = []
+    for leg in legs:
+        before = after = None
+        wallet = leg.wallet
+        if wallet is not None:
+            if leg.account == AVAILABLE:
+                before = wallet.available
+                wallet.available = after = before + leg.amount
+            else:
+                before = wallet.frozen
+                wallet.frozen = after = before + leg.amount
+            if after < 0:
+                raise InsufficientBalance()
+            wallet.updated_at = now
+        entries.append(
+            LedgerEntry(
+                posting_id=posting.id,
+                institution_id=institution_id,
+                currency=leg.currency,
+                account=leg.account,
+                wallet_id=wallet.id if wallet else None,
+                workspace_id=wallet.workspace_id if wallet else None,
+                amount=leg.amount,
+                balance_before=before,
+                balance_after=after,
+                biz_type=leg.biz_type.value,
+                order_biz_id=order_biz_id,
+                remark=leg.remark,
+                created_at=now,
+            )
+        )
+    session.add_all(entries)
+    await session.flush()
+    return posting
+
+
+async def verify(session: AsyncSession) -> list[str]:
+    """Recompute the books from the entries; every difference found, as a sentence."""
+    problems: list[str] = []
+    per_currency = await session.execute(
+        across_workspaces(
+            select(LedgerEntry.currency, func.sum(LedgerEntry.amount)).group_by(
+                LedgerEntry.currency
+            ),
+            "the whole ledger",
+        )
+    )
+    for currency, total in per_currency.tuples():
+        if int(total or 0) != 0:
+            problems.append(f"{currency}: entries sum to {total}, not 0")
+
+    unbalanced = await session.execute(
+        across_workspaces(
+            select(LedgerEntry.posting_id, LedgerEntry.currency)
+            .group_by(LedgerEntry.posting_id, LedgerEntry.currency)
+            .having(func.sum(LedgerEntry.amount) != 0),
+            "the whole ledger",
+        )
+    )
+    for posting_id, currency in unbalanced.tuples():
+        problems.append(f"posting {posting_id}: {currency} entries do not balance")
+
+    sums: dict[tuple[int, str], int] = {}
+    rows = await session.execute(
+        across_workspaces(
+            select(LedgerEntry.wallet_id, LedgerEntry.account, func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.wallet_id.is_not(None))
+            .group_by(LedgerEntry.wallet_id, LedgerEntry.account),
+            "the whole ledger",
+        )
+    )
+    for wallet_id, account, total in rows.tuples():
+        if wallet_id is not None:
+            sums[(wallet_id, account)] = int(total or 0)
+    wallets = await session.execute(across_workspaces(select(Wallet), "every wallet"))
+    for wallet in wallets.scalars():
+        available = sums.get((wallet.id, AVAILABLE), 0)
+        frozen = sums.get((wallet.id, FROZEN), 0)
+        if wallet.available != available:
+            problems.append(
+                f"wallet {wallet.biz_id}: available {wallet.available}, entries say {available}"
+            )
+        if wallet.frozen != frozen:
+            problems.append(f"wallet {wallet.biz_id}: frozen {wallet.frozen}, entries say {frozen}")
+        if wallet.available < 0 or wallet.frozen < 0:
+            problems.append(f"wallet {wallet.biz_id}: negative balance")
+    return problems

@@ -1,0 +1,128 @@
+"""`/recharges...`: pay-in channels, quotes, and recharges of the workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from portico.auth.deps import CurrentPrincipal
+from portico.deps import SessionDep
+from portico.enums import RechargeStatus
+from portico.envelope import Envelope, Page, created, ok
+from portico.idempotency import service as idempotency
+from portico.money import currency_scales, to_minor
+from portico.paging import PageDep
+from portico.recharges import service
+from portico.recharges.schemas import (
+    RechargeCancelIn,
+    RechargeChannelOut,
+    RechargeCreateIn,
+    RechargeOut,
+    RechargeProofIn,
+    RechargeQuoteIn,
+    RechargeQuoteOut,
+)
+from portico.workspaces.deps import RechargeRead, RechargeWrite
+
+router = APIRouter(tags=["recharges"])
+
+
+@router.get("/recharges", response_model=Envelope[Page[RechargeOut]])
+async def list_recharges(
+    context: RechargeRead,
+    session: SessionDep,
+    params: PageDep,
+    status: Annotated[RechargeStatus | None, Query()] = None,
+) -> Response:
+    """The workspace's recharges, newest first."""
+    recharges, pagination = await service.list_recharges(
+        session, workspace_id=context.workspace.id, params=params, status=status
+    )
+    scales = await currency_scales(session)
+    items = [service.recharge_view(r, scales[r.currency]) for r in recharges]
+    return ok(Page[RechargeOut](items=items, pagination=pagination))
+
+
+@router.get("/recharges/available-channels", response_model=Envelope[list[RechargeChannelOut]])
+async def list_recharge_channels(context: RechargeRead, session: SessionDep) -> Response:
+    """The institution's pay-in channels, with limits, fees and payment instructions."""
+    channels = await service.list_channels(session, institution_id=context.workspace.institution_id)
+    scales = await currency_scales(session)
+    return ok([service.channel_view(c, scales[c.currency]) for c in channels])
+
+
+@router.post("/recharges/quote", response_model=Envelope[RechargeQuoteOut])
+async def quote_recharge(
+    body: RechargeQuoteIn, context: RechargeWrite, session: SessionDep
+) -> Response:
+    """The fee and the credited amount for paying in `amount` through a channel."""
+    channel = await service.get_channel(
+        session, institution_id=context.workspace.institution_id, channel_biz_id=body.channel_biz_id
+    )
+    scale = (await currency_scales(session))[channel.currency]
+    return ok(service.quote_view(channel, to_minor(body.amount, scale), scale))
+
+
+@router.post("/recharges", response_model=Envelope[RechargeOut], status_code=201)
+async def create_recharge(
+    body: RechargeCreateIn,
+    request: Request,
+    context: RechargeWrite,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> Response:
+    """Announce a pay-in (PENDING); the wallet is credited when the issuer approves it."""
+
+    async def action() -> Response:
+        recharge = await service.create_recharge(
+            session, actor=principal.account, workspace=context.workspace, body=body
+        )
+        scales = await currency_scales(session)
+        return created(service.recharge_view(recharge, scales[recharge.currency]))
+
+    return await idempotency.run_once(
+        session,
+        workspace_id=context.workspace.id,
+        account_id=principal.account.id,
+        key=idempotency.idempotency_key(request),
+        request_hash=idempotency.fingerprint(request, body),
+        action=action,
+    )
+
+
+@router.get("/recharges/{bizId}", response_model=Envelope[RechargeOut])
+async def get_recharge(bizId: str, context: RechargeRead, session: SessionDep) -> Response:
+    """One recharge of the workspace."""
+    recharge = await service.get_recharge(
+        session, workspace_id=context.workspace.id, recharge_biz_id=bizId
+    )
+    scales = await currency_scales(session)
+    return ok(service.recharge_view(recharge, scales[recharge.currency]))
+
+
+@router.post("/recharges/{bizId}/proof", response_model=Envelope[RechargeOut])
+async def attach_recharge_proof(
+    bizId: str, body: RechargeProofIn, context: RechargeWrite, session: SessionDep
+) -> Response:
+    """Attach the payment proof (a file id); the recharge goes UNDER_REVIEW."""
+    recharge = await service.get_recharge(
+        session, workspace_id=context.workspace.id, recharge_biz_id=bizId
+    )
+    await service.attach_proof(session, recharge=recharge, file_biz_id=body.file_biz_id)
+    scales = await currency_scales(session)
+    return ok(service.recharge_view(recharge, scales[recharge.currency]))
+
+
+@router.post("/recharges/{bizId}/cancel", response_model=Envelope[RechargeOut])
+async def cancel_recharge(
+    bizId: str, context: RechargeWrite, session: SessionDep, body: RechargeCancelIn | None = None
+) -> Response:
+    """Cancel a PENDING recharge."""
+    recharge = await service.get_recharge(
+        session, workspace_id=context.workspace.id, recharge_biz_id=bizId
+    )
+    await service.cancel(session, recharge=recharge, reason=body.cancel_reason if body else None)
+    scales = await currency_scales(session)
+    return ok(service.recharge_view(recharge, scales[recharge.currency]))

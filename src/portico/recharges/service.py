@@ -1,0 +1,297 @@
+"""Recharges: quote → create (PENDING) → proof (UNDER_REVIEW) → the issuer approves
+(COMPLETED, wallet credited) or rejects (REJECTED); the user may cancel while PENDING."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import ROUND_CEILING, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.accounts.models import Account
+from portico.db import utcnow
+from portico.enums import ChannelType, FlowBizType, RechargeStatus
+from portico.envelope import Pagination
+from portico.errors import NotFound
+from portico.ids import new_biz_id
+from portico.ledger import service as ledger
+from portico.ledger.service import FEES, SETTLEMENT, Leg
+from portico.ledger.transitions import transition
+from portico.money import to_minor, to_wire
+from portico.paging import PageParams, fetch_page
+from portico.recharges.models import Recharge, RechargeChannel
+from portico.recharges.schemas import (
+    RechargeChannelOut,
+    RechargeCreateIn,
+    RechargeOut,
+    RechargeQuoteOut,
+)
+from portico.wallets import service as wallet_service
+from portico.wallets.errors import AmountOutOfRange, CurrencyMismatch
+from portico.workspaces.models import Workspace
+from portico.workspaces.scope import across_workspaces, scoped
+
+QUOTE_TTL = timedelta(minutes=15)
+MAX_BIZ_ID = 64
+BPS = Decimal(10_000)
+
+
+async def add_channel(
+    session: AsyncSession,
+    *,
+    institution_id: int,
+    currency: str,
+    scale: int,
+    name: str,
+    channel_type: ChannelType = ChannelType.BANK_TRANSFER,
+    min_amount: Decimal = Decimal(1),
+    max_amount: Decimal | None = Decimal(1_000_000),
+    fee_bps: int = 0,
+    fixed_fee: Decimal = Decimal(0),
+    instructions: str | None = None,
+) -> RechargeChannel:
+    """A recharge channel of the institution (issuer back office, demo data)."""
+    channel = RechargeChannel(
+        biz_id=new_biz_id(),
+        institution_id=institution_id,
+        channel_name=name,
+        channel_type=channel_type,
+        currency=currency,
+        min_amount=to_minor(min_amount, scale),
+        max_amount=to_minor(max_amount, scale) if max_amount is not None else None,
+        fee_bps=fee_bps,
+        fixed_fee=int(fixed_fee.scaleb(scale)),
+        instructions=instructions,
+        enabled=True,
+    )
+    session.add(channel)
+    await session.flush()
+    return channel
+
+
+async def list_channels(session: AsyncSession, *, institution_id: int) -> list[RechargeChannel]:
+    rows = await session.execute(
+        select(RechargeChannel)
+        .where(RechargeChannel.institution_id == institution_id, RechargeChannel.enabled.is_(True))
+        .order_by(RechargeChannel.id)
+    )
+    return list(rows.scalars())
+
+
+async def get_channel(
+    session: AsyncSession, *, institution_id: int, channel_biz_id: str
+) -> RechargeChannel:
+    channel = (
+        await session.execute(
+            select(RechargeChannel).where(
+                RechargeChannel.institution_id == institution_id,
+                RechargeChannel.biz_id == channel_biz_id[:MAX_BIZ_ID],
+                RechargeChannel.enabled.is_(True),
+            )
+        )
+    ).scalar_one_or_none()
+    if channel is None:
+        raise NotFound()
+    return channel
+
+
+def price(channel: RechargeChannel, amount: int) -> tuple[int, int]:
+    """(fee, credited amount) for paying in `amount`; outside the limits is refused."""
+    if amount < channel.min_amount or (
+        channel.max_amount is not None and amount > channel.max_amount
+    ):
+        raise AmountOutOfRange()
+    fee = channel.fixed_fee + int((amount * channel.fee_bps / BPS).to_integral_value(ROUND_CEILING))
+    if amount - fee <= 0:
+        raise AmountOutOfRange()
+    return fee, amount - fee
+
+
+async def create_recharge(
+    session: AsyncSession, *, actor: Account, workspace: Workspace, body: RechargeCreateIn
+) -> Recharge:
+    channel = await get_channel(
+        session, institution_id=workspace.institution_id, channel_biz_id=body.channel_biz_id
+    )
+    if body.currency is not None and body.currency.upper() != channel.currency:
+        raise CurrencyMismatch()
+    if body.wallet_biz_id is not None:
+        wallet = await wallet_service.get_wallet(
+            session, workspace_id=workspace.id, wallet_biz_id=body.wallet_biz_id
+        )
+        if wallet.currency != channel.currency:
+            raise CurrencyMismatch()
+    else:
+        wallet = await wallet_service.wallet_for(
+            session, workspace=workspace, currency=channel.currency
+        )
+    amount = to_minor(body.amount, await wallet_service.scale_of(session, channel.currency))
+    fee, actual = price(channel, amount)
+    now = utcnow()
+    recharge = Recharge(
+        biz_id=new_biz_id(),
+        workspace_id=workspace.id,
+        workspace_biz_id=workspace.biz_id,
+        institution_id=workspace.institution_id,
+        wallet_id=wallet.id,
+        wallet_biz_id=wallet.biz_id,
+        channel_biz_id=channel.biz_id,
+        account_biz_id=actor.biz_id,
+        amount=amount,
+        fee=fee,
+        actual_amount=actual,
+        currency=channel.currency,
+        status=RechargeStatus.PENDING,
+        remark=body.remark,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(recharge)
+    await session.flush()
+    return recharge
+
+
+async def list_recharges(
+    session: AsyncSession, *, workspace_id: int, params: PageParams, status: RechargeStatus | None
+) -> tuple[list[Recharge], Pagination]:
+    statement = select(Recharge).order_by(Recharge.id.desc())
+    if status is not None:
+        statement = statement.where(Recharge.status == status)
+    return await fetch_page(
+        session, scoped(statement, Recharge, workspace_id), params, Recharge.created_at
+    )
+
+
+async def get_recharge(
+    session: AsyncSession, *, workspace_id: int, recharge_biz_id: str
+) -> Recharge:
+    statement = select(Recharge).where(Recharge.biz_id == recharge_biz_id[:MAX_BIZ_ID])
+    found = (await session.execute(scoped(statement, Recharge, workspace_id))).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+async def find_for_issuer(session: AsyncSession, *, recharge_biz_id: str) -> Recharge:
+    """A recharge by id for the issuer's back office (any workspace)."""
+    statement = select(Recharge).where(Recharge.biz_id == recharge_biz_id[:MAX_BIZ_ID])
+    found = (
+        await session.execute(across_workspaces(statement, "issuer back office"))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+async def attach_proof(session: AsyncSession, *, recharge: Recharge, file_biz_id: str) -> Recharge:
+    await transition(
+        session,
+        recharge,
+        allowed_from=(RechargeStatus.PENDING, RechargeStatus.UNDER_REVIEW),
+        values={
+            "proof_file_biz_id": file_biz_id,
+            "status": RechargeStatus.UNDER_REVIEW,
+            "updated_at": utcnow(),
+        },
+    )
+    return recharge
+
+
+async def cancel(session: AsyncSession, *, recharge: Recharge, reason: str | None) -> Recharge:
+    await transition(
+        session,
+        recharge,
+        allowed_from=(RechargeStatus.PENDING,),
+        values={
+            "status": RechargeStatus.CANCELLED,
+            "cancel_reason": reason,
+            "updated_at": utcnow(),
+        },
+    )
+    return recharge
+
+
+async def approve(session: AsyncSession, *, recharge: Recharge) -> Recharge:
+    """Credit the wallet (once): settlement pays in `amount`, the wallet gets the rest of the
+    fee. A second approval, or one after a rejection or cancel, is refused."""
+    locked = await ledger.lock_wallets(session, (recharge.wallet_id,))
+    wallet = locked[recharge.wallet_id]
+    now = utcnow()
+    await transition(
+        session,
+        recharge,
+        allowed_from=(RechargeStatus.PENDING, RechargeStatus.UNDER_REVIEW),
+        values={"status": RechargeStatus.COMPLETED, "updated_at": now, "completed_at": now},
+    )
+    legs = [
+        Leg(recharge.currency, -recharge.amount, FlowBizType.RECHARGE, account=SETTLEMENT),
+        Leg(recharge.currency, recharge.actual_amount, FlowBizType.RECHARGE, wallet),
+    ]
+    if recharge.fee:
+        legs.append(Leg(recharge.currency, recharge.fee, FlowBizType.FEE, account=FEES))
+    await ledger.post(
+        session,
+        institution_id=recharge.institution_id,
+        posting_type="RECHARGE",
+        order_biz_id=recharge.biz_id,
+        legs=legs,
+    )
+    return recharge
+
+
+async def reject(session: AsyncSession, *, recharge: Recharge, reason: str | None) -> Recharge:
+    await transition(
+        session,
+        recharge,
+        allowed_from=(RechargeStatus.PENDING, RechargeStatus.UNDER_REVIEW),
+        values={"status": RechargeStatus.REJECTED, "reject_reason": reason, "updated_at": utcnow()},
+    )
+    return recharge
+
+
+def channel_view(channel: RechargeChannel, scale: int) -> RechargeChannelOut:
+    return RechargeChannelOut(
+        biz_id=channel.biz_id,
+        channel_name=channel.channel_name,
+        channel_type=ChannelType(channel.channel_type),
+        currency=channel.currency,
+        min_amount=to_wire(channel.min_amount, scale),
+        max_amount=to_wire(channel.max_amount, scale) if channel.max_amount is not None else None,
+        fee_rate=format((Decimal(channel.fee_bps) / BPS).normalize(), "f"),
+        fixed_fee=to_wire(channel.fixed_fee, scale),
+        instructions=channel.instructions,
+    )
+
+
+def quote_view(channel: RechargeChannel, amount: int, scale: int) -> RechargeQuoteOut:
+    fee, actual = price(channel, amount)
+    return RechargeQuoteOut(
+        channel_biz_id=channel.biz_id,
+        amount=to_wire(amount, scale),
+        fee=to_wire(fee, scale),
+        actual_amount=to_wire(actual, scale),
+        currency=channel.currency,
+        expires_at=utcnow() + QUOTE_TTL,
+    )
+
+
+def recharge_view(recharge: Recharge, scale: int) -> RechargeOut:
+    return RechargeOut(
+        biz_id=recharge.biz_id,
+        workspace_biz_id=recharge.workspace_biz_id,
+        wallet_biz_id=recharge.wallet_biz_id,
+        channel_biz_id=recharge.channel_biz_id,
+        amount=to_wire(recharge.amount, scale),
+        fee=to_wire(recharge.fee, scale),
+        actual_amount=to_wire(recharge.actual_amount, scale),
+        currency=recharge.currency,
+        recharge_status=RechargeStatus(recharge.status),
+        proof_file_biz_id=recharge.proof_file_biz_id,
+        cancel_reason=recharge.cancel_reason,
+        reject_reason=recharge.reject_reason,
+        remark=recharge.remark,
+        created_at=recharge.created_at,
+        updated_at=recharge.updated_at,
+        completed_at=recharge.completed_at,
+    )

@@ -1,0 +1,119 @@
+"""Transfers: consumer `/transfer/...`, partner `/transfers/...` (one set of routes, two
+prefixes; the consumer also has `query/orders/wallet/{walletBizId}`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from portico.auth.deps import CurrentPrincipal
+from portico.deps import SessionDep
+from portico.enums import TransferStatus
+from portico.envelope import Envelope, Page, created, ok
+from portico.idempotency import service as idempotency
+from portico.money import currency_scales
+from portico.paging import PageDep
+from portico.transfers import service
+from portico.transfers.schemas import TransferCreateIn, TransferOrderOut
+from portico.workspaces.deps import TransferRead, TransferWrite
+
+
+def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
+    """The transfer routes under `prefix` (`/transfer` or `/transfers`)."""
+    router = APIRouter(prefix=prefix, tags=["transfers"])
+
+    @router.post("/command/create", response_model=Envelope[TransferOrderOut], status_code=201)
+    async def create_transfer(
+        body: TransferCreateIn,
+        request: Request,
+        context: TransferWrite,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+    ) -> Response:
+        """Pay another wallet or account of the institution (same currency); idempotent."""
+
+        async def action() -> Response:
+            order = await service.create_transfer(
+                session, actor=principal.account, workspace=context.workspace, body=body
+            )
+            scales = await currency_scales(session)
+            return created(service.order_view(order, scale=scales[order.currency]))
+
+        return await idempotency.run_once(
+            session,
+            workspace_id=context.workspace.id,
+            account_id=principal.account.id,
+            key=idempotency.idempotency_key(request, body.client_reference),
+            request_hash=idempotency.fingerprint(request, body),
+            action=action,
+        )
+
+    async def _page(
+        session: SessionDep,
+        workspace_id: int,
+        params: PageDep,
+        status: TransferStatus | None,
+        wallet_biz_id: str | None,
+    ) -> Response:
+        orders, pagination = await service.list_orders(
+            session,
+            workspace_id=workspace_id,
+            params=params,
+            status=status,
+            wallet_biz_id=wallet_biz_id,
+        )
+        scales = await currency_scales(session)
+        items = [service.order_view(o, scale=scales[o.currency]) for o in orders]
+        return ok(Page[TransferOrderOut](items=items, pagination=pagination))
+
+    @router.get("/query/orders", response_model=Envelope[Page[TransferOrderOut]])
+    async def list_transfer_orders(
+        context: TransferRead,
+        session: SessionDep,
+        params: PageDep,
+        status: Annotated[TransferStatus | None, Query()] = None,
+        wallet_biz_id: Annotated[str | None, Query(alias="walletBizId", max_length=64)] = None,
+    ) -> Response:
+        """Transfers the workspace sent or received, newest first."""
+        return await _page(session, context.workspace.id, params, status, wallet_biz_id)
+
+    if with_wallet_orders:
+
+        @router.get(
+            "/query/orders/wallet/{walletBizId}",
+            response_model=Envelope[Page[TransferOrderOut]],
+        )
+        async def list_wallet_transfer_orders(
+            walletBizId: str, context: TransferRead, session: SessionDep, params: PageDep
+        ) -> Response:
+            """Transfers in or out of one wallet (an unknown wallet has none: an empty page)."""
+            return await _page(session, context.workspace.id, params, None, walletBizId)
+
+    @router.get("/query/orders/{transferBizId}", response_model=Envelope[TransferOrderOut])
+    async def get_transfer_order(
+        transferBizId: str, context: TransferRead, session: SessionDep
+    ) -> Response:
+        """One transfer the workspace sent or received."""
+        order = await service.get_order(
+            session, workspace_id=context.workspace.id, order_biz_id=transferBizId
+        )
+        scales = await currency_scales(session)
+        return ok(service.order_view(order, scale=scales[order.currency]))
+
+    @router.get("/query/orders/{transferBizId}/completed", response_model=Envelope[bool])
+    async def is_transfer_completed(
+        transferBizId: str, context: TransferRead, session: SessionDep
+    ) -> Response:
+        """`true` only for a completed transfer; `false` for any other, or an unknown id."""
+        order = await service.find_order(
+            session, workspace_id=context.workspace.id, order_biz_id=transferBizId
+        )
+        return ok(order is not None and order.status == TransferStatus.COMPLETED)
+
+    return router
+
+
+consumer_router = build_router("/transfer", with_wallet_orders=True)
+partner_router = build_router("/transfers", with_wallet_orders=False)

@@ -1,0 +1,52 @@
+"""Transfer bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import StringConstraints, model_validator
+
+from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
+from portico.money import AmountIn
+
+BizId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+Remark = Annotated[str, StringConstraints(max_length=200)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+CurrencyCode = Annotated[str, StringConstraints(min_length=1, max_length=10)]
+
+
+class TransferCreateIn(RequestModel):
+    """From one of the workspace's wallets to another wallet, or to an account by email."""
+
+    from_wallet_biz_id: BizId
+    to_wallet_biz_id: BizId | None = None
+    to_account_email: Email | None = None
+    amount: AmountIn
+    currency: CurrencyCode | None = None
+    remark: Remark | None = None
+    client_reference: Reference | None = None
+
+    @model_validator(mode="after")
+    def _one_payee(self) -> TransferCreateIn:
+        if (self.to_wallet_biz_id is None) == (self.to_account_email is None):
+            raise ValueError("give exactly one of toWalletBizId and toAccountEmail")
+        return self
+
+
+class TransferOrderOut(WireModel):
+    biz_id: str
+    workspace_biz_id: str
+    from_wallet_biz_id: str
+    to_wallet_biz_id: str
+    payer_account_biz_id: str
+    payee_account_biz_id: str | None
+    amount: str
+    fee: str
+    currency: str
+    transfer_status: EnumObject
+    remark: str | None
+    client_reference: str | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    completed_at: UtcDateTime | None

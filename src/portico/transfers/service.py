@@ -1,0 +1,237 @@
+"""Transfers: same-currency payments to another wallet or account of the institution."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, case, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.accounts.models import Account
+from portico.db import utcnow
+from portico.enums import AccountStatus, FlowBizType, TransferStatus
+from portico.envelope import Pagination
+from portico.errors import InvalidParameter, NotFound
+from portico.ids import new_biz_id
+from portico.ledger import service as ledger
+from portico.ledger.service import Leg
+from portico.money import to_minor, to_wire
+from portico.paging import PageParams, fetch_page
+from portico.transfers.models import TransferOrder
+from portico.transfers.schemas import TransferCreateIn, TransferOrderOut
+from portico.wallets import service as wallet_service
+from portico.wallets.errors import CurrencyMismatch, InsufficientBalance
+from portico.wallets.models import Wallet
+from portico.workspaces.models import Workspace, WorkspaceMember
+from portico.workspaces.scope import across_workspaces
+
+MAX_BIZ_ID = 64
+
+
+async def _payee_by_wallet(
+    session: AsyncSession, *, workspace: Workspace, wallet_biz_id: str
+) -> tuple[Wallet, str | None]:
+    """A wallet of the same institution and workspace kind, and its workspace owner's bizId."""
+    statement = (
+        select(Wallet, Workspace)
+        .join(Workspace, Workspace.id == Wallet.workspace_id)
+        .where(
+            Wallet.biz_id == wallet_biz_id[:MAX_BIZ_ID],
+            Wallet.institution_id == workspace.institution_id,
+            Workspace.kind == workspace.kind,
+        )
+    )
+    row = (
+        await session.execute(across_workspaces(statement, "a payee wallet of the institution"))
+    ).first()
+    if row is None:
+        raise NotFound()
+    wallet, _ = row
+    owner = (
+        await session.execute(
+            across_workspaces(
+                select(Account.biz_id)
+                .join(WorkspaceMember, WorkspaceMember.account_id == Account.id)
+                .where(
+                    WorkspaceMember.workspace_id == wallet.workspace_id,
+                    WorkspaceMember.is_owner.is_(True),
+                ),
+                "the payee workspace's owner",
+            )
+        )
+    ).scalar_one_or_none()
+    return wallet, owner
+
+
+async def _payee_by_email(
+    session: AsyncSession, *, actor: Account, workspace: Workspace, email: str, currency: str
+) -> tuple[Wallet, str]:
+    """The payee account's default workspace of the same kind, and its wallet of `currency`."""
+    account = (
+        await session.execute(
+            select(Account)
+            .where(
+                Account.institution_id == actor.institution_id,
+                Account.email == email.strip().lower(),
+                Account.status == AccountStatus.ACTIVE,
+            )
+            .order_by(case((Account.portal == actor.portal, 0), else_=1), Account.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if account is None:
+        raise NotFound()
+    target_workspace = (
+        await session.execute(
+            across_workspaces(
+                select(Workspace)
+                .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+                .where(WorkspaceMember.account_id == account.id, Workspace.kind == workspace.kind)
+                .order_by(WorkspaceMember.is_default.desc(), WorkspaceMember.id)
+                .limit(1),
+                "the payee's own memberships",
+            )
+        )
+    ).scalar_one_or_none()
+    if target_workspace is None:
+        raise NotFound()
+    wallet = await wallet_service.wallet_for(session, workspace=target_workspace, currency=currency)
+    return wallet, account.biz_id
+
+
+async def create_transfer(
+    session: AsyncSession, *, actor: Account, workspace: Workspace, body: TransferCreateIn
+) -> TransferOrder:
+    """Move `amount` from the workspace's wallet to the payee's wallet of the same currency."""
+    source = await wallet_service.get_wallet(
+        session, workspace_id=workspace.id, wallet_biz_id=body.from_wallet_biz_id
+    )
+    if body.currency is not None and body.currency.upper() != source.currency:
+        raise CurrencyMismatch()
+    scale = await wallet_service.scale_of(session, source.currency)
+    amount = to_minor(body.amount, scale)
+    if body.to_wallet_biz_id is not None:
+        target, payee_biz_id = await _payee_by_wallet(
+            session, workspace=workspace, wallet_biz_id=body.to_wallet_biz_id
+        )
+        if target.currency != source.currency:
+            raise CurrencyMismatch()
+    else:
+        target, payee = await _payee_by_email(
+            session,
+            actor=actor,
+            workspace=workspace,
+            email=body.to_account_email or "",
+            currency=source.currency,
+        )
+        payee_biz_id = payee
+    if target.id == source.id:
+        raise InvalidParameter()
+
+    locked = await ledger.lock_wallets(session, (source.id, target.id))
+    source, target = locked[source.id], locked[target.id]
+    wallet_service.ensure_active(source, target)
+    if source.available < amount:
+        raise InsufficientBalance()
+    now = utcnow()
+    order = TransferOrder(
+        biz_id=new_biz_id(),
+        workspace_id=workspace.id,
+        payee_workspace_id=target.workspace_id,
+        institution_id=workspace.institution_id,
+        from_wallet_id=source.id,
+        to_wallet_id=target.id,
+        from_wallet_biz_id=source.biz_id,
+        to_wallet_biz_id=target.biz_id,
+        workspace_biz_id=workspace.biz_id,
+        payer_account_biz_id=actor.biz_id,
+        payee_account_biz_id=payee_biz_id,
+        amount=amount,
+        fee=0,
+        currency=source.currency,
+        status=TransferStatus.COMPLETED,
+        remark=body.remark,
+        client_reference=body.client_reference,
+        created_at=now,
+        updated_at=now,
+        completed_at=now,
+    )
+    session.add(order)
+    await ledger.post(
+        session,
+        institution_id=workspace.institution_id,
+        posting_type="TRANSFER",
+        order_biz_id=order.biz_id,
+        legs=[
+            Leg(source.currency, -amount, FlowBizType.TRANSFER_OUT, source, remark=body.remark),
+            Leg(source.currency, amount, FlowBizType.TRANSFER_IN, target, remark=body.remark),
+        ],
+    )
+    return order
+
+
+def _visible(workspace_id: int) -> Select[TransferOrder]:
+    """Orders the workspace paid or received."""
+    statement = select(TransferOrder).where(
+        or_(
+            TransferOrder.workspace_id == workspace_id,
+            TransferOrder.payee_workspace_id == workspace_id,
+        )
+    )
+    return across_workspaces(statement, "transfers the workspace paid or received")
+
+
+async def list_orders(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    params: PageParams,
+    status: TransferStatus | None = None,
+    wallet_biz_id: str | None = None,
+) -> tuple[list[TransferOrder], Pagination]:
+    statement = _visible(workspace_id).order_by(TransferOrder.id.desc())
+    if status is not None:
+        statement = statement.where(TransferOrder.status == status)
+    if wallet_biz_id is not None:
+        wallet_biz_id = wallet_biz_id[:MAX_BIZ_ID]
+        statement = statement.where(
+            or_(
+                TransferOrder.from_wallet_biz_id == wallet_biz_id,
+                TransferOrder.to_wallet_biz_id == wallet_biz_id,
+            )
+        )
+    return await fetch_page(session, statement, params, TransferOrder.created_at)
+
+
+async def find_order(
+    session: AsyncSession, *, workspace_id: int, order_biz_id: str
+) -> TransferOrder | None:
+    statement = _visible(workspace_id).where(TransferOrder.biz_id == order_biz_id[:MAX_BIZ_ID])
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def get_order(
+    session: AsyncSession, *, workspace_id: int, order_biz_id: str
+) -> TransferOrder:
+    order = await find_order(session, workspace_id=workspace_id, order_biz_id=order_biz_id)
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def order_view(order: TransferOrder, *, scale: int) -> TransferOrderOut:
+    return TransferOrderOut(
+        biz_id=order.biz_id,
+        workspace_biz_id=order.workspace_biz_id,
+        from_wallet_biz_id=order.from_wallet_biz_id,
+        to_wallet_biz_id=order.to_wallet_biz_id,
+        payer_account_biz_id=order.payer_account_biz_id,
+        payee_account_biz_id=order.payee_account_biz_id,
+        amount=to_wire(order.amount, scale),
+        fee=to_wire(order.fee, scale),
+        currency=order.currency,
+        transfer_status=TransferStatus(order.status),
+        remark=order.remark,
+        client_reference=order.client_reference,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        completed_at=order.completed_at,
+    )

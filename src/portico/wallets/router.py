@@ -1,0 +1,73 @@
+"""`/wallets...`: the workspace's wallets, balances and flows."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from portico.deps import SessionDep
+from portico.enums import FlowBizType
+from portico.envelope import Envelope, Page, ok
+from portico.paging import PageDep
+from portico.wallets import service
+from portico.wallets.schemas import WalletBalanceOut, WalletFlowOut, WalletOut
+from portico.workspaces.deps import WalletRead
+
+router = APIRouter(tags=["wallets"])
+
+
+@router.get("/wallets", response_model=Envelope[list[WalletOut]])
+async def list_wallets(context: WalletRead, session: SessionDep) -> Response:
+    """The workspace's wallets, one per currency, oldest first."""
+    wallets = await service.list_wallets(session, workspace_id=context.workspace.id)
+    views = [
+        service.wallet_view(
+            w,
+            workspace_biz_id=context.workspace.biz_id,
+            scale=await service.scale_of(session, w.currency),
+        )
+        for w in wallets
+    ]
+    return ok(views)
+
+
+@router.get("/wallets/{walletBizId}", response_model=Envelope[WalletOut])
+async def get_wallet(walletBizId: str, context: WalletRead, session: SessionDep) -> Response:
+    """One wallet of the workspace."""
+    wallet = await service.get_wallet(
+        session, workspace_id=context.workspace.id, wallet_biz_id=walletBizId
+    )
+    scale = await service.scale_of(session, wallet.currency)
+    return ok(service.wallet_view(wallet, workspace_biz_id=context.workspace.biz_id, scale=scale))
+
+
+@router.get("/wallets/{walletBizId}/balance", response_model=Envelope[WalletBalanceOut])
+async def get_wallet_balance(
+    walletBizId: str, context: WalletRead, session: SessionDep
+) -> Response:
+    """A wallet's available, frozen and total balance."""
+    wallet = await service.get_wallet(
+        session, workspace_id=context.workspace.id, wallet_biz_id=walletBizId
+    )
+    scale = await service.scale_of(session, wallet.currency)
+    return ok(service.balance_view(wallet, scale=scale))
+
+
+@router.get("/wallets/{walletBizId}/flows", response_model=Envelope[Page[WalletFlowOut]])
+async def list_wallet_flows(
+    walletBizId: str,
+    context: WalletRead,
+    session: SessionDep,
+    params: PageDep,
+    biz_type: Annotated[FlowBizType | None, Query(alias="bizType")] = None,
+) -> Response:
+    """The wallet's movements, newest first, with the balance before and after each."""
+    wallet = await service.get_wallet(
+        session, workspace_id=context.workspace.id, wallet_biz_id=walletBizId
+    )
+    items, pagination = await service.list_flows(
+        session, wallet=wallet, params=params, biz_type=biz_type
+    )
+    return ok(Page[WalletFlowOut](items=items, pagination=pagination))

@@ -1,0 +1,106 @@
+"""`/withdrawal-channels` and `/withdrawals...`: payout destinations and withdrawals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from portico.auth.deps import CurrentPrincipal
+from portico.deps import SessionDep
+from portico.enums import WithdrawalStatus
+from portico.envelope import Envelope, Page, created, ok
+from portico.idempotency import service as idempotency
+from portico.money import currency_scales
+from portico.paging import PageDep
+from portico.withdrawals import service
+from portico.withdrawals.schemas import (
+    WithdrawalChannelIn,
+    WithdrawalChannelOut,
+    WithdrawalCreateIn,
+    WithdrawalOut,
+)
+from portico.workspaces.deps import WithdrawalRead, WithdrawalWrite
+
+router = APIRouter(tags=["withdrawals"])
+
+
+@router.get("/withdrawal-channels", response_model=Envelope[list[WithdrawalChannelOut]])
+async def list_withdrawal_channels(context: WithdrawalRead, session: SessionDep) -> Response:
+    """The workspace's payout destinations (account numbers masked), default first."""
+    channels = await service.list_channels(session, workspace_id=context.workspace.id)
+    return ok([service.channel_view(c) for c in channels])
+
+
+@router.post("/withdrawal-channels", response_model=Envelope[WithdrawalChannelOut], status_code=201)
+async def create_withdrawal_channel(
+    body: WithdrawalChannelIn, context: WithdrawalWrite, session: SessionDep
+) -> Response:
+    """Save a bank account or crypto address to withdraw to."""
+    channel = await service.create_channel(session, workspace=context.workspace, body=body)
+    return created(service.channel_view(channel))
+
+
+@router.get("/withdrawals", response_model=Envelope[Page[WithdrawalOut]])
+async def list_withdrawals(
+    context: WithdrawalRead,
+    session: SessionDep,
+    params: PageDep,
+    status: Annotated[WithdrawalStatus | None, Query()] = None,
+) -> Response:
+    """The workspace's withdrawals, newest first."""
+    withdrawals, pagination = await service.list_withdrawals(
+        session, workspace_id=context.workspace.id, params=params, status=status
+    )
+    scales = await currency_scales(session)
+    items = [service.withdrawal_view(w, scales[w.currency]) for w in withdrawals]
+    return ok(Page[WithdrawalOut](items=items, pagination=pagination))
+
+
+@router.post("/withdrawals", response_model=Envelope[WithdrawalOut], status_code=201)
+async def create_withdrawal(
+    body: WithdrawalCreateIn,
+    request: Request,
+    context: WithdrawalWrite,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> Response:
+    """Withdraw to a saved channel: the amount is frozen until the issuer pays it out."""
+
+    async def action() -> Response:
+        withdrawal = await service.create_withdrawal(
+            session, actor=principal.account, workspace=context.workspace, body=body
+        )
+        scales = await currency_scales(session)
+        return created(service.withdrawal_view(withdrawal, scales[withdrawal.currency]))
+
+    return await idempotency.run_once(
+        session,
+        workspace_id=context.workspace.id,
+        account_id=principal.account.id,
+        key=idempotency.idempotency_key(request),
+        request_hash=idempotency.fingerprint(request, body),
+        action=action,
+    )
+
+
+@router.get("/withdrawals/{bizId}", response_model=Envelope[WithdrawalOut])
+async def get_withdrawal(bizId: str, context: WithdrawalRead, session: SessionDep) -> Response:
+    """One withdrawal of the workspace."""
+    withdrawal = await service.get_withdrawal(
+        session, workspace_id=context.workspace.id, withdrawal_biz_id=bizId
+    )
+    scales = await currency_scales(session)
+    return ok(service.withdrawal_view(withdrawal, scales[withdrawal.currency]))
+
+
+@router.post("/withdrawals/{bizId}/cancel", response_model=Envelope[WithdrawalOut])
+async def cancel_withdrawal(bizId: str, context: WithdrawalWrite, session: SessionDep) -> Response:
+    """Cancel a PENDING withdrawal; the frozen amount goes back to available."""
+    withdrawal = await service.get_withdrawal(
+        session, workspace_id=context.workspace.id, withdrawal_biz_id=bizId
+    )
+    await service.cancel(session, withdrawal=withdrawal)
+    scales = await currency_scales(session)
+    return ok(service.withdrawal_view(withdrawal, scales[withdrawal.currency]))

@@ -1,0 +1,95 @@
+"""Withdrawal bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints, model_validator
+
+from portico.enums import ChannelType
+from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
+from portico.money import AmountIn
+
+BizId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+AccountNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9 -]{4,64}$")
+]
+Address = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9:_-]{8,128}$")
+]
+Country = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
+]
+CurrencyCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=10)
+]
+Remark = Annotated[str, StringConstraints(max_length=200)]
+
+
+class WithdrawalChannelIn(RequestModel):
+    """A bank account (accountName, accountNumber, bankName …) or a crypto address
+    (network, address)."""
+
+    channel_type: Literal["BANK_TRANSFER", "CRYPTO"]
+    channel_name: Short
+    currency: CurrencyCode
+    account_name: Short | None = None
+    account_number: AccountNumber | None = None
+    bank_name: Short | None = None
+    bank_code: Annotated[str, StringConstraints(max_length=64)] | None = None
+    country: Country | None = None
+    network: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+    address: Address | None = None
+    is_default: bool = False
+
+    @model_validator(mode="after")
+    def _destination(self) -> WithdrawalChannelIn:
+        if self.channel_type == ChannelType.BANK_TRANSFER.value:
+            if not (self.account_name and self.account_number):
+                raise ValueError("a bank channel needs accountName and accountNumber")
+        elif not (self.network and self.address):
+            raise ValueError("a crypto channel needs network and address")
+        return self
+
+
+class WithdrawalChannelOut(WireModel):
+    biz_id: str
+    channel_type: EnumObject
+    channel_name: str
+    currency: str
+    account_name: str | None
+    account_number: str | None
+    bank_name: str | None
+    bank_code: str | None
+    country: str | None
+    network: str | None
+    address: str | None
+    is_default: bool
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class WithdrawalCreateIn(RequestModel):
+    wallet_biz_id: BizId
+    withdrawal_channel_biz_id: BizId
+    amount: AmountIn
+    remark: Remark | None = None
+
+
+class WithdrawalOut(WireModel):
+    biz_id: str
+    workspace_biz_id: str
+    wallet_biz_id: str
+    withdrawal_channel_biz_id: str
+    amount: str
+    fee: str
+    actual_amount: str
+    currency: str
+    withdrawal_status: EnumObject
+    remark: str | None
+    cancel_reason: str | None
+    reject_reason: str | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    completed_at: UtcDateTime | None

@@ -1,0 +1,280 @@
+"""Withdrawals: create freezes the amount (available → frozen); the issuer completes it
+(frozen paid out) or rejects it (unfrozen); the user may cancel while PENDING (unfrozen)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.accounts.models import Account
+from portico.db import utcnow
+from portico.enums import ChannelType, FlowBizType, WithdrawalStatus
+from portico.envelope import Pagination
+from portico.errors import InvalidParameter, NotFound
+from portico.ids import new_biz_id
+from portico.ledger import service as ledger
+from portico.ledger.service import FROZEN, SETTLEMENT, Leg
+from portico.ledger.transitions import transition
+from portico.money import get_currency, to_minor, to_wire
+from portico.paging import PageParams, fetch_page
+from portico.wallets import service as wallet_service
+from portico.wallets.errors import CurrencyMismatch, InsufficientBalance
+from portico.withdrawals.models import Withdrawal, WithdrawalChannel
+from portico.withdrawals.schemas import (
+    WithdrawalChannelIn,
+    WithdrawalChannelOut,
+    WithdrawalCreateIn,
+    WithdrawalOut,
+)
+from portico.workspaces.models import Workspace
+from portico.workspaces.scope import across_workspaces, scoped
+
+MAX_BIZ_ID = 64
+MAX_CHANNELS = 50
+
+
+def mask(account_number: str | None) -> str | None:
+    """All but the last four characters hidden: `****1234`."""
+    if account_number is None:
+        return None
+    return "****" + account_number[-4:]
+
+
+async def list_channels(session: AsyncSession, *, workspace_id: int) -> list[WithdrawalChannel]:
+    statement = select(WithdrawalChannel).order_by(
+        WithdrawalChannel.is_default.desc(), WithdrawalChannel.id
+    )
+    rows = await session.execute(scoped(statement, WithdrawalChannel, workspace_id))
+    return list(rows.scalars())
+
+
+async def create_channel(
+    session: AsyncSession, *, workspace: Workspace, body: WithdrawalChannelIn
+) -> WithdrawalChannel:
+    currency = await get_currency(session, body.currency)
+    existing = await list_channels(session, workspace_id=workspace.id)
+    if len(existing) >= MAX_CHANNELS:
+        raise InvalidParameter()
+    if body.is_default:
+        await session.execute(
+            scoped(
+                update(WithdrawalChannel).where(WithdrawalChannel.is_default.is_(True)),
+                WithdrawalChannel,
+                workspace.id,
+            )
+            .values(is_default=False)
+            .execution_options(synchronize_session=False)
+        )
+    now = utcnow()
+    bank = body.channel_type == ChannelType.BANK_TRANSFER.value
+    channel = WithdrawalChannel(
+        biz_id=new_biz_id(),
+        workspace_id=workspace.id,
+        channel_type=ChannelType(body.channel_type),
+        channel_name=body.channel_name,
+        currency=currency.code,
+        account_name=body.account_name if bank else None,
+        account_number=body.account_number if bank else None,
+        bank_name=body.bank_name if bank else None,
+        bank_code=body.bank_code if bank else None,
+        country=body.country,
+        network=None if bank else body.network,
+        address=None if bank else body.address,
+        is_default=body.is_default or not existing,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(channel)
+    await session.flush()
+    return channel
+
+
+async def create_withdrawal(
+    session: AsyncSession, *, actor: Account, workspace: Workspace, body: WithdrawalCreateIn
+) -> Withdrawal:
+    """Freeze `amount` of the wallet for a payout to the channel."""
+    wallet = await wallet_service.get_wallet(
+        session, workspace_id=workspace.id, wallet_biz_id=body.wallet_biz_id
+    )
+    statement = select(WithdrawalChannel).where(
+        WithdrawalChannel.biz_id == body.withdrawal_channel_biz_id[:MAX_BIZ_ID]
+    )
+    channel = (
+        await session.execute(scoped(statement, WithdrawalChannel, workspace.id))
+    ).scalar_one_or_none()
+    if channel is None:
+        raise NotFound()
+    if channel.currency != wallet.currency:
+        raise CurrencyMismatch()
+    amount = to_minor(body.amount, await wallet_service.scale_of(session, wallet.currency))
+    wallet = (await ledger.lock_wallets(session, (wallet.id,)))[wallet.id]
+    wallet_service.ensure_active(wallet)
+    if wallet.available < amount:
+        raise InsufficientBalance()
+    now = utcnow()
+    withdrawal = Withdrawal(
+        biz_id=new_biz_id(),
+        workspace_id=workspace.id,
+        workspace_biz_id=workspace.biz_id,
+        institution_id=workspace.institution_id,
+        wallet_id=wallet.id,
+        wallet_biz_id=wallet.biz_id,
+        withdrawal_channel_biz_id=channel.biz_id,
+        account_biz_id=actor.biz_id,
+        amount=amount,
+        fee=0,
+        actual_amount=amount,
+        currency=wallet.currency,
+        status=WithdrawalStatus.PENDING,
+        remark=body.remark,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(withdrawal)
+    await ledger.post(
+        session,
+        institution_id=workspace.institution_id,
+        posting_type="WITHDRAWAL_FREEZE",
+        order_biz_id=withdrawal.biz_id,
+        legs=[
+            Leg(wallet.currency, -amount, FlowBizType.WITHDRAWAL, wallet, remark="frozen"),
+            Leg(wallet.currency, amount, FlowBizType.WITHDRAWAL, wallet, account=FROZEN),
+        ],
+    )
+    return withdrawal
+
+
+async def _settle(
+    session: AsyncSession,
+    withdrawal: Withdrawal,
+    *,
+    status: WithdrawalStatus,
+    values: dict[str, object],
+) -> Withdrawal:
+    """End a PENDING withdrawal: pay the frozen amount out (COMPLETED) or release it."""
+    wallet = (await ledger.lock_wallets(session, (withdrawal.wallet_id,)))[withdrawal.wallet_id]
+    now = utcnow()
+    await transition(
+        session,
+        withdrawal,
+        allowed_from=(WithdrawalStatus.PENDING,),
+        values={"status": status, "updated_at": now, **values},
+    )
+    amount, currency = withdrawal.amount, withdrawal.currency
+    if status == WithdrawalStatus.COMPLETED:
+        legs = [
+            Leg(currency, -amount, FlowBizType.WITHDRAWAL, wallet, account=FROZEN),
+            Leg(currency, amount, FlowBizType.WITHDRAWAL, account=SETTLEMENT),
+        ]
+    else:
+        legs = [
+            Leg(currency, -amount, FlowBizType.WITHDRAWAL, wallet, account=FROZEN),
+            Leg(currency, amount, FlowBizType.WITHDRAWAL, wallet, remark="released"),
+        ]
+    await ledger.post(
+        session,
+        institution_id=withdrawal.institution_id,
+        posting_type=f"WITHDRAWAL_{status.value}",
+        order_biz_id=withdrawal.biz_id,
+        legs=legs,
+    )
+    return withdrawal
+
+
+async def cancel(session: AsyncSession, *, withdrawal: Withdrawal) -> Withdrawal:
+    return await _settle(
+        session,
+        withdrawal,
+        status=WithdrawalStatus.CANCELLED,
+        values={"cancel_reason": "Cancelled by the user"},
+    )
+
+
+async def complete(session: AsyncSession, *, withdrawal: Withdrawal) -> Withdrawal:
+    return await _settle(
+        session, withdrawal, status=WithdrawalStatus.COMPLETED, values={"completed_at": utcnow()}
+    )
+
+
+async def reject(
+    session: AsyncSession, *, withdrawal: Withdrawal, reason: str | None
+) -> Withdrawal:
+    return await _settle(
+        session, withdrawal, status=WithdrawalStatus.REJECTED, values={"reject_reason": reason}
+    )
+
+
+async def list_withdrawals(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    params: PageParams,
+    status: WithdrawalStatus | None,
+) -> tuple[list[Withdrawal], Pagination]:
+    statement = select(Withdrawal).order_by(Withdrawal.id.desc())
+    if status is not None:
+        statement = statement.where(Withdrawal.status == status)
+    return await fetch_page(
+        session, scoped(statement, Withdrawal, workspace_id), params, Withdrawal.created_at
+    )
+
+
+async def get_withdrawal(
+    session: AsyncSession, *, workspace_id: int, withdrawal_biz_id: str
+) -> Withdrawal:
+    statement = select(Withdrawal).where(Withdrawal.biz_id == withdrawal_biz_id[:MAX_BIZ_ID])
+    found = (
+        await session.execute(scoped(statement, Withdrawal, workspace_id))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+async def find_for_issuer(session: AsyncSession, *, withdrawal_biz_id: str) -> Withdrawal:
+    statement = select(Withdrawal).where(Withdrawal.biz_id == withdrawal_biz_id[:MAX_BIZ_ID])
+    found = (
+        await session.execute(across_workspaces(statement, "issuer back office"))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def channel_view(channel: WithdrawalChannel) -> WithdrawalChannelOut:
+    return WithdrawalChannelOut(
+        biz_id=channel.biz_id,
+        channel_type=ChannelType(channel.channel_type),
+        channel_name=channel.channel_name,
+        currency=channel.currency,
+        account_name=channel.account_name,
+        account_number=mask(channel.account_number),
+        bank_name=channel.bank_name,
+        bank_code=channel.bank_code,
+        country=channel.country,
+        network=channel.network,
+        address=channel.address,
+        is_default=channel.is_default,
+        created_at=channel.created_at,
+        updated_at=channel.updated_at,
+    )
+
+
+def withdrawal_view(withdrawal: Withdrawal, scale: int) -> WithdrawalOut:
+    return WithdrawalOut(
+        biz_id=withdrawal.biz_id,
+        workspace_biz_id=withdrawal.workspace_biz_id,
+        wallet_biz_id=withdrawal.wallet_biz_id,
+        withdrawal_channel_biz_id=withdrawal.withdrawal_channel_biz_id,
+        amount=to_wire(withdrawal.amount, scale),
+        fee=to_wire(withdrawal.fee, scale),
+        actual_amount=to_wire(withdrawal.actual_amount, scale),
+        currency=withdrawal.currency,
+        withdrawal_status=WithdrawalStatus(withdrawal.status),
+        remark=withdrawal.remark,
+        cancel_reason=withdrawal.cancel_reason,
+        reject_reason=withdrawal.reject_reason,
+        created_at=withdrawal.created_at,
+        updated_at=withdrawal.updated_at,
+        completed_at=withdrawal.completed_at,
+    )
