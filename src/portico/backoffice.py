@@ -150,7 +150,7 @@ async def seed_demo_money(session: AsyncSession, institution_id: int) -> list[st
                     FxRate.institution_id == institution_id
                 )
             )
-        ).tuples()
+        )
     )
     rated = [c.code for c in currencies if c.code in DEMO_USD_RATES]
     added = 0

@@ -117,7 +117,7 @@ async def get_currency(session: AsyncSession, code: str) -> Currency:
 async def currency_scales(session: AsyncSession) -> dict[str, int]:
     """Every currency's scale, by code."""
     rows = await session.execute(select(Currency.code, Currency.scale))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def enabled_currencies(session: AsyncSession) -> list[Currency]:

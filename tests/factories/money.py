@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.enums import ChannelType, FlowBizType
 from portico.exchanges import service as exchange_service
+from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import SETTLEMENT, Leg
 from portico.money import get_currency, to_minor
@@ -16,7 +17,6 @@ from portico.recharges.models import RechargeChannel
 from portico.wallets import service as wallet_service
 from portico.wallets.models import Wallet
 from portico.withdrawals.models import WithdrawalChannel
-from portico.ids import new_biz_id
 from portico.workspaces.models import Workspace
 
 

@@ -156,7 +156,7 @@ async def verify(session: AsyncSession) -> list[str]:
             "the whole ledger",
         )
     )
-    for currency, total in per_currency.tuples():
+    for currency, total in per_currency:
         if int(total or 0) != 0:
             problems.append(f"{currency}: entries sum to {total}, not 0")
 
@@ -168,7 +168,7 @@ async def verify(session: AsyncSession) -> list[str]:
             "the whole ledger",
         )
     )
-    for posting_id, currency in unbalanced.tuples():
+    for posting_id, currency in unbalanced:
         problems.append(f"posting {posting_id}: {currency} entries do not balance")
 
     sums: dict[tuple[int, str], int] = {}
@@ -180,7 +180,7 @@ async def verify(session: AsyncSession) -> list[str]:
             "the whole ledger",
         )
     )
-    for wallet_id, account, total in rows.tuples():
+    for wallet_id, account, total in rows:
         if wallet_id is not None:
             sums[(wallet_id, account)] = int(total or 0)
     wallets = await session.execute(across_workspaces(select(Wallet), "every wallet"))
