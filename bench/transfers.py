@@ -161,6 +161,57 @@ def _machine_ticks() -> tuple[int, int] | None:
     return sum(fields) - idle, sum(fields)
 
 
+def _cpu_by_pid(db_name: str) -> dict[int, tuple[int, str, float]]:
+    """pid -> (parent pid, "server"/"postgres"/"", CPU seconds used so far), from /proc (Linux;
+    else empty). "postgres": a PostgreSQL backend serving `db_name` (its process title names the
+    database); the server's processes are told apart later, by their parent."""
+    table: dict[int, tuple[int, str, float]] = {}
+    try:
+        entries = [e for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return table
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in entries:
+        try:
+            text = Path(entry.path, "stat").read_text()
+            close = text.rindex(")")
+            kind = ""
+            if text[text.index("(") + 1 : close] == "postgres":
+                title = Path(entry.path, "cmdline").read_bytes()
+                kind = "postgres" if f" {db_name} ".encode() in title else ""
+        except (OSError, ValueError):
+            continue  # exited meanwhile
+        rest = text[close + 2 :].split()  # state, ppid, …; utime and stime are 12th and 13th
+        table[int(entry.name)] = (int(rest[1]), kind, (int(rest[11]) + int(rest[12])) / tick)
+    return table
+
+
+def _cpu_used(
+    before: dict[int, tuple[int, str, float]], after: dict[int, tuple[int, str, float]], root: int
+) -> tuple[dict[int, float], float]:
+    """CPU seconds used between two samples by the server (the process tree under `root`) and
+    by the benchmark database's PostgreSQL backends (a process that ended meanwhile is missed).
+    The server's figure is split by process: {pid: seconds}."""
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in after.items():
+        children.setdefault(parent, []).append(pid)
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid in after and pid not in tree:
+            tree.add(pid)
+            todo.extend(children.get(pid, []))
+    server: dict[int, float] = {}
+    postgres = 0.0
+    for pid, (_, kind, cpu) in after.items():
+        used = cpu - before[pid][2] if pid in before else cpu  # or started meanwhile
+        if pid in tree:
+            server[pid] = used
+        elif kind == "postgres":
+            postgres += used
+    return server, postgres
+
+
 def _load() -> str:
     try:
         one, five, fifteen = os.getloadavg()
@@ -538,13 +589,18 @@ def _hot_picker(a: Payer, b: Payer, first: int) -> Pick:
 
 
 async def run_scenario(
-    args: argparse.Namespace, client: httpx.AsyncClient, name: str, picks: list[Pick]
+    args: argparse.Namespace,
+    client: httpx.AsyncClient,
+    server: Server,
+    name: str,
+    picks: list[Pick],
 ) -> tuple[Stream, list[str]]:
     stream = Stream(name)
     now = time.perf_counter()
     window = Window(now + args.warmup, now + args.warmup + args.duration, args.max_requests)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     ticks_before = _machine_ticks()
+    procs_before = _cpu_by_pid(args.db_name)
     tasks = [
         asyncio.create_task(
             _transfer_worker(client, stream, window, pick, args.amount, args.idempotency_key)
@@ -559,6 +615,7 @@ async def run_scenario(
     await asyncio.gather(*pending, return_exceptions=True)
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     ticks_after = _machine_ticks()
+    procs_after = _cpu_by_pid(args.db_name)
 
     measured = min(time.perf_counter(), window.end) - window.start
     lines = [
@@ -574,6 +631,19 @@ async def run_scenario(
         busy = (ticks_after[0] - ticks_before[0]) / (ticks_after[1] - ticks_before[1])
         cpu_line += f"  machine busy {busy:.0%} of {os.cpu_count()} cores"
     lines.append(cpu_line)
+    if procs_before and procs_after:
+        per_process, postgres_cpu = _cpu_used(procs_before, procs_after, server.process.pid)
+        server_cpu = sum(per_process.values())
+        busiest = sorted(per_process.values(), reverse=True)
+        per = 1000 / stream.created_total if stream.created_total else float("nan")
+        lines += [
+            f"  server CPU {server_cpu:.1f} s = {server_cpu / total:.0%} of one core, "
+            f"{server_cpu * per:.1f} ms per transfer (by process: "
+            + " ".join(f"{v:.1f}" for v in busiest)
+            + " s)",
+            f"  postgres backends CPU {postgres_cpu:.1f} s = {postgres_cpu / total:.0%} of one "
+            f"core, {postgres_cpu * per:.1f} ms per transfer",
+        ]
     if pending:
         lines.append(f"  warning: {len(pending)} client(s) cancelled after the drain timeout")
     return stream, lines
@@ -605,7 +675,7 @@ async def drive(
                 _many_picker(payers, seeded.wallets, args.seed + i) for i in range(args.concurrency)
             ]
             name = f"many accounts ({len(payers)} payers, {len(seeded.wallets)} payees)"
-            stream, lines = await run_scenario(args, client, name, picks)
+            stream, lines = await run_scenario(args, client, server, name, picks)
             print("\n".join(lines), flush=True)
             streams.append(stream)
         if "hot" in args.scenarios:
@@ -613,7 +683,7 @@ async def drive(
                 raise SetupError("the hot pair needs two signed-in accounts")
             a, b = payers[0], payers[1]
             picks = [_hot_picker(a, b, i % 2) for i in range(args.concurrency)]
-            stream, lines = await run_scenario(args, client, "hot pair (A<->B)", picks)
+            stream, lines = await run_scenario(args, client, server, "hot pair (A<->B)", picks)
             print("\n".join(lines), flush=True)
             streams.append(stream)
     return streams
@@ -630,7 +700,7 @@ def run(args: argparse.Namespace) -> int:
     pg_url = args.pg_url.rstrip("/")
     _loopback_only(pg_url, "--pg-url")
     tag = secrets.token_hex(4)
-    db_name = f"portico_bench_{tag}"
+    db_name = args.db_name = f"portico_bench_{tag}"
     run_dir = Path(args.work_dir) / f"transfers-{tag}"
     var_dir = run_dir / "var"
     var_dir.mkdir(parents=True)

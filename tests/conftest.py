@@ -8,6 +8,10 @@ import email
 import email.policy
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -249,3 +253,61 @@ def assert_ok(response: httpx.Response, code: str = "2000", status: int = 200) -
     assert body["success"] is True
     assert body["code"] == code
     return body["data"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def servers(settings: Settings, database: Any, tmp_path: Path) -> Iterator[list[str]]:
+    """Two `uvicorn` processes serving the test database with the same secret."""
+    env = {
+        **os.environ,
+        "PORTICO_DATABASE_URL": settings.resolved_database_url,
+        "PORTICO_SECRET_KEY": settings.secret_key,
+        "PORTICO_VAR_DIR": str(tmp_path / "var"),
+        "PORTICO_MAIL_OUTBOX_DIR": str(settings.resolved_mail_outbox_dir),
+        "PORTICO_LOG_LEVEL": "WARNING",
+    }
+    ports = [_free_port(), _free_port()]
+    processes = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "portico.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        deadline = time.monotonic() + 30
+        for url in urls:
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start")
+                time.sleep(0.1)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)

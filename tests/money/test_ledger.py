@@ -33,6 +33,7 @@ from portico.transfers.schemas import TransferCreateIn
 from portico.wallets.errors import InsufficientBalance
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
+from portico.withdrawals.models import Withdrawal
 from portico.withdrawals.schemas import WithdrawalCreateIn
 from portico.workspaces import service as workspace_service
 from portico.workspaces.models import Workspace
@@ -70,7 +71,7 @@ async def fresh_verify(session: AsyncSession) -> list[str]:
     return await ledger.verify(session)
 
 
-async def withdraw(session: AsyncSession, books: Books, channel: str, amount: str) -> object:
+async def withdraw(session: AsyncSession, books: Books, channel: str, amount: str) -> Withdrawal:
     return await withdrawal_service.create_withdrawal(
         session,
         actor=books.alice,
@@ -125,14 +126,12 @@ async def books(session: AsyncSession, institution: InstitutionCodes) -> Books:
         ),
     )
     payout = (await create_withdrawal_channel(session, workspace=alice_ws)).biz_id
-    wallet = (
-        await session.execute(select(Wallet).where(Wallet.biz_id == alice_usd))
-    ).scalar_one()
+    wallet = (await session.execute(select(Wallet).where(Wallet.biz_id == alice_usd))).scalar_one()
     made = Books(alice, bob, alice_ws, bob_ws, wallet, bob_usd)
     done = await withdraw(session, made, payout, "30")
-    await withdrawal_service.complete(session, withdrawal=done)  # type: ignore[arg-type]
+    await withdrawal_service.complete(session, withdrawal=done)
     undone = await withdraw(session, made, payout, "10")
-    await withdrawal_service.cancel(session, withdrawal=undone)  # type: ignore[arg-type]
+    await withdrawal_service.cancel(session, withdrawal=undone)
     await withdraw(session, made, payout, "5")  # stays PENDING: 5.00 frozen
 
     sandbox = await workspace_service.create_workspace(
@@ -186,11 +185,9 @@ class TestVerify:
             f"wallet {wallet.biz_id}: {column} {before + 1}, entries say {before}"
         ]
 
-    async def test_reports_every_tampered_wallet(
-        self, session: AsyncSession, books: Books
-    ) -> None:
+    async def test_reports_every_tampered_wallet(self, session: AsyncSession, books: Books) -> None:
         await session.execute(text("UPDATE wallets SET available = available + 1"))
-        wallets = (await session.execute(select(Wallet.biz_id, Wallet.available))).tuples().all()
+        wallets = (await session.execute(select(Wallet.biz_id, Wallet.available))).all()
         assert len(wallets) >= 5
         problems = await fresh_verify(session)
         assert sorted(problems) == sorted(
@@ -219,9 +216,10 @@ class TestVerify:
                 biz_type=FlowBizType.ADJUSTMENT.value,
             )
         )
+        posting_id = posting.id
         assert await fresh_verify(session) == [
             "USD: entries sum to 7, not 0",
-            f"posting {posting.id}: USD entries do not balance",
+            f"posting {posting_id}: USD entries do not balance",
         ]
 
 
@@ -230,8 +228,10 @@ class TestPost:
         "legs",
         [
             pytest.param(
-                lambda w: [Leg("USD", -100, FlowBizType.ADJUSTMENT, w),
-                           Leg("USD", 99, FlowBizType.ADJUSTMENT, account=SETTLEMENT)],
+                lambda w: [
+                    Leg("USD", -100, FlowBizType.ADJUSTMENT, w),
+                    Leg("USD", 99, FlowBizType.ADJUSTMENT, account=SETTLEMENT),
+                ],
                 id="unbalanced",
             ),
             pytest.param(
@@ -239,22 +239,28 @@ class TestPost:
                 id="one-leg",
             ),
             pytest.param(
-                lambda w: [Leg("USD", -1, FlowBizType.ADJUSTMENT, w),
-                           Leg("EUR", 1, FlowBizType.ADJUSTMENT, account=SETTLEMENT)],
+                lambda w: [
+                    Leg("USD", -1, FlowBizType.ADJUSTMENT, w),
+                    Leg("EUR", 1, FlowBizType.ADJUSTMENT, account=SETTLEMENT),
+                ],
                 id="balanced-across-currencies",
             ),
             pytest.param(
-                lambda w: [Leg("USD", -1, FlowBizType.ADJUSTMENT),
-                           Leg("USD", 1, FlowBizType.ADJUSTMENT, account=SETTLEMENT)],
+                lambda w: [
+                    Leg("USD", -1, FlowBizType.ADJUSTMENT),
+                    Leg("USD", 1, FlowBizType.ADJUSTMENT, account=SETTLEMENT),
+                ],
                 id="wallet-bucket-without-wallet",
             ),
             pytest.param(
-                lambda w: [Leg("EUR", -1, FlowBizType.ADJUSTMENT, w),
-                           Leg("EUR", 1, FlowBizType.ADJUSTMENT, account=SETTLEMENT)],
+                lambda w: [
+                    Leg("EUR", -1, FlowBizType.ADJUSTMENT, w),
+                    Leg("EUR", 1, FlowBizType.ADJUSTMENT, account=SETTLEMENT),
+                ],
                 id="wallet-in-another-currency",
             ),
         ],
-    )  # fmt: skip
+    )
     async def test_refuses_malformed_legs_as_internal_error(
         self, session: AsyncSession, books: Books, legs: object
     ) -> None:
@@ -410,13 +416,20 @@ class TestCommandLine:
             FxRate.fee_bps,
         )
         rows = (await session.execute(rate)).all()
-        assert [tuple(r) for r in rows] == [(institution.institution_id, "USD", "EUR", "0.9", 10, 5)]
+        assert [tuple(r) for r in rows] == [
+            (institution.institution_id, "USD", "EUR", "0.9", 10, 5)
+        ]
         await session.commit()
 
         # again, lower case and by bizId: the one rate is replaced
-        assert await portico("fx", "set", "usd", "eur", "0.95", "--institution", institution.biz_id) == 0
+        assert (
+            await portico("fx", "set", "usd", "eur", "0.95", "--institution", institution.biz_id)
+            == 0
+        )
         rows = (await session.execute(rate)).all()
-        assert [tuple(r) for r in rows] == [(institution.institution_id, "USD", "EUR", "0.95", 0, 0)]
+        assert [tuple(r) for r in rows] == [
+            (institution.institution_id, "USD", "EUR", "0.95", 0, 0)
+        ]
 
     @pytest.mark.parametrize(
         ("args", "message"),
