@@ -359,6 +359,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("remark", sa.String(length=200), nullable=True),
         sa.Column("client_reference", sa.String(length=200), nullable=True),
+        sa.Column("payer_hidden", sa.Boolean(), nullable=False),
+        sa.Column("payee_hidden", sa.Boolean(), nullable=False),
         sa.Column("created_at", portico.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", portico.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("completed_at", portico.db.UTCDateTime(timezone=True), nullable=True),

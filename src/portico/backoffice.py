@@ -88,7 +88,7 @@ async def approve_recharge(session: AsyncSession, recharge_biz_id: str) -> str:
 
 async def reject_recharge(session: AsyncSession, recharge_biz_id: str, reason: str | None) -> str:
     recharge = await recharge_service.find_for_issuer(session, recharge_biz_id=recharge_biz_id)
-    await recharge_service.reject(session, recharge=recharge, reason=reason)
+    await recharge_service.reject(session, recharge=recharge, reason=reason and reason[:500])
     return f"recharge {recharge.biz_id} REJECTED"
 
 
@@ -106,7 +106,7 @@ async def reject_withdrawal(
     withdrawal = await withdrawal_service.find_for_issuer(
         session, withdrawal_biz_id=withdrawal_biz_id
     )
-    await withdrawal_service.reject(session, withdrawal=withdrawal, reason=reason)
+    await withdrawal_service.reject(session, withdrawal=withdrawal, reason=reason and reason[:500])
     return f"withdrawal {withdrawal.biz_id} REJECTED: funds released"
 
 
@@ -144,11 +144,9 @@ async def seed_demo_money(session: AsyncSession, institution_id: int) -> list[st
             ),
         )
     have_rates = set(
-        (
-            await session.execute(
-                select(FxRate.base_currency, FxRate.quote_currency).where(
-                    FxRate.institution_id == institution_id
-                )
+        await session.execute(
+            select(FxRate.base_currency, FxRate.quote_currency).where(
+                FxRate.institution_id == institution_id
             )
         )
     )
@@ -169,9 +167,11 @@ async def seed_demo_money(session: AsyncSession, institution_id: int) -> list[st
                 fee_bps=DEMO_FEE_BPS,
             )
             added += 1
+    channels = len(await recharge_service.list_channels(session, institution_id=institution_id))
+    rates = len(have_rates) + added
     lines.append(
-        f"money             {len(currencies)} currencies, a recharge channel each, "
-        f"{added} FX rates added"
+        f"money             {len(currencies)} currencies, {channels} recharge channels, "
+        f"{rates} FX rates"
     )
     return lines
 

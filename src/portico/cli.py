@@ -98,7 +98,8 @@ async def seed_demo(settings: Settings) -> list[str]:
 
 
 async def _seed_demo_money(session: AsyncSession, institution_id: int) -> list[str]:
-    """Channels and FX rates, and 1,000.00 USD for each demo account that has no USD yet."""
+    """Channels and FX rates, and 1,000.00 USD (an approved recharge) for each demo account
+    that has no USD wallet yet; the lines printed are the same on every run."""
     from portico.accounts.models import Account
     from portico.backoffice import seed_demo_money
     from portico.recharges import service as recharge_service
@@ -135,7 +136,11 @@ async def _seed_demo_money(session: AsyncSession, institution_id: int) -> list[s
         if row is None:
             continue
         account, workspace = row
-        if await wallet_service.find_wallet(session, workspace_id=workspace.id, currency="USD"):
+        wallet = await wallet_service.find_wallet(
+            session, workspace_id=workspace.id, currency="USD"
+        )
+        if wallet is not None:
+            lines.append(f"demo balance      {email}: USD wallet {wallet.biz_id}")
             continue
         recharge = await recharge_service.create_recharge(
             session,
@@ -146,7 +151,7 @@ async def _seed_demo_money(session: AsyncSession, institution_id: int) -> list[s
             ),
         )
         await recharge_service.approve(session, recharge=recharge)
-        lines.append(f"demo balance      {email}: 1000.00 USD (recharge {recharge.biz_id})")
+        lines.append(f"demo balance      {email}: USD wallet {recharge.wallet_biz_id}")
     return lines
 
 

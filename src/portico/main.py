@@ -35,6 +35,7 @@ from portico.wallets.router import router as wallets_router
 from portico.web.context import PORTAL_PREFIXES, get_portal_context
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
+    ExactNumbersMiddleware,
     RequestContextMiddleware,
     RequestIdFilter,
 )
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.add_middleware(ExactNumbersMiddleware)
     app.add_middleware(SecureChannelMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

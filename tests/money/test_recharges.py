@@ -297,20 +297,18 @@ class TestQuote:
                 )
             )
             assert quote["actualAmount"] == quote["amount"]
+        # a fee eating the whole amount leaves nothing to credit
+        fixed = await add_channel(money, fixed_fee="5", min_amount="1")
+        for path in ("/recharges/quote", "/recharges"):
+            response = await money.alice.post(path, {"channelBizId": fixed, "amount": 5})
+            assert_error(response, 400, OUT_OF_RANGE)
+        quote = assert_ok(
+            await money.alice.post("/recharges/quote", {"channelBizId": fixed, "amount": "5.01"})
+        )
+        assert (quote["fee"], quote["actualAmount"]) == ("5.00", "0.01")
         assert await count_recharges(money) == 0
         # nothing refused left a wallet behind
         assert assert_ok(await money.alice.get("/wallets")) == []
-
-    async def test_a_fee_eating_the_whole_amount_is_out_of_range(self, money: Money) -> None:
-        channel = await add_channel(money, fixed_fee="5", min_amount="1")
-        response = await money.alice.post(
-            "/recharges/quote", {"channelBizId": channel, "amount": 5}
-        )
-        assert_error(response, 400, OUT_OF_RANGE)
-        quote = assert_ok(
-            await money.alice.post("/recharges/quote", {"channelBizId": channel, "amount": "5.01"})
-        )
-        assert (quote["fee"], quote["actualAmount"]) == ("5.00", "0.01")
 
     async def test_bad_amounts(self, money: Money) -> None:
         channel = await add_channel(money, max_amount=None)
@@ -632,6 +630,7 @@ class TestApprove:
         channel = await add_channel(money)
         recharge = await create(money.alice, channel, "100")
         biz_id = recharge["bizId"]
+        assert_ok(await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": "f1"}))
         await reject(money, biz_id, "no payment received")
         rejected = assert_ok(await money.alice.get(f"/recharges/{biz_id}"))
         assert rejected["rechargeStatus"] == REJECTED
@@ -645,13 +644,10 @@ class TestApprove:
         assert await status_of(money.alice, biz_id) == "REJECTED"
         assert await available(money.alice, recharge["walletBizId"]) == "0.00"
         assert await legs(money, biz_id) == []
-
-    async def test_reject_under_review(self, money: Money) -> None:
-        channel = await add_channel(money)
-        biz_id = (await create(money.alice, channel, "100"))["bizId"]
-        assert_ok(await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": "f1"}))
-        await reject(money, biz_id)
-        rejected = assert_ok(await money.alice.get(f"/recharges/{biz_id}"))
+        # straight from PENDING, without a reason
+        pending = (await create(money.alice, channel, "100"))["bizId"]
+        await reject(money, pending)
+        rejected = assert_ok(await money.alice.get(f"/recharges/{pending}"))
         assert rejected["rechargeStatus"] == REJECTED and rejected["rejectReason"] is None
 
 
@@ -808,6 +804,13 @@ class TestIdempotency:
 
     async def test_a_refused_attempt_does_not_burn_the_key(self, money: Money) -> None:
         channel = await add_channel(money, min_amount="10")
+        for key in ("", " ", "k" * 201, "tab\tkey"):
+            response = await money.alice.post(
+                "/recharges",
+                {"channelBizId": channel, "amount": "50"},
+                headers={"Idempotency-Key": key},
+            )
+            assert_error(response, 400, INVALID)
         headers = {"Idempotency-Key": "rc-0003"}
         refused = await money.alice.post(
             "/recharges", {"channelBizId": channel, "amount": "5"}, headers=headers
@@ -819,14 +822,3 @@ class TestIdempotency:
         )
         assert created["amount"] == "50.00"
         assert await count_recharges(money) == 1
-
-    async def test_bad_keys(self, money: Money) -> None:
-        channel = await add_channel(money)
-        for key in ("", " ", "k" * 201, "tab\tkey"):
-            response = await money.alice.post(
-                "/recharges",
-                {"channelBizId": channel, "amount": "5"},
-                headers={"Idempotency-Key": key},
-            )
-            assert_error(response, 400, INVALID)
-        assert await count_recharges(money) == 0

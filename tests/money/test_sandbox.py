@@ -216,12 +216,6 @@ class TestReset:
         assert await books_balance(session) == []
 
     @consumer_only
-    @pytest.mark.xfail(
-        reason="sandbox/service.py reset() deletes only TransferOrder rows the workspace paid "
-        "(workspace_id); transfers it received (payee_workspace_id) survive and stay listed by "
-        "GET /transfer/query/orders after the reset",
-        strict=True,
-    )
     async def test_reset_also_clears_transfers_received(
         self, money: Money, session: AsyncSession
     ) -> None:
@@ -242,12 +236,6 @@ class TestReset:
         assert orders["items"] == []
 
     @consumer_only
-    @pytest.mark.xfail(
-        reason="sandbox/service.py reset() deletes the TransferOrder rows the sandbox paid even "
-        "when another workspace received them: the payee's order list loses the transfer while "
-        "its TRANSFER_IN flow still names the (now unknown, 404) order",
-        strict=True,
-    )
     async def test_reset_leaves_the_payees_history_alone(self, money: Money) -> None:
         sandbox = await create_sandbox(money.alice)
         other = await create_sandbox(money.bob, "Bob test")

@@ -52,3 +52,16 @@ async def test_unscoped_queries_are_refused(model: Any, database: Database) -> N
         await session.execute(across_workspaces(select(model), "test"))
         with pytest.raises(TypeError):
             scoped(select(model), type("NotOwned", (), {}), 1)
+
+
+async def test_joins_and_subqueries_of_owned_tables_are_refused(database: Database) -> None:
+    from portico.accounts.models import Account
+
+    async with database.sessionmaker() as session:
+        joined = select(Account).join(WorkspaceMember, WorkspaceMember.account_id == Account.id)
+        with pytest.raises(UnscopedQuery):
+            await session.execute(joined)
+        inner = select(ApiKey.workspace_id).scalar_subquery()
+        with pytest.raises(UnscopedQuery):
+            await session.execute(select(Account).where(Account.id == inner))
+        await session.execute(across_workspaces(joined, "test"))

@@ -99,6 +99,22 @@ async def post(
     if any(totals.values()):
         raise InternalError(f"unbalanced posting: {dict(totals)}")
 
+    # Every new bucket balance first: a refusal leaves nothing changed, not even in memory.
+    balances: dict[tuple[int, str], int] = {}
+    befores: list[int | None] = []
+    for leg in legs:
+        if leg.wallet is None:
+            befores.append(None)
+            continue
+        bucket = (leg.wallet.id, leg.account)
+        if bucket not in balances:
+            current = leg.wallet.available if leg.account == AVAILABLE else leg.wallet.frozen
+            balances[bucket] = current
+        befores.append(balances[bucket])
+        balances[bucket] += leg.amount
+        if balances[bucket] < 0:
+            raise InsufficientBalance()
+
     now = utcnow()
     posting = LedgerPosting(
         biz_id=new_biz_id(),
@@ -110,18 +126,14 @@ async def post(
     session.add(posting)
     await session.flush()
     entries = []
-    for leg in legs:
-        before = after = None
+    for leg, before in zip(legs, befores, strict=True):
         wallet = leg.wallet
-        if wallet is not None:
+        after = None if before is None else before + leg.amount
+        if wallet is not None and after is not None:
             if leg.account == AVAILABLE:
-                before = wallet.available
-                wallet.available = after = before + leg.amount
+                wallet.available = after
             else:
-                before = wallet.frozen
-                wallet.frozen = after = before + leg.amount
-            if after < 0:
-                raise InsufficientBalance()
+                wallet.frozen = after
             wallet.updated_at = now
         entries.append(
             LedgerEntry(

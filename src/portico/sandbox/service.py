@@ -2,15 +2,16 @@
 
 The ledger stays append-only through a reset: pending orders are cancelled (releasing frozen
 funds), every wallet is brought to zero by an ADJUSTMENT against the institution's SANDBOX
-account, the workspace's orders are deleted, its wallets' flow history is hidden (the entries
-stay and the books still balance), and the test balances are posted again.
+account, the workspace's own orders are deleted and the transfers it sent or received are hidden
+from it (the other side keeps them), its wallets' flow history is hidden (the entries stay and
+the books still balance), and the test balances are posted again.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.enums import FlowBizType, WithdrawalStatus, WorkspaceKind
@@ -83,8 +84,22 @@ async def reset(session: AsyncSession, *, workspace: Workspace) -> None:
                     Leg(wallet.currency, wallet.available, FlowBizType.ADJUSTMENT, account=SANDBOX),
                 ],
             )
-    for model in (TransferOrder, Exchange, ExchangeQuote, Recharge, Withdrawal):
+    for model in (Exchange, ExchangeQuote, Recharge, Withdrawal):
         await session.execute(scoped(delete(model), model, workspace.id))
+    # Transfers have two sides: hide them from this workspace only (the other keeps its history).
+    await session.execute(
+        scoped(update(TransferOrder), TransferOrder, workspace.id)
+        .values(payer_hidden=True)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        across_workspaces(
+            update(TransferOrder).where(TransferOrder.payee_workspace_id == workspace.id),
+            "transfers the sandbox workspace received",
+        )
+        .values(payee_hidden=True)
+        .execution_options(synchronize_session=False)
+    )
     last_entry = (
         await session.execute(
             across_workspaces(select(func.max(LedgerEntry.id)), "the newest entry id")

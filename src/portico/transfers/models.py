@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
@@ -38,6 +38,9 @@ class TransferOrder(Base):
     status: Mapped[TransferStatus] = mapped_column(String(20))
     remark: Mapped[str | None] = mapped_column(String(200))
     client_reference: Mapped[str | None] = mapped_column(String(200))
+    # A sandbox reset hides the order from the side that reset, not from the other side.
+    payer_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    payee_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

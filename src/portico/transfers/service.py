@@ -150,6 +150,8 @@ async def create_transfer(
         status=TransferStatus.COMPLETED,
         remark=body.remark,
         client_reference=body.client_reference,
+        payer_hidden=False,
+        payee_hidden=False,
         created_at=now,
         updated_at=now,
         completed_at=now,
@@ -172,8 +174,9 @@ def _visible(workspace_id: int) -> Select[TransferOrder]:
     """Orders the workspace paid or received."""
     statement = select(TransferOrder).where(
         or_(
-            TransferOrder.workspace_id == workspace_id,
-            TransferOrder.payee_workspace_id == workspace_id,
+            (TransferOrder.workspace_id == workspace_id) & TransferOrder.payer_hidden.is_(False),
+            (TransferOrder.payee_workspace_id == workspace_id)
+            & TransferOrder.payee_hidden.is_(False),
         )
     )
     return across_workspaces(statement, "transfers the workspace paid or received")

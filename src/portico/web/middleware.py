@@ -1,17 +1,20 @@
-"""Pure-ASGI middleware: request ids and access logging, and the request body size limit."""
+"""Pure-ASGI middleware: request ids and access logging, the request body size limit, and exact
+JSON numbers."""
 
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portico.envelope import error_response
-from portico.errors import BodyTooLarge
+from portico.errors import BodyTooLarge, InvalidParameter
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 access_logger = logging.getLogger("portico.access")
@@ -118,3 +121,77 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+class _InexactNumber(ValueError):
+    pass
+
+
+def _exact_float(text: str) -> float:
+    if "e" in text or "E" in text:
+        raise _InexactNumber(text)
+    return float(text)
+
+
+def _no_constant(text: str) -> Any:
+    raise _InexactNumber(text)
+
+
+def has_inexact_numbers(body: bytes) -> bool:
+    """Whether a JSON body holds an exponent (`1e3`) or NaN/Infinity literal.
+
+    Amounts must be exact decimals; a body that is not JSON at all is left to the route
+    (which answers 400 for it)."""
+    try:
+        json.loads(body, parse_float=_exact_float, parse_constant=_no_constant)
+    except _InexactNumber:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
+class ExactNumbersMiddleware:
+    """Refuse JSON request bodies with exponent or NaN/Infinity number literals.
+
+    Innermost, so it sees a secure-channel body after decryption; the body is already bounded
+    by `BodySizeLimitMiddleware`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = _header(scope, b"content-type") or ""
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or "json" not in content_type.lower()
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        message: Message = {"type": "http.request", "body": b"", "more_body": True}
+        while message.get("more_body", False):
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+        body = b"".join(chunks)
+        if message["type"] == "http.request" and has_inexact_numbers(body):
+            await error_response(
+                InvalidParameter.code, InvalidParameter.message, InvalidParameter.http_status
+            )(scope, receive, send)
+            return
+        replayed = False
+        last = message
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                if last["type"] != "http.request":
+                    return last
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

@@ -12,6 +12,7 @@ from portico.money import AmountIn
 
 BizId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 AccountNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9 -]{4,64}$")
 ]
@@ -32,7 +33,7 @@ class WithdrawalChannelIn(RequestModel):
     (network, address)."""
 
     channel_type: Literal["BANK_TRANSFER", "CRYPTO"]
-    channel_name: Short
+    channel_name: Name
     currency: CurrencyCode
     account_name: Short | None = None
     account_number: AccountNumber | None = None

@@ -13,6 +13,8 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from portico.db import Base
 from portico.errors import InternalError
@@ -52,6 +54,11 @@ class AppSession(Session):
     """The session class of request transactions: it carries the scope guard."""
 
 
+@cache
+def workspace_owned_tables() -> frozenset[str]:
+    return frozenset(model.__table__.name for model in workspace_owned_models())
+
+
 @event.listens_for(AppSession, "do_orm_execute")
 def _guard(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
@@ -62,3 +69,11 @@ def _guard(state: ORMExecuteState) -> None:
     for mapper in state.all_mappers:
         if mapper.class_ in owned:
             raise UnscopedQuery(f"unscoped query of {mapper.class_.__name__}")
+    # a workspace-owned table reached through a join or a subquery counts too
+    owned_tables = workspace_owned_tables()
+    statement = state.statement
+    if not isinstance(statement, ClauseElement):  # pragma: no cover - ORM statements are
+        return
+    for table in find_tables(statement, include_joins=True, include_aliases=True):
+        if getattr(table, "name", None) in owned_tables:
+            raise UnscopedQuery(f"unscoped query of {table.name}")
