@@ -35,7 +35,8 @@ after `--max-requests`, whichever comes first. Only `201` counts as a transfer; 
 an error, counted by status and envelope code (or by transport exception).
 
 Output per scenario: requests, errors by status/code, transfers/s, p50/p99/max latency, and the
-CPU this client used (it shares the machine with the server and PostgreSQL). At the end the
+CPU used by this client, by the server's processes and by the database's PostgreSQL backends
+(read from /proc; they all share the machine), per second and per transfer. At the end the
 server is stopped, the transfer orders in the database are compared with the 201 answers seen,
 and `portico ledger verify` checks the books. The server is killed and the database dropped
 whatever happens (`--keep-database` keeps it for inspection).
@@ -357,6 +358,7 @@ class Server:
     log: IO[bytes]
     log_path: Path
     base_url: str
+    stopped: bool = False
 
     def tail(self, lines: int = 20) -> str:
         self.log.flush()
@@ -365,6 +367,9 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM to the server's process group (uvicorn and its workers), then SIGKILL."""
+        if self.stopped:
+            return
+        self.stopped = True
         if self.process.poll() is None:
             for sig, wait in ((signal.SIGTERM, SERVER_STOP_SECONDS), (signal.SIGKILL, 5.0)):
                 try:
@@ -716,10 +721,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"before: {_load()}")
     print(f"database {db_name} on {pg_url}; files in {run_dir}")
 
-    _create_database(pg_url, db_name)
     server: Server | None = None
     status = 0
     try:
+        _create_database(pg_url, db_name)
         migrated = _command(env, "db", "upgrade")
         if migrated.returncode != 0:
             raise SetupError(f"portico db upgrade failed:\n{migrated.stdout}{migrated.stderr}")
@@ -762,6 +767,9 @@ def run(args: argparse.Namespace) -> int:
             status = 1
     except SetupError as exc:
         print(f"setup failed: {exc}", file=sys.stderr)
+        status = 2
+    except (httpx.HTTPError, OSError, asyncpg.PostgresError) as exc:
+        print(f"failed: {exc!r}", file=sys.stderr)
         status = 2
     except KeyboardInterrupt:
         print("interrupted; cleaning up", file=sys.stderr)
