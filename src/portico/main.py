@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     # `/roles/` is an unknown route (404 envelope), not a redirect to `/roles`.
     app.router.redirect_slashes = False
     app.state.settings = settings
+    app.state.portal_code_cache = {}
     app.state.database = database
     app.state.mailer = mailer
     app.state.auth_kit = kit

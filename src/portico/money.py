@@ -114,10 +114,17 @@ async def get_currency(session: AsyncSession, code: str) -> Currency:
     return currency
 
 
-async def currency_scales(session: AsyncSession) -> dict[str, int]:
-    """Every currency's scale, by code."""
-    rows = await session.execute(select(Currency.code, Currency.scale))
-    return dict(rows.all())
+# A currency's scale never changes once amounts exist in it, so each process keeps the table's
+# scales after the first read (a currency added later is picked up on its first miss).
+_scales: dict[str, int] = {}
+
+
+async def currency_scales(session: AsyncSession, *codes: str) -> dict[str, int]:
+    """Every currency's scale, by code (reread when one of `codes` is not known yet)."""
+    if not _scales or any(code not in _scales for code in codes):
+        rows = await session.execute(select(Currency.code, Currency.scale))
+        _scales.update(dict(rows.all()))
+    return _scales
 
 
 async def enabled_currencies(session: AsyncSession) -> list[Currency]:

@@ -40,7 +40,7 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def get_page_params(
+async def get_page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int | None, Query(alias="pageSize", ge=1, le=100)] = None,
     size: Annotated[int | None, Query(ge=1, le=100)] = None,

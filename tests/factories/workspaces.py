@@ -10,18 +10,20 @@ from portico.db import utcnow
 from portico.enums import JoinSource, RoleType
 from portico.ids import new_biz_id
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.scope import across_workspaces
 
 
 async def owned_workspace(session: AsyncSession, *, owner: Account) -> Workspace:
     """The workspace the account registered with."""
+    statement = (
+        select(Workspace)
+        .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+        .where(WorkspaceMember.account_id == owner.id, WorkspaceMember.is_owner.is_(True))
+        .order_by(Workspace.id)
+        .limit(1)
+    )
     return (
-        await session.execute(
-            select(Workspace)
-            .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
-            .where(WorkspaceMember.account_id == owner.id, WorkspaceMember.is_owner.is_(True))
-            .order_by(Workspace.id)
-            .limit(1)
-        )
+        await session.execute(across_workspaces(statement, "the owner's own workspace"))
     ).scalar_one()
 
 

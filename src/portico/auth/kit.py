@@ -40,7 +40,7 @@ class AuthKit:
         )
 
 
-def get_auth_kit(request: Request) -> AuthKit:
+async def get_auth_kit(request: Request) -> AuthKit:
     kit: AuthKit = request.app.state.auth_kit
     return kit
 

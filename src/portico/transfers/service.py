@@ -30,35 +30,28 @@ async def _payee_by_wallet(
     session: AsyncSession, *, workspace: Workspace, wallet_biz_id: str
 ) -> tuple[Wallet, str | None]:
     """A wallet of the same institution and workspace kind, and its workspace owner's bizId."""
+    owner = WorkspaceMember.is_owner.is_(True) & (
+        WorkspaceMember.workspace_id == Wallet.workspace_id
+    )
     statement = (
-        select(Wallet, Workspace)
+        select(Wallet, Account.biz_id)
         .join(Workspace, Workspace.id == Wallet.workspace_id)
+        .outerjoin(WorkspaceMember, owner)
+        .outerjoin(Account, Account.id == WorkspaceMember.account_id)
         .where(
             Wallet.biz_id == wallet_biz_id[:MAX_BIZ_ID],
             Wallet.institution_id == workspace.institution_id,
             Workspace.kind == workspace.kind,
         )
+        .limit(1)
     )
     row = (
-        await session.execute(across_workspaces(statement, "a payee wallet of the institution"))
+        await session.execute(across_workspaces(statement, "a payee wallet and its owner"))
     ).first()
     if row is None:
         raise NotFound()
-    wallet, _ = row
-    owner = (
-        await session.execute(
-            across_workspaces(
-                select(Account.biz_id)
-                .join(WorkspaceMember, WorkspaceMember.account_id == Account.id)
-                .where(
-                    WorkspaceMember.workspace_id == wallet.workspace_id,
-                    WorkspaceMember.is_owner.is_(True),
-                ),
-                "the payee workspace's owner",
-            )
-        )
-    ).scalar_one_or_none()
-    return wallet, owner
+    wallet, owner_biz_id = row
+    return wallet, owner_biz_id
 
 
 async def _payee_by_email(

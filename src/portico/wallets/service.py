@@ -14,7 +14,7 @@ from portico.errors import NotFound
 from portico.ids import new_biz_id
 from portico.ledger.models import LedgerEntry
 from portico.ledger.service import AVAILABLE
-from portico.money import Currency, get_currency, to_wire
+from portico.money import currency_scales, get_currency, to_wire
 from portico.paging import PageParams, fetch_page
 from portico.wallets.errors import WalletFrozen
 from portico.wallets.models import Wallet
@@ -89,8 +89,10 @@ def ensure_active(*wallets: Wallet) -> None:
 
 
 async def scale_of(session: AsyncSession, currency: str) -> int:
-    found = await session.get(Currency, currency)
-    return found.scale if found else 2
+    scales = await currency_scales(session, currency)
+    if currency not in scales:
+        raise NotFound()
+    return scales[currency]
 
 
 def wallet_view(wallet: Wallet, *, workspace_biz_id: str, scale: int) -> WalletOut:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
@@ -45,6 +46,13 @@ def portal_of_path(path: str) -> AccountPortal | None:
     return None
 
 
+# Valid access codes are remembered by the app (one per process) for a few seconds: the lookup is on every
+# request, and a disabled code stops working within CODE_CACHE_SECONDS. Unknown codes are
+# never cached.
+CODE_CACHE_SECONDS = 5.0
+CODE_CACHE_SIZE = 1024
+
+
 async def get_portal_context(
     request: Request,
     session: SessionDep,
@@ -56,18 +64,32 @@ async def get_portal_context(
     portal = portal_of_path(request.scope["path"])
     if portal is None or not x_portal_access_code or len(x_portal_access_code) > 100:
         raise PortalCodeInvalid()
-    row = (
-        await session.execute(
-            select(PortalAccessCode.portal, Institution.id, Institution.biz_id)
-            .join(Institution, Institution.id == PortalAccessCode.institution_id)
-            .where(
-                PortalAccessCode.code == x_portal_access_code, PortalAccessCode.enabled.is_(True)
+    cache: dict[str, tuple[float, str, int, str]] = request.app.state.portal_code_cache
+    cached = cache.get(x_portal_access_code)
+    now = time.monotonic()
+    if cached is None or cached[0] < now:
+        row = (
+            await session.execute(
+                select(PortalAccessCode.portal, Institution.id, Institution.biz_id)
+                .join(Institution, Institution.id == PortalAccessCode.institution_id)
+                .where(
+                    PortalAccessCode.code == x_portal_access_code,
+                    PortalAccessCode.enabled.is_(True),
+                )
             )
-        )
-    ).first()
-    if row is None or row[0] != portal.value:
+        ).first()
+        if row is None:
+            raise PortalCodeInvalid()
+        if len(cache) >= CODE_CACHE_SIZE:
+            cache.clear()
+        cached = (now + CODE_CACHE_SECONDS, row[0], row[1], row[2])
+        cache[x_portal_access_code] = cached
+    _, code_portal, institution_id, institution_biz_id = cached
+    if code_portal != portal.value:
         raise PortalCodeInvalid()
-    return PortalContext(portal=portal, institution_id=row[1], institution_biz_id=row[2])
+    return PortalContext(
+        portal=portal, institution_id=institution_id, institution_biz_id=institution_biz_id
+    )
 
 
 PortalDep = Annotated[PortalContext, Depends(get_portal_context)]
@@ -100,7 +122,7 @@ def _clip(value: str | None, limit: int) -> str | None:
     return value[:limit] if value else None
 
 
-def get_client_info(request: Request, settings: SettingsDep) -> ClientInfo:
+async def get_client_info(request: Request, settings: SettingsDep) -> ClientInfo:
     headers = request.headers
     return ClientInfo(
         ip=client_ip(request, settings),

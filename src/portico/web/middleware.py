@@ -146,7 +146,7 @@ def has_inexact_numbers(body: bytes) -> bool:
         json.loads(body, parse_float=_exact_float, parse_constant=_no_constant)
     except _InexactNumber:
         return True
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return False
 
