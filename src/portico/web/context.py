@@ -46,9 +46,9 @@ def portal_of_path(path: str) -> AccountPortal | None:
     return None
 
 
-# Valid access codes are remembered by the app (one per process) for a few seconds: the lookup is on every
-# request, and a disabled code stops working within CODE_CACHE_SECONDS. Unknown codes are
-# never cached.
+# Valid access codes are remembered by the app (one per process) for a few seconds: the lookup
+# is on every request, and a disabled code stops working within CODE_CACHE_SECONDS. Unknown
+# codes are never cached.
 CODE_CACHE_SECONDS = 5.0
 CODE_CACHE_SIZE = 1024
 
