@@ -221,3 +221,30 @@ async def test_partner_and_consumer_expose_the_same_workspace_routes(app: Any) -
     # the documented differences only: consumer sandbox and transfer/transfers, partner referrals
     only = consumer ^ partner
     assert all("/sandbox/" in p or "/referral" in p or "/transfer" in p for _, p in only), only
+
+
+# Routes that act on the caller's own account (or are public), not on a workspace.
+ACCOUNT_SCOPED = (
+    "/auth/",
+    "/security/",
+    "/secure-channel/",
+    "/constants/",
+    "/profile",
+    "/workspaces/mine",
+)
+
+
+async def test_every_workspace_route_declares_a_permission(app: Any) -> None:
+    """A new workspace route that forgets `RequirePermission` fails here, not silently."""
+    spec = app.openapi()
+    undeclared = []
+    for path, item in spec["paths"].items():
+        tail = path.split("/", 4)[-1]
+        route = "/" + tail
+        for method, operation in item.items():
+            if "x-permission" in operation or route.startswith(ACCOUNT_SCOPED):
+                continue
+            if (method, route) == ("post", "/workspaces"):
+                continue  # creating a workspace needs only an account
+            undeclared.append(f"{method.upper()} {path}")
+    assert undeclared == []
