@@ -151,8 +151,16 @@ def has_inexact_numbers(body: bytes) -> bool:
     return False
 
 
+async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+    await error_response(
+        InvalidParameter.code, InvalidParameter.message, InvalidParameter.http_status
+    )(scope, receive, send)
+
+
 class ExactNumbersMiddleware:
-    """Refuse JSON request bodies with exponent or NaN/Infinity number literals.
+    """Refuse JSON request bodies with exponent or NaN/Infinity number literals, and NUL
+    characters anywhere in the path, the query or a JSON string (no store keeps them: PostgreSQL
+    text refuses them).
 
     Innermost, so it sees a secure-channel body after decryption; the body is already bounded
     by `BodySizeLimitMiddleware`."""
@@ -161,12 +169,15 @@ class ExactNumbersMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+            await _refuse(scope, receive, send)
+            return
         content_type = _header(scope, b"content-type") or ""
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or "json" not in content_type.lower()
-        ):
+        if scope["method"] != "POST" or "json" not in content_type.lower():
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -177,10 +188,8 @@ class ExactNumbersMiddleware:
                 break
             chunks.append(message.get("body", b""))
         body = b"".join(chunks)
-        if message["type"] == "http.request" and has_inexact_numbers(body):
-            await error_response(
-                InvalidParameter.code, InvalidParameter.message, InvalidParameter.http_status
-            )(scope, receive, send)
+        if message["type"] == "http.request" and (b"\\u0000" in body or has_inexact_numbers(body)):
+            await _refuse(scope, receive, send)
             return
         replayed = False
         last = message
