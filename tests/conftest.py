@@ -30,7 +30,12 @@ from portico.db import Base, Database
 from portico.enums import AccountPortal
 from portico.main import create_app
 from portico.models import Base as _AllModels  # noqa: F401  (registers every table)
-from tests.factories.accounts import DEFAULT_PASSWORD, create_account
+from tests.factories.accounts import (
+    DEFAULT_PASSWORD,
+    TEST_ARGON2_MEMORY_KIB,
+    TEST_ARGON2_TIME_COST,
+    create_account,
+)
 from tests.factories.institutions import InstitutionCodes, create_institution
 
 PG_URL = os.environ.get("PORTICO_TEST_DATABASE_URL", "")
@@ -75,6 +80,10 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "secret_key": "test-secret-key-0123456789abcdef0123456789",
         "log_level": "WARNING",
         "database_pool_size": 16,
+        # Cheap hashes keep the suite fast; the OWASP defaults are tested on their own
+        # (tests/auth/test_register.py) and the factories hash with these same parameters.
+        "argon2_memory_kib": TEST_ARGON2_MEMORY_KIB,
+        "argon2_time_cost": TEST_ARGON2_TIME_COST,
     }
     values.update(overrides)
     return Settings(**values)

@@ -14,7 +14,11 @@ from portico.auth.models import AuthSession, LoginChallenge, LoginHistory
 from portico.db import utcnow
 from portico.enums import AccountPortal
 from tests.conftest import Portal, assert_error, assert_ok
-from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.factories.accounts import (
+    DEFAULT_PASSWORD,
+    TEST_ARGON2_MEMORY_KIB,
+    TEST_ARGON2_TIME_COST,
+)
 
 EMAIL_METHOD = {
     "code": "EMAIL",
@@ -157,14 +161,14 @@ class TestLoginInitiate:
     ) -> None:
         from argon2 import PasswordHasher
 
-        weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(DEFAULT_PASSWORD)
+        weak = PasswordHasher(time_cost=1, memory_cost=512, parallelism=1).hash(DEFAULT_PASSWORD)
         account.password_hash = weak
         session.add(account)
         await session.commit()
         await _initiate(portal, account.email)
         await session.refresh(account)
         assert account.password_hash != weak
-        assert "m=19456,t=2,p=1" in account.password_hash
+        assert f"m={TEST_ARGON2_MEMORY_KIB},t={TEST_ARGON2_TIME_COST},p=1" in account.password_hash
 
 
 def _other(kind: AccountPortal) -> AccountPortal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import select
@@ -9,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.auth.models import MfaEnrollment
+from portico.config import Settings
 from portico.enums import AccountPortal
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 from tests.conftest import Portal, assert_error, assert_ok
+from tests.factories.accounts import TEST_ARGON2_MEMORY_KIB, TEST_ARGON2_TIME_COST
 
 NEW = {"email": "New.User@Example.com", "password": "Str0ngPassw0rd!", "accountName": "New User"}
 
@@ -53,7 +56,9 @@ class TestRegister:
         account = (
             await session.execute(select(Account).where(Account.email == "new.user@example.com"))
         ).scalar_one()
-        assert account.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        assert account.password_hash.startswith(
+            f"$argon2id$v=19$m={TEST_ARGON2_MEMORY_KIB},t={TEST_ARGON2_TIME_COST},p=1$"
+        )
         assert account.pending_approval is (portal.portal == AccountPortal.PARTNER)
         workspace = (await session.execute(select(Workspace))).scalar_one()
         assert (workspace.kind, workspace.status) == ("LIVE", "ACTIVE")
@@ -208,3 +213,13 @@ class TestRegister:
             for _ in range(7)
         ]
         assert statuses == [200] * 5 + [429] * 2
+
+
+def test_password_hashing_defaults_to_the_owasp_minimum() -> None:
+    from portico.auth.passwords import PasswordHasher
+
+    settings = Settings(_env_file=None)
+    assert (settings.argon2_memory_kib, settings.argon2_time_cost) == (19_456, 2)
+    assert settings.argon2_parallelism == 1
+    hashed = asyncio.run(PasswordHasher(settings).hash("CorrectHorse9!"))
+    assert hashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")

@@ -10,7 +10,12 @@ from portico.auth import service as auth_service
 from portico.enums import AccountPortal
 
 DEFAULT_PASSWORD = "CorrectHorse9!"
-_hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+# The test settings use these too (tests/conftest.py), so logins never rehash.
+TEST_ARGON2_MEMORY_KIB = 1024
+TEST_ARGON2_TIME_COST = 1
+_hasher = PasswordHasher(
+    time_cost=TEST_ARGON2_TIME_COST, memory_cost=TEST_ARGON2_MEMORY_KIB, parallelism=1
+)
 _hash_cache: dict[str, str] = {}
 
 
