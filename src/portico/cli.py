@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -191,6 +192,45 @@ async def rotate_channel_key(settings: Settings, grace_seconds: int) -> str:
         await database.dispose()
 
 
+def _serve_one(host: str, port: int) -> None:
+    """One API process on its own SO_REUSEPORT socket (the kernel spreads connections)."""
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    config = uvicorn.Config(
+        "portico.main:create_app", factory=True, proxy_headers=False, access_log=False
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve_workers(host: str, port: int, workers: int) -> None:
+    """`workers` API processes, each with its own listening socket on the same port.
+
+    uvicorn's own `--workers` shares one socket, and long-lived keep-alive connections then pile
+    up on whichever process accepted first; SO_REUSEPORT lets the kernel balance them."""
+    import multiprocessing
+    import signal
+
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_serve_one, args=(host, port)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+
+    def stop(signum: int, _frame: object) -> None:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.join()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portico", description="Portico wallet platform")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -306,17 +346,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = get_settings()
     if args.command == "serve":
-        import uvicorn
+        if args.workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+            serve_workers(args.host, args.port, args.workers)
+        else:
+            import uvicorn
 
-        uvicorn.run(
-            "portico.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            proxy_headers=False,
-            access_log=False,
-        )
+            uvicorn.run(
+                "portico.main:create_app",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                proxy_headers=False,
+                access_log=False,
+            )
     elif args.command == "db":
         upgrade_database(settings)
         print(f"database is up to date ({settings.resolved_database_url.split('@')[-1]})")
