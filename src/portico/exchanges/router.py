@@ -59,12 +59,12 @@ async def create_exchange(
         )
         return created(service.exchange_view(exchange, await currency_scales(session)))
 
-    return await idempotency.run_once(
+    return await idempotency.respond_once(
         session,
+        request,
         workspace_id=context.workspace.id,
         account_id=principal.account.id,
-        key=idempotency.idempotency_key(request),
-        request_hash=idempotency.fingerprint(request, body),
+        body=body,
         action=action,
     )
 

@@ -131,6 +131,27 @@ async def run_once(
     return response
 
 
+async def respond_once(
+    session: AsyncSession,
+    request: Request,
+    *,
+    workspace_id: int,
+    account_id: int,
+    body: BaseModel,
+    action: Callable[[], Awaitable[Response]],
+    client_reference: str | None = None,
+) -> Response:
+    """`run_once` for a money-moving route: the caller's key, fingerprinted with the body."""
+    return await run_once(
+        session,
+        workspace_id=workspace_id,
+        account_id=account_id,
+        key=idempotency_key(request, client_reference),
+        request_hash=fingerprint(request, body),
+        action=action,
+    )
+
+
 async def purge_expired(session: AsyncSession) -> int:
     """Delete records past their retention; returns how many."""
     result = await session.execute(

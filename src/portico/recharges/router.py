@@ -82,12 +82,12 @@ async def create_recharge(
         scales = await currency_scales(session)
         return created(service.recharge_view(recharge, scales[recharge.currency]))
 
-    return await idempotency.run_once(
+    return await idempotency.respond_once(
         session,
+        request,
         workspace_id=context.workspace.id,
         account_id=principal.account.id,
-        key=idempotency.idempotency_key(request),
-        request_hash=idempotency.fingerprint(request, body),
+        body=body,
         action=action,
     )
 

@@ -41,13 +41,14 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
             scales = await currency_scales(session)
             return created(service.order_view(order, scale=scales[order.currency]))
 
-        return await idempotency.run_once(
+        return await idempotency.respond_once(
             session,
+            request,
             workspace_id=context.workspace.id,
             account_id=principal.account.id,
-            key=idempotency.idempotency_key(request, body.client_reference),
-            request_hash=idempotency.fingerprint(request, body),
+            body=body,
             action=action,
+            client_reference=body.client_reference,
         )
 
     async def _page(

@@ -75,12 +75,12 @@ async def create_withdrawal(
         scales = await currency_scales(session)
         return created(service.withdrawal_view(withdrawal, scales[withdrawal.currency]))
 
-    return await idempotency.run_once(
+    return await idempotency.respond_once(
         session,
+        request,
         workspace_id=context.workspace.id,
         account_id=principal.account.id,
-        key=idempotency.idempotency_key(request),
-        request_hash=idempotency.fingerprint(request, body),
+        body=body,
         action=action,
     )
 
