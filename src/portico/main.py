@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await kit.hasher.dummy_hash()  # so the first unknown-email login costs the same
         yield
         await mailer.drain()
+        kit.hasher.close()
         await database.dispose()
 
     app = FastAPI(
