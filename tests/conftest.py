@@ -105,13 +105,11 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 async def _truncate(db: Database) -> None:
     # reference data seeded by the migrations stays
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "currencies"]
+    # DELETE, children first: on PostgreSQL a TRUNCATE of every table costs ~120 ms a test,
+    # DELETE of a test's few rows ~7 ms.
     async with db.engine.begin() as connection:
-        if db.is_sqlite:
-            for name in tables:
-                await connection.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608
-        else:
-            joined = ", ".join(f'"{name}"' for name in tables)
-            await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+        for name in tables:
+            await connection.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608
 
 
 @pytest.fixture
