@@ -143,17 +143,10 @@ async def login_initiate(
     settings = kit.settings
     account_key = throttle.account_key(ctx.institution_id, ctx.portal.value, email)
     ip_key = throttle.ip_key("login", client.ip)
+    await _reserve(kit, ip_key, settings.login_ip_max_failures)
+    await _reserve(kit, account_key, settings.login_account_max_failures)
     mfa_key = throttle.mfa_key(ctx.institution_id, ctx.portal.value, email)
-    # One short transaction: the IP's and the account's attempts, and the wrong-code lock.
-    if not await throttle.reserve_all(
-        kit.database,
-        [
-            (ip_key, settings.login_ip_max_failures),
-            (account_key, settings.login_account_max_failures),
-        ],
-        window_seconds=settings.login_failure_window_seconds,
-        unless_exhausted=(mfa_key, settings.login_account_max_failures),
-    ):
+    if await throttle.exhausted(kit.database, mfa_key, limit=settings.login_account_max_failures):
         raise TooManyAttempts()
 
     account = await _find_account(session, ctx, email)

@@ -9,9 +9,7 @@ request's transaction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import case, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,13 +38,14 @@ def email_key(scope: str, institution_id: int, email: str) -> str:
     return f"mail:{scope}:{institution_id}:{digest}"
 
 
-def _upsert(key: str, *, is_sqlite: bool, window_seconds: int) -> Any:
+async def reserve(database: Database, key: str, *, limit: int, window_seconds: int) -> bool:
+    """Count one attempt against `key`; False when the limit is already used up."""
     now = utcnow()
     expires = now + timedelta(seconds=window_seconds)
-    insert = sqlite.insert if is_sqlite else postgresql.insert
+    insert = sqlite.insert if database.is_sqlite else postgresql.insert
     counter = ThrottleCounter
     expired = counter.window_expires_at <= now
-    return (
+    statement = (
         insert(counter)
         .values(key=key, count=1, window_expires_at=expires)
         .on_conflict_do_update(
@@ -58,34 +57,16 @@ def _upsert(key: str, *, is_sqlite: bool, window_seconds: int) -> Any:
         )
         .returning(counter.count)
     )
-
-
-async def reserve(database: Database, key: str, *, limit: int, window_seconds: int) -> bool:
-    """Count one attempt against `key`; False when the limit is already used up."""
-    return await reserve_all(database, [(key, limit)], window_seconds=window_seconds)
-
-
-async def reserve_all(
-    database: Database,
-    limits: Sequence[tuple[str, int]],
-    *,
-    window_seconds: int,
-    unless_exhausted: tuple[str, int] | None = None,
-) -> bool:
-    """`reserve` each key in turn in one short transaction, stopping at the first whose limit is
-    used up (its count, and those before it, stay committed); then False as well when
-    `unless_exhausted` names a key whose attempts are used up (nothing counted on it)."""
     async with database.side_sessionmaker() as session, session.begin():
-        for key, limit in limits:
-            statement = _upsert(key, is_sqlite=database.is_sqlite, window_seconds=window_seconds)
-            if int((await session.execute(statement)).scalar_one()) > limit:
-                return False
-        if unless_exhausted is not None:
-            key, limit = unless_exhausted
-            row = await session.get(ThrottleCounter, key)
-            if row is not None and row.window_expires_at > utcnow() and row.count >= limit:
-                return False
-    return True
+        count = (await session.execute(statement)).scalar_one()
+    return int(count) <= limit
+
+
+async def exhausted(database: Database, key: str, *, limit: int) -> bool:
+    """True when `key` has used up its attempts in the current window (nothing is counted)."""
+    async with database.side_sessionmaker() as session:
+        row = await session.get(ThrottleCounter, key)
+    return row is not None and row.window_expires_at > utcnow() and row.count >= limit
 
 
 async def clear(session: AsyncSession, key: str) -> None:
