@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -146,6 +146,29 @@ async def _handle_operational_error(request: Request, exc: Exception) -> Respons
     return _app_error_response(Unavailable())
 
 
+def _sqlstate(exc: Exception) -> str | None:
+    orig = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if state:
+            return str(state)
+    return None
+
+
+async def _handle_database_error(request: Request, exc: Exception) -> Response:
+    # Class 40 (serialization failure, deadlock): the transaction was rolled back, nothing
+    # changed, and the same request can simply be tried again.
+    if (_sqlstate(exc) or "").startswith("40"):
+        logger.warning(
+            "transaction rolled back by the database on %s %s: %s",
+            request.method,
+            request.url.path,
+            _sqlstate(exc),
+        )
+        return _app_error_response(Unavailable())
+    return await _handle_unexpected(request, exc)
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> Response:
     # Nothing internal reaches the client; the traceback goes to the log with the request id.
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -159,4 +182,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(IntegrityError, _handle_integrity_error)
     app.add_exception_handler(OperationalError, _handle_operational_error)
+    app.add_exception_handler(DBAPIError, _handle_database_error)
     app.add_exception_handler(Exception, _handle_unexpected)

@@ -183,3 +183,26 @@ class TestUnexpectedErrors:
         finally:
             constants_router.data.countries = original  # type: ignore[assignment]
         assert_error(response, 409, "REQUEST.CONFLICT")
+
+
+class TestDatabaseErrors:
+    async def test_a_deadlock_or_serialization_failure_is_503(self) -> None:
+        import json as json_module
+
+        from sqlalchemy.exc import DBAPIError
+        from starlette.requests import Request
+
+        from portico.errors import _handle_database_error
+
+        class Rolled(Exception):
+            sqlstate = "40P01"
+
+        class Broken(Exception):
+            sqlstate = "22021"
+
+        request = Request({"type": "http", "method": "POST", "path": "/x", "headers": []})
+        rolled = await _handle_database_error(request, DBAPIError("SELECT 1", {}, Rolled()))
+        assert rolled.status_code == 503
+        assert json_module.loads(bytes(rolled.body))["code"] == "SYSTEM.UNAVAILABLE"
+        broken = await _handle_database_error(request, DBAPIError("SELECT 1", {}, Broken()))
+        assert broken.status_code == 500
