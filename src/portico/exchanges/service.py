@@ -23,11 +23,10 @@ from portico.paging import PageParams, fetch_page
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import InsufficientBalance, QuoteExpired, QuoteUsed, RateUnavailable
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import scoped
+from portico.workspaces.scope import MAX_BIZ_ID, get_in_workspace, scoped
 
 QUOTE_TTL = timedelta(seconds=30)
 BPS = Decimal(10_000)
-MAX_BIZ_ID = 64
 
 
 async def set_rate(
@@ -245,11 +244,9 @@ async def list_exchanges(
 async def get_exchange(
     session: AsyncSession, *, workspace_id: int, exchange_biz_id: str
 ) -> Exchange:
-    statement = select(Exchange).where(Exchange.biz_id == exchange_biz_id[:MAX_BIZ_ID])
-    found = (await session.execute(scoped(statement, Exchange, workspace_id))).scalar_one_or_none()
-    if found is None:
-        raise NotFound()
-    return found
+    return await get_in_workspace(
+        session, Exchange, workspace_id=workspace_id, biz_id=exchange_biz_id
+    )
 
 
 def quote_view(quote: ExchangeQuote, scales: dict[str, int]) -> QuoteOut:

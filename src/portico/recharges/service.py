@@ -30,10 +30,14 @@ from portico.recharges.schemas import (
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import AmountOutOfRange, CurrencyMismatch
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import across_workspaces, scoped
+from portico.workspaces.scope import (
+    MAX_BIZ_ID,
+    get_across_workspaces,
+    get_in_workspace,
+    scoped,
+)
 
 QUOTE_TTL = timedelta(minutes=15)
-MAX_BIZ_ID = 64
 BPS = Decimal(10_000)
 
 
@@ -166,22 +170,16 @@ async def list_recharges(
 async def get_recharge(
     session: AsyncSession, *, workspace_id: int, recharge_biz_id: str
 ) -> Recharge:
-    statement = select(Recharge).where(Recharge.biz_id == recharge_biz_id[:MAX_BIZ_ID])
-    found = (await session.execute(scoped(statement, Recharge, workspace_id))).scalar_one_or_none()
-    if found is None:
-        raise NotFound()
-    return found
+    return await get_in_workspace(
+        session, Recharge, workspace_id=workspace_id, biz_id=recharge_biz_id
+    )
 
 
 async def find_for_issuer(session: AsyncSession, *, recharge_biz_id: str) -> Recharge:
     """A recharge by id for the issuer's back office (any workspace)."""
-    statement = select(Recharge).where(Recharge.biz_id == recharge_biz_id[:MAX_BIZ_ID])
-    found = (
-        await session.execute(across_workspaces(statement, "issuer back office"))
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound()
-    return found
+    return await get_across_workspaces(
+        session, Recharge, biz_id=recharge_biz_id, reason="issuer back office"
+    )
 
 
 async def attach_proof(session: AsyncSession, *, recharge: Recharge, file_biz_id: str) -> Recharge:

@@ -21,9 +21,7 @@ from portico.wallets import service as wallet_service
 from portico.wallets.errors import CurrencyMismatch, InsufficientBalance
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
-
-MAX_BIZ_ID = 64
+from portico.workspaces.scope import MAX_BIZ_ID, across_workspaces
 
 
 async def _payee_by_wallet(

@@ -20,9 +20,7 @@ from portico.wallets.errors import WalletFrozen
 from portico.wallets.models import Wallet
 from portico.wallets.schemas import WalletBalanceOut, WalletFlowOut, WalletOut
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import scoped
-
-MAX_BIZ_ID = 64
+from portico.workspaces.scope import get_in_workspace, scoped
 
 
 async def list_wallets(session: AsyncSession, *, workspace_id: int) -> list[Wallet]:
@@ -33,11 +31,7 @@ async def list_wallets(session: AsyncSession, *, workspace_id: int) -> list[Wall
 
 async def get_wallet(session: AsyncSession, *, workspace_id: int, wallet_biz_id: str) -> Wallet:
     """A wallet of the workspace by `bizId`; another workspace's is `404`, as is an unknown id."""
-    statement = select(Wallet).where(Wallet.biz_id == wallet_biz_id[:MAX_BIZ_ID])
-    wallet = (await session.execute(scoped(statement, Wallet, workspace_id))).scalar_one_or_none()
-    if wallet is None:
-        raise NotFound()
-    return wallet
+    return await get_in_workspace(session, Wallet, workspace_id=workspace_id, biz_id=wallet_biz_id)
 
 
 async def find_wallet(session: AsyncSession, *, workspace_id: int, currency: str) -> Wallet | None:

@@ -10,7 +10,7 @@ from portico.accounts.models import Account
 from portico.db import utcnow
 from portico.enums import ChannelType, FlowBizType, WithdrawalStatus
 from portico.envelope import Pagination
-from portico.errors import InvalidParameter, NotFound
+from portico.errors import InvalidParameter
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import FROZEN, SETTLEMENT, Leg
@@ -27,9 +27,12 @@ from portico.withdrawals.schemas import (
     WithdrawalOut,
 )
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import across_workspaces, scoped
+from portico.workspaces.scope import (
+    get_across_workspaces,
+    get_in_workspace,
+    scoped,
+)
 
-MAX_BIZ_ID = 64
 MAX_CHANNELS = 50
 
 
@@ -96,14 +99,12 @@ async def create_withdrawal(
     wallet = await wallet_service.get_wallet(
         session, workspace_id=workspace.id, wallet_biz_id=body.wallet_biz_id
     )
-    statement = select(WithdrawalChannel).where(
-        WithdrawalChannel.biz_id == body.withdrawal_channel_biz_id[:MAX_BIZ_ID]
+    channel = await get_in_workspace(
+        session,
+        WithdrawalChannel,
+        workspace_id=workspace.id,
+        biz_id=body.withdrawal_channel_biz_id,
     )
-    channel = (
-        await session.execute(scoped(statement, WithdrawalChannel, workspace.id))
-    ).scalar_one_or_none()
-    if channel is None:
-        raise NotFound()
     if channel.currency != wallet.currency:
         raise CurrencyMismatch()
     amount = to_minor(body.amount, await wallet_service.scale_of(session, wallet.currency))
@@ -222,23 +223,16 @@ async def list_withdrawals(
 async def get_withdrawal(
     session: AsyncSession, *, workspace_id: int, withdrawal_biz_id: str
 ) -> Withdrawal:
-    statement = select(Withdrawal).where(Withdrawal.biz_id == withdrawal_biz_id[:MAX_BIZ_ID])
-    found = (
-        await session.execute(scoped(statement, Withdrawal, workspace_id))
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound()
-    return found
+    return await get_in_workspace(
+        session, Withdrawal, workspace_id=workspace_id, biz_id=withdrawal_biz_id
+    )
 
 
 async def find_for_issuer(session: AsyncSession, *, withdrawal_biz_id: str) -> Withdrawal:
-    statement = select(Withdrawal).where(Withdrawal.biz_id == withdrawal_biz_id[:MAX_BIZ_ID])
-    found = (
-        await session.execute(across_workspaces(statement, "issuer back office"))
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound()
-    return found
+    """A withdrawal by id for the issuer's back office (any workspace)."""
+    return await get_across_workspaces(
+        session, Withdrawal, biz_id=withdrawal_biz_id, reason="issuer back office"
+    )
 
 
 def channel_view(channel: WithdrawalChannel) -> WithdrawalChannelOut:

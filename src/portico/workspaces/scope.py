@@ -10,16 +10,19 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from portico.db import Base
-from portico.errors import InternalError
+from portico.errors import InternalError, NotFound
 
 S = TypeVar("S", bound=Executable)
+M = TypeVar("M")
+MAX_BIZ_ID = 64  # wider than any stored bizId: a longer one is simply unknown
 SCOPE_OPTION = "portico_workspace_scope"
 
 
@@ -48,6 +51,29 @@ def scoped(statement: S, model: type[Any], workspace_id: int) -> S:
 def across_workspaces(statement: S, reason: str) -> S:
     """Mark a deliberate cross-workspace query (the caller's own memberships, say)."""
     return statement.execution_options(**{SCOPE_OPTION: reason})
+
+
+async def get_in_workspace(
+    session: AsyncSession, model: type[M], *, workspace_id: int, biz_id: str
+) -> M:
+    """The workspace's `model` row with this `bizId`; an unknown id, or another workspace's,
+    is `404 RESOURCE.NOT_FOUND`."""
+    statement = select(model).where(model.biz_id == biz_id[:MAX_BIZ_ID])  # type: ignore[attr-defined]
+    found = (await session.execute(scoped(statement, model, workspace_id))).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+async def get_across_workspaces(
+    session: AsyncSession, model: type[M], *, biz_id: str, reason: str
+) -> M:
+    """A `model` row by `bizId` in any workspace (the issuer's back office), else 404."""
+    statement = select(model).where(model.biz_id == biz_id[:MAX_BIZ_ID])  # type: ignore[attr-defined]
+    found = (await session.execute(across_workspaces(statement, reason))).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 class AppSession(Session):
