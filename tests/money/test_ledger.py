@@ -325,7 +325,7 @@ class TestPost:
         ids = (books.alice_usd.id, books.bob_usd.id)
         locked = await ledger.lock_wallets(session, ids)
         alice, bob = locked[ids[0]], locked[ids[1]]
-        posting = await ledger.post(
+        posting_id = await ledger.post(
             session,
             institution_id=books.alice_workspace.institution_id,
             posting_type="TEST",
@@ -344,7 +344,7 @@ class TestPost:
                     LedgerEntry.balance_after,
                     LedgerEntry.order_biz_id,
                 )
-                .where(LedgerEntry.posting_id == posting.id)
+                .where(LedgerEntry.posting_id == posting_id)
                 .order_by(LedgerEntry.id)
             )
         ).all()
@@ -353,6 +353,37 @@ class TestPost:
             (bob.id, 975, 17025, 18000, "order-1"),
         ]
         assert await fresh_verify(session) == []
+
+    async def test_balances_past_32_bits_are_exact(
+        self, session: AsyncSession, books: Books
+    ) -> None:
+        # 9,000,000.000001 USDT at scale 6 is 9,000,000,000,001 minor units
+        big = 9 * 10**12 + 1
+        source = await fund_wallet(
+            session, workspace=books.alice_workspace, currency="USDT", amount="9000000.000001"
+        )
+        target = await fund_wallet(
+            session, workspace=books.bob_workspace, currency="USDT", amount="0.000001"
+        )
+        locked = await ledger.lock_wallets(session, (source.id, target.id))
+        await ledger.post(
+            session,
+            institution_id=books.alice_workspace.institution_id,
+            posting_type="TEST",
+            order_biz_id=None,
+            legs=[
+                Leg("USDT", -(big - 1), FlowBizType.TRANSFER_OUT, locked[source.id]),
+                Leg("USDT", big - 1, FlowBizType.TRANSFER_IN, locked[target.id]),
+            ],
+        )
+        assert (locked[source.id].available, locked[target.id].available) == (1, big)
+        assert await fresh_verify(session) == []
+        stored = await session.execute(
+            select(Wallet.available)
+            .where(Wallet.id.in_([source.id, target.id]))
+            .order_by(Wallet.id)
+        )
+        assert sorted(stored.scalars()) == [1, big]
 
 
 @pytest.fixture

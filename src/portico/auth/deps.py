@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Header
-from sqlalchemy import select, update
+from fastapi import Depends, Header, Request
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.orm import aliased
 
 from portico.accounts.models import Account
 from portico.auth.kit import AuthKit, AuthKitDep
@@ -19,15 +20,55 @@ from portico.errors import TokenInvalid, TokenMissing
 from portico.security import ipwhitelist
 from portico.security.errors import IpNotAllowed
 from portico.web.context import ClientDep, PortalDep
+from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.scope import MAX_BIZ_ID, across_workspaces
+
+WORKSPACE_HEADER = "x-workspace-id"
+Membership = tuple[WorkspaceMember, Workspace, WorkspaceRole]
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     account: Account
     session: AuthSession
+    # The caller's membership of the workspace `X-Workspace-Id` names (else its default one),
+    # read in the same query; None when there is none. `workspaces.deps` decides what that means.
+    membership: Membership | None = None
+
+
+def _principal_statement(
+    *, by_workspace_biz_id: bool
+) -> Select[AuthSession, Account, WorkspaceMember, Workspace, WorkspaceRole]:
+    """The session, its account and the requested membership, in one query (one per request)."""
+    member, workspace = aliased(WorkspaceMember), aliased(Workspace)
+    chosen = (
+        select(member.id)
+        .join(workspace, workspace.id == member.workspace_id)
+        .where(
+            member.account_id == Account.id,
+            workspace.institution_id == Account.institution_id,
+        )
+    )
+    if by_workspace_biz_id:
+        chosen = chosen.where(workspace.biz_id == bindparam("workspace_biz_id"))
+    chosen = chosen.order_by(member.is_default.desc(), member.id).limit(1)
+    statement = (
+        select(AuthSession, Account, WorkspaceMember, Workspace, WorkspaceRole)
+        .join(Account, Account.id == AuthSession.account_id)
+        .outerjoin(WorkspaceMember, WorkspaceMember.id == chosen.scalar_subquery())
+        .outerjoin(Workspace, Workspace.id == WorkspaceMember.workspace_id)
+        .outerjoin(WorkspaceRole, WorkspaceRole.id == WorkspaceMember.role_id)
+        .where(AuthSession.biz_id == bindparam("session_biz_id"))
+    )
+    return across_workspaces(statement, "the caller's own memberships")
+
+
+_BY_DEFAULT = _principal_statement(by_workspace_biz_id=False)
+_BY_WORKSPACE = _principal_statement(by_workspace_biz_id=True)
 
 
 async def get_principal(
+    request: Request,
     session: SessionDep,
     kit: AuthKitDep,
     ctx: PortalDep,
@@ -47,16 +88,24 @@ async def get_principal(
         or claims.institution_biz_id != ctx.institution_biz_id
     ):
         raise TokenInvalid()
-    row = (
-        await session.execute(
-            select(AuthSession, Account)
-            .join(Account, Account.id == AuthSession.account_id)
-            .where(AuthSession.biz_id == claims.session_biz_id)
-        )
-    ).first()
+    workspace_biz_id = request.headers.get(WORKSPACE_HEADER)
+    if workspace_biz_id:
+        row = (
+            await session.execute(
+                _BY_WORKSPACE,
+                {
+                    "session_biz_id": claims.session_biz_id,
+                    "workspace_biz_id": workspace_biz_id[:MAX_BIZ_ID],
+                },
+            )
+        ).first()
+    else:
+        row = (
+            await session.execute(_BY_DEFAULT, {"session_biz_id": claims.session_biz_id})
+        ).first()
     if row is None:
         raise TokenInvalid()
-    auth_session, account = row
+    auth_session, account, member, workspace, role = row
     now = utcnow()
     if (
         auth_session.revoked_at is not None
@@ -73,7 +122,8 @@ async def get_principal(
     if now - auth_session.last_activity_time > ACTIVITY_RESOLUTION:
         await _touch(kit, auth_session.id, now)
         auth_session.last_activity_time = now
-    return Principal(account=account, session=auth_session)
+    membership = None if member is None else (member, workspace, role)
+    return Principal(account=account, session=auth_session, membership=membership)
 
 
 # lastActivityTime is kept to this resolution: at most one write per session per minute.

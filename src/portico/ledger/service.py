@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, case, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from portico.db import utcnow
+from portico.db import table_of, utcnow
 from portico.enums import FlowBizType
 from portico.errors import InternalError
 from portico.ids import new_biz_id
@@ -83,7 +86,7 @@ async def post(
     posting_type: str,
     order_biz_id: str | None,
     legs: Sequence[Leg],
-) -> LedgerPosting:
+) -> int:
     """Write one balanced posting and apply it to the (locked) wallets' cached balances.
 
     Refuses with `WALLET.INSUFFICIENT_BALANCE` when a wallet bucket would go negative, and
@@ -116,45 +119,80 @@ async def post(
             raise InsufficientBalance()
 
     now = utcnow()
-    posting = LedgerPosting(
-        biz_id=new_biz_id(),
-        institution_id=institution_id,
-        posting_type=posting_type,
-        order_biz_id=order_biz_id,
-        created_at=now,
-    )
-    session.add(posting)
-    await session.flush()
+    posting_id = (
+        await session.execute(
+            _INSERT_POSTING,
+            {
+                "biz_id": new_biz_id(),
+                "institution_id": institution_id,
+                "posting_type": posting_type,
+                "order_biz_id": order_biz_id,
+                "created_at": now,
+            },
+        )
+    ).scalar_one()
     entries = []
     for leg, before in zip(legs, befores, strict=True):
         wallet = leg.wallet
-        after = None if before is None else before + leg.amount
-        if wallet is not None and after is not None:
-            if leg.account == AVAILABLE:
-                wallet.available = after
-            else:
-                wallet.frozen = after
-            wallet.updated_at = now
         entries.append(
-            LedgerEntry(
-                posting_id=posting.id,
-                institution_id=institution_id,
-                currency=leg.currency,
-                account=leg.account,
-                wallet_id=wallet.id if wallet else None,
-                workspace_id=wallet.workspace_id if wallet else None,
-                amount=leg.amount,
-                balance_before=before,
-                balance_after=after,
-                biz_type=leg.biz_type.value,
-                order_biz_id=order_biz_id,
-                remark=leg.remark,
-                created_at=now,
-            )
+            {
+                "posting_id": posting_id,
+                "institution_id": institution_id,
+                "currency": leg.currency,
+                "account": leg.account,
+                "wallet_id": wallet.id if wallet else None,
+                "workspace_id": wallet.workspace_id if wallet else None,
+                "amount": leg.amount,
+                "balance_before": before,
+                "balance_after": None if before is None else before + leg.amount,
+                "biz_type": leg.biz_type.value,
+                "order_biz_id": order_biz_id,
+                "remark": leg.remark,
+                "created_at": now,
+            }
         )
-    session.add_all(entries)
-    await session.flush()
-    return posting
+    await session.execute(_INSERT_ENTRY, entries)
+    await _store_balances(session, legs, balances, now)
+    return int(posting_id)
+
+
+# Core statements (no ORM unit of work): the hot path of every money flow.
+_POSTINGS = table_of(LedgerPosting)
+_INSERT_POSTING = insert(_POSTINGS).returning(_POSTINGS.c.id)
+_INSERT_ENTRY = insert(table_of(LedgerEntry))
+
+
+async def _store_balances(
+    session: AsyncSession,
+    legs: Sequence[Leg],
+    balances: dict[tuple[int, str], int],
+    now: datetime,
+) -> None:
+    """Write the wallets' new cached balances in one UPDATE, and mirror them on the (locked)
+    objects without making them dirty."""
+    wallets = {leg.wallet.id: leg.wallet for leg in legs if leg.wallet is not None}
+    table = table_of(Wallet)
+    values: dict[str, Any] = {"updated_at": now}
+    for bucket, column in ((AVAILABLE, "available"), (FROZEN, "frozen")):
+        changed = {wallet_id: amount for (wallet_id, b), amount in balances.items() if b == bucket}
+        if changed:
+            # typed BIGINT: a balance passes 2**31 minor units soon (1,000 USDT at scale 6)
+            whens = [
+                (table.c.id == wallet_id, literal(amount, BigInteger))
+                for wallet_id, amount in changed.items()
+            ]
+            values[column] = case(*whens, else_=table.c[column])
+    await session.execute(
+        across_workspaces(
+            update(table).where(table.c.id.in_(sorted(wallets))).values(values),
+            "wallets locked by lock_wallets",
+        )
+    )
+    for (wallet_id, bucket), amount in balances.items():
+        attribute = "available" if bucket == AVAILABLE else "frozen"
+        set_committed_value(wallets[wallet_id], attribute, amount)
+    for wallet in wallets.values():
+        set_committed_value(wallet, "updated_at", now)
 
 
 async def verify(session: AsyncSession) -> list[str]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import Select, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import utcnow
+from portico.db import table_of, utcnow
 from portico.enums import AccountStatus, FlowBizType, TransferStatus
 from portico.envelope import Pagination
 from portico.errors import InvalidParameter, NotFound
@@ -22,34 +22,6 @@ from portico.wallets.errors import CurrencyMismatch, InsufficientBalance
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace, WorkspaceMember
 from portico.workspaces.scope import MAX_BIZ_ID, across_workspaces
-
-
-async def _payee_by_wallet(
-    session: AsyncSession, *, workspace: Workspace, wallet_biz_id: str
-) -> tuple[Wallet, str | None]:
-    """A wallet of the same institution and workspace kind, and its workspace owner's bizId."""
-    owner = WorkspaceMember.is_owner.is_(True) & (
-        WorkspaceMember.workspace_id == Wallet.workspace_id
-    )
-    statement = (
-        select(Wallet, Account.biz_id)
-        .join(Workspace, Workspace.id == Wallet.workspace_id)
-        .outerjoin(WorkspaceMember, owner)
-        .outerjoin(Account, Account.id == WorkspaceMember.account_id)
-        .where(
-            Wallet.biz_id == wallet_biz_id[:MAX_BIZ_ID],
-            Wallet.institution_id == workspace.institution_id,
-            Workspace.kind == workspace.kind,
-        )
-        .limit(1)
-    )
-    row = (
-        await session.execute(across_workspaces(statement, "a payee wallet and its owner"))
-    ).first()
-    if row is None:
-        raise NotFound()
-    wallet, owner_biz_id = row
-    return wallet, owner_biz_id
 
 
 async def _payee_by_email(
@@ -88,77 +60,167 @@ async def _payee_by_email(
     return wallet, account.biz_id
 
 
+def _pair_statement() -> Select[Wallet, str | None]:
+    """The payer's wallet (by bizId, in its workspace) and the payee's wallet (by bizId, same
+    institution and workspace kind) with its owner's account bizId, locked in id order."""
+    owner_biz_id = (
+        select(Account.biz_id)
+        .join(WorkspaceMember, WorkspaceMember.account_id == Account.id)
+        .where(
+            WorkspaceMember.workspace_id == Wallet.workspace_id,
+            WorkspaceMember.is_owner.is_(True),
+        )
+        .order_by(WorkspaceMember.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    statement = (
+        select(Wallet, owner_biz_id)
+        .join(Workspace, Workspace.id == Wallet.workspace_id)
+        .where(
+            Wallet.institution_id == bindparam("p_institution_id"),
+            or_(
+                (Wallet.biz_id == bindparam("p_from_biz_id"))
+                & (Wallet.workspace_id == bindparam("p_workspace_id")),
+                (Wallet.biz_id == bindparam("p_to_biz_id"))
+                & (Workspace.kind == bindparam("p_kind")),
+            ),
+        )
+        .order_by(Wallet.id)
+        .with_for_update(of=Wallet)
+        .execution_options(populate_existing=True)
+    )
+    return across_workspaces(statement, "the payer's wallet and a payee wallet, to lock")
+
+
+_PAIR = _pair_statement()
+_SQLITE_WRITE_LOCK = across_workspaces(
+    update(Wallet)
+    .where(
+        Wallet.institution_id == bindparam("p_institution_id"),
+        Wallet.biz_id.in_([bindparam("p_from_biz_id"), bindparam("p_to_biz_id")]),
+    )
+    .values(id=Wallet.id)
+    .execution_options(synchronize_session=False),
+    "take SQLite's write lock before reading the wallets to pay between",
+)
+
+
+async def _lock_pair(
+    session: AsyncSession, *, workspace: Workspace, from_biz_id: str, to_biz_id: str
+) -> tuple[Wallet | None, Wallet | None, str | None]:
+    """Find and lock the payer's and the payee's wallets in one statement (PostgreSQL:
+    `FOR UPDATE` in id order; SQLite: the first write takes the database's write lock)."""
+    from_biz_id, to_biz_id = from_biz_id[:MAX_BIZ_ID], to_biz_id[:MAX_BIZ_ID]
+    params = {
+        "p_institution_id": workspace.institution_id,
+        "p_workspace_id": workspace.id,
+        "p_kind": workspace.kind,
+        "p_from_biz_id": from_biz_id,
+        "p_to_biz_id": to_biz_id,
+    }
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(_SQLITE_WRITE_LOCK, params)
+    rows = (await session.execute(_PAIR, params)).all()
+    source = next(
+        (w for w, _ in rows if w.biz_id == from_biz_id and w.workspace_id == workspace.id), None
+    )
+    for wallet, owner_biz_id in rows:
+        if wallet.biz_id == to_biz_id:
+            return source, wallet, owner_biz_id
+    return source, None, None
+
+
 async def create_transfer(
     session: AsyncSession, *, actor: Account, workspace: Workspace, body: TransferCreateIn
 ) -> TransferOrder:
     """Move `amount` from the workspace's wallet to the payee's wallet of the same currency."""
-    source = await wallet_service.get_wallet(
-        session, workspace_id=workspace.id, wallet_biz_id=body.from_wallet_biz_id
-    )
-    if body.currency is not None and body.currency.upper() != source.currency:
-        raise CurrencyMismatch()
-    scale = await wallet_service.scale_of(session, source.currency)
-    amount = to_minor(body.amount, scale)
     if body.to_wallet_biz_id is not None:
-        target, payee_biz_id = await _payee_by_wallet(
-            session, workspace=workspace, wallet_biz_id=body.to_wallet_biz_id
+        # The common case: both wallets found and locked by one statement.
+        found, target, payee_biz_id = await _lock_pair(
+            session,
+            workspace=workspace,
+            from_biz_id=body.from_wallet_biz_id,
+            to_biz_id=body.to_wallet_biz_id,
         )
+        if found is None:
+            raise NotFound()
+        source = found
+        amount = await _amount_in(session, source, body)
+        if target is None:
+            raise NotFound()
         if target.currency != source.currency:
             raise CurrencyMismatch()
+        if target.id == source.id:
+            raise InvalidParameter()
     else:
-        target, payee = await _payee_by_email(
+        source = await wallet_service.get_wallet(
+            session, workspace_id=workspace.id, wallet_biz_id=body.from_wallet_biz_id
+        )
+        amount = await _amount_in(session, source, body)
+        target, payee_biz_id = await _payee_by_email(
             session,
             actor=actor,
             workspace=workspace,
             email=body.to_account_email or "",
             currency=source.currency,
         )
-        payee_biz_id = payee
-    if target.id == source.id:
-        raise InvalidParameter()
+        if target.id == source.id:
+            raise InvalidParameter()
+        locked = await ledger.lock_wallets(session, (source.id, target.id))
+        source, target = locked[source.id], locked[target.id]
 
-    locked = await ledger.lock_wallets(session, (source.id, target.id))
-    source, target = locked[source.id], locked[target.id]
     wallet_service.ensure_active(source, target)
     if source.available < amount:
         raise InsufficientBalance()
     now = utcnow()
-    order = TransferOrder(
-        biz_id=new_biz_id(),
-        workspace_id=workspace.id,
-        payee_workspace_id=target.workspace_id,
-        institution_id=workspace.institution_id,
-        from_wallet_id=source.id,
-        to_wallet_id=target.id,
-        from_wallet_biz_id=source.biz_id,
-        to_wallet_biz_id=target.biz_id,
-        workspace_biz_id=workspace.biz_id,
-        payer_account_biz_id=actor.biz_id,
-        payee_account_biz_id=payee_biz_id,
-        amount=amount,
-        fee=0,
-        currency=source.currency,
-        status=TransferStatus.COMPLETED,
-        remark=body.remark,
-        client_reference=body.client_reference,
-        payer_hidden=False,
-        payee_hidden=False,
-        created_at=now,
-        updated_at=now,
-        completed_at=now,
-    )
-    session.add(order)
+    order_biz_id = new_biz_id()
+    values = {
+        "biz_id": order_biz_id,
+        "workspace_id": workspace.id,
+        "payee_workspace_id": target.workspace_id,
+        "institution_id": workspace.institution_id,
+        "from_wallet_id": source.id,
+        "to_wallet_id": target.id,
+        "from_wallet_biz_id": source.biz_id,
+        "to_wallet_biz_id": target.biz_id,
+        "workspace_biz_id": workspace.biz_id,
+        "payer_account_biz_id": actor.biz_id,
+        "payee_account_biz_id": payee_biz_id,
+        "amount": amount,
+        "fee": 0,
+        "currency": source.currency,
+        "status": TransferStatus.COMPLETED,
+        "remark": body.remark,
+        "client_reference": body.client_reference,
+        "payer_hidden": False,
+        "payee_hidden": False,
+        "created_at": now,
+        "updated_at": now,
+        "completed_at": now,
+    }
+    await session.execute(_INSERT_ORDER, values)
     await ledger.post(
         session,
         institution_id=workspace.institution_id,
         posting_type="TRANSFER",
-        order_biz_id=order.biz_id,
+        order_biz_id=order_biz_id,
         legs=[
             Leg(source.currency, -amount, FlowBizType.TRANSFER_OUT, source, remark=body.remark),
             Leg(source.currency, amount, FlowBizType.TRANSFER_IN, target, remark=body.remark),
         ],
     )
-    return order
+    return TransferOrder(**values)  # as stored (not attached: nothing more to write)
+
+
+_INSERT_ORDER = insert(table_of(TransferOrder))
+
+
+async def _amount_in(session: AsyncSession, source: Wallet, body: TransferCreateIn) -> int:
+    """The body's amount in the source wallet's minor units (its currency must match)."""
+    if body.currency is not None and body.currency.upper() != source.currency:
+        raise CurrencyMismatch()
+    return to_minor(body.amount, await wallet_service.scale_of(session, source.currency))
 
 
 def _visible(workspace_id: int) -> Select[TransferOrder]:

@@ -8,15 +8,12 @@ from functools import cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Header
-from sqlalchemy import select
 
 from portico.auth.deps import CurrentPrincipal
-from portico.deps import SessionDep
 from portico.enums import RoleType
 from portico.errors import PermissionDenied
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from portico.workspaces.scope import across_workspaces
 
 PERMISSION_ATTRIBUTE = "__portico_permission__"
 
@@ -42,31 +39,17 @@ def role_permissions(role: WorkspaceRole) -> frozenset[str]:
 
 async def get_workspace_context(
     principal: CurrentPrincipal,
-    session: SessionDep,
     x_workspace_id: Annotated[
         str | None, Header(description="Workspace `bizId`; the caller's default when absent")
     ] = None,
 ) -> WorkspaceContext:
-    """The workspace named by `X-Workspace-Id` (else the default); the caller must be a member."""
-    statement = (
-        select(WorkspaceMember, Workspace, WorkspaceRole)
-        .join(Workspace, Workspace.id == WorkspaceMember.workspace_id)
-        .join(WorkspaceRole, WorkspaceRole.id == WorkspaceMember.role_id)
-        .where(
-            WorkspaceMember.account_id == principal.account.id,
-            Workspace.institution_id == principal.account.institution_id,
-        )
-    )
-    if x_workspace_id:
-        statement = statement.where(Workspace.biz_id == x_workspace_id[:64])
-    else:
-        statement = statement.order_by(WorkspaceMember.is_default.desc(), WorkspaceMember.id)
-    row = (
-        await session.execute(across_workspaces(statement, "the caller's own memberships"))
-    ).first()
-    if row is None:
+    """The workspace named by `X-Workspace-Id` (else the default); the caller must be a member.
+
+    The membership was read with the session (`get_principal`, same header), in one query.
+    """
+    if principal.membership is None:
         raise PermissionDenied()
-    membership, workspace, role = row
+    membership, workspace, role = principal.membership
     return WorkspaceContext(
         workspace=workspace, membership=membership, role=role, permissions=role_permissions(role)
     )
