@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -82,6 +83,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection whose socket the server has closed (a database restart, an
+    ended backend): the pool then opens a fresh one. A local check, no round trip."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(driver, "is_closed", None)
+    if callable(is_closed) and is_closed():
+        raise DisconnectionError()
+
+
 def create_engine(
     url: str, *, echo: bool = False, pool_size: int = 20, null_pool: bool = False
 ) -> AsyncEngine:
@@ -90,13 +100,17 @@ def create_engine(
     if null_pool:
         kwargs["poolclass"] = NullPool
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size // 2, pool_pre_ping=True)
+        # No `pool_pre_ping` (a round trip per request): a connection the server closed is
+        # discarded at checkout without one (`_discard_closed`), and connections are renewed
+        # every half hour against idle timeouts on the way.
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size // 2, pool_recycle=1800)
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "checkout", _discard_closed)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

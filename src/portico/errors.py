@@ -158,6 +158,10 @@ def _sqlstate(exc: Exception) -> str | None:
 async def _handle_database_error(request: Request, exc: Exception) -> Response:
     # Class 40 (serialization failure, deadlock): the transaction was rolled back, nothing
     # changed, and the same request can simply be tried again.
+    if getattr(exc, "connection_invalidated", False):
+        # The connection broke mid-request (the database restarted): nothing was committed.
+        logger.error("database connection lost on %s %s", request.method, request.url.path)
+        return _app_error_response(Unavailable())
     if (_sqlstate(exc) or "").startswith("40"):
         logger.warning(
             "transaction rolled back by the database on %s %s: %s",
