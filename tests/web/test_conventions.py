@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -63,6 +64,30 @@ class TestEnvelope:
         assert "/web/v1/consumer/auth/login/initiate" in spec["paths"]
         assert "/web/v1/partner/auth/login/initiate" in spec["paths"]
         assert (await http.get("/docs")).status_code == 200
+
+    async def test_the_dispatch_index_finds_every_portal_operation(
+        self, app: Any, http: httpx.AsyncClient
+    ) -> None:
+        from starlette.routing import Match
+
+        from portico.main import SELECTED_ROUTE, PortalDispatch
+
+        dispatch = next(r for r in app.router.routes if isinstance(r, PortalDispatch))
+        spec = (await http.get("/openapi.json")).json()
+        portal_paths = [path for path in spec["paths"] if path.startswith("/web/v1/")]
+        assert len(portal_paths) > 100
+        for path in portal_paths:
+            concrete = re.sub(r"\{[^}]+\}", "x1", path)
+            for method in spec["paths"][path]:
+                scope = {"type": "http", "method": method.upper(), "path": concrete}
+                scope |= {"root_path": "", "headers": [], "query_string": b""}
+                match, child_scope = dispatch.matches(scope)
+                assert match == Match.FULL, f"{method} {path}"
+                assert child_scope[SELECTED_ROUTE] in app.router.routes
+        # anything else falls through to the full route list (404, 405 answered there)
+        for method, path in (("GET", "/web/v1/consumer/nowhere"), ("GET", "/healthz")):
+            scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+            assert dispatch.matches(scope | {"headers": [], "query_string": b""})[0] == Match.NONE
 
 
 class TestPortalAccessCode:

@@ -20,14 +20,14 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portico.db import utcnow
+from portico.db import table_of, utcnow
 from portico.errors import InvalidParameter
 from portico.idempotency.models import IdempotencyRecord
 from portico.wallets.errors import IdempotencyConflict
@@ -72,24 +72,16 @@ async def run_once(
     if key is None:
         return await action()
     now = utcnow()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    claimed = (
-        await session.execute(
-            insert(IdempotencyRecord)
-            .values(
-                workspace_id=workspace_id,
-                account_id=account_id,
-                idempotency_key=key,
-                request_hash=request_hash,
-                created_at=now,
-                expires_at=now + RETENTION,
-            )
-            .on_conflict_do_nothing(
-                index_elements=["workspace_id", "account_id", "idempotency_key"]
-            )
-            .returning(IdempotencyRecord.id)
-        )
-    ).scalar_one_or_none()
+    claim = _CLAIM[session.get_bind().dialect.name]
+    values = {
+        "workspace_id": workspace_id,
+        "account_id": account_id,
+        "idempotency_key": key,
+        "request_hash": request_hash,
+        "created_at": now,
+        "expires_at": now + RETENTION,
+    }
+    claimed = (await session.execute(claim, values)).scalar_one_or_none()
     if claimed is None:
         statement = select(IdempotencyRecord).where(
             IdempotencyRecord.account_id == account_id,
@@ -122,13 +114,34 @@ async def run_once(
             )
     response = await action()
     await session.execute(
-        scoped(
-            update(IdempotencyRecord).where(IdempotencyRecord.id == claimed),
-            IdempotencyRecord,
-            workspace_id,
-        ).values(status_code=response.status_code, response_body=bytes(response.body))
+        _STORE,
+        {
+            "p_id": claimed,
+            "p_workspace_id": workspace_id,
+            "p_status_code": response.status_code,
+            "p_response_body": bytes(response.body),
+        },
     )
     return response
+
+
+# Built once: these run on every money-moving request.
+_RECORDS = table_of(IdempotencyRecord)
+_CLAIM = {
+    name: insert(_RECORDS)
+    .on_conflict_do_nothing(index_elements=["workspace_id", "account_id", "idempotency_key"])
+    .returning(_RECORDS.c.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_STORE = across_workspaces(
+    update(_RECORDS)
+    .where(
+        _RECORDS.c.id == bindparam("p_id"),
+        _RECORDS.c.workspace_id == bindparam("p_workspace_id"),
+    )
+    .values(status_code=bindparam("p_status_code"), response_body=bindparam("p_response_body")),
+    "the request's own claimed key (by id, in its workspace)",
+)
 
 
 async def respond_once(

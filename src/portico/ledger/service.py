@@ -12,9 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import BigInteger, case, func, insert, literal, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -162,37 +161,40 @@ _INSERT_POSTING = insert(_POSTINGS).returning(_POSTINGS.c.id)
 _INSERT_ENTRY = insert(table_of(LedgerEntry))
 
 
+_WALLETS = table_of(Wallet)
+_STORE_BALANCE = across_workspaces(
+    update(_WALLETS)
+    .where(_WALLETS.c.id == bindparam("p_id"))
+    .values(
+        available=bindparam("p_available"),
+        frozen=bindparam("p_frozen"),
+        updated_at=bindparam("p_updated_at"),
+    ),
+    "wallets locked by lock_wallets",
+)
+
+
 async def _store_balances(
     session: AsyncSession,
     legs: Sequence[Leg],
     balances: dict[tuple[int, str], int],
     now: datetime,
 ) -> None:
-    """Write the wallets' new cached balances in one UPDATE, and mirror them on the (locked)
-    objects without making them dirty."""
+    """Write the wallets' new cached balances (one statement, a row each) and mirror them on
+    the (locked) objects without making them dirty."""
     wallets = {leg.wallet.id: leg.wallet for leg in legs if leg.wallet is not None}
-    table = table_of(Wallet)
-    values: dict[str, Any] = {"updated_at": now}
-    for bucket, column in ((AVAILABLE, "available"), (FROZEN, "frozen")):
-        changed = {wallet_id: amount for (wallet_id, b), amount in balances.items() if b == bucket}
-        if changed:
-            # typed BIGINT: a balance passes 2**31 minor units soon (1,000 USDT at scale 6)
-            whens = [
-                (table.c.id == wallet_id, literal(amount, BigInteger))
-                for wallet_id, amount in changed.items()
-            ]
-            values[column] = case(*whens, else_=table.c[column])
-    await session.execute(
-        across_workspaces(
-            update(table).where(table.c.id.in_(sorted(wallets))).values(values),
-            "wallets locked by lock_wallets",
+    rows = []
+    for wallet_id in sorted(wallets):
+        wallet = wallets[wallet_id]
+        available = balances.get((wallet_id, AVAILABLE), wallet.available)
+        frozen = balances.get((wallet_id, FROZEN), wallet.frozen)
+        rows.append(
+            {"p_id": wallet_id, "p_available": available, "p_frozen": frozen, "p_updated_at": now}
         )
-    )
-    for (wallet_id, bucket), amount in balances.items():
-        attribute = "available" if bucket == AVAILABLE else "frozen"
-        set_committed_value(wallets[wallet_id], attribute, amount)
-    for wallet in wallets.values():
+        set_committed_value(wallet, "available", available)
+        set_committed_value(wallet, "frozen", frozen)
         set_committed_value(wallet, "updated_at", now)
+    await session.execute(_STORE_BALANCE, rows)
 
 
 async def verify(session: AsyncSession) -> list[str]:
