@@ -25,8 +25,10 @@ touches the profile account, and `login/initiate` alone opens no session and evi
 
 Measurement: `--concurrency` workers each run `login/initiate` back to back (a closed loop),
 while `--profile-concurrency` workers send `GET /profile`, together at `--profile-rate` per
-second (0: back to back). Requests that complete during `--warmup` are not counted. Every
-loop stops at `--duration` or after `--max-requests`, whichever comes first.
+second (0: back to back), each worker on a keep-alive connection of its own (`bench/rawhttp.py`,
+a lean asyncio HTTP/1.1 client; the setup uses httpx). Requests that complete during `--warmup`
+are not counted. Every loop stops at `--duration` or after `--max-requests`, whichever comes
+first.
 
 Output: rate, p50/p99 latency and error count (any answer but 200, or a transport error) of
 each stream, and the CPU time this client used (it shares the machine with the server).
@@ -47,8 +49,10 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import rawhttp
 
 API_PREFIX = "/web/v1/consumer"
 CODE_PATTERN = re.compile(r"code is (\d{6})")
@@ -219,18 +223,14 @@ class Window:
 
 
 async def _timed(
-    stream: Stream,
-    window: Window,
-    send: Callable[..., Awaitable[httpx.Response]],
-    *args: object,
-    **kwargs: object,
+    stream: Stream, window: Window, send: Callable[[], Awaitable[tuple[int, bytes]]]
 ) -> None:
     started = time.perf_counter()
     error: str | None
     try:
-        response = await send(*args, **kwargs)
-        error = None if response.status_code == 200 else f"HTTP {response.status_code}"
-    except httpx.HTTPError as exc:
+        status, _ = await send()
+        error = None if status == 200 else f"HTTP {status}"
+    except rawhttp.ERRORS as exc:
         error = type(exc).__name__
     finished = time.perf_counter()
     if window.counts(finished):
@@ -238,37 +238,45 @@ async def _timed(
 
 
 async def _login_worker(
-    client: httpx.AsyncClient,
+    connection: rawhttp.Connection,
     stream: Stream,
     window: Window,
     address: str,
     password: str,
     headers: dict[str, str],
 ) -> None:
-    while time.perf_counter() < window.end and stream.sent < window.budget:
-        stream.sent += 1
-        await _timed(
-            stream,
-            window,
-            client.post,
-            f"{API_PREFIX}/auth/login/initiate",
-            json={"email": address, "password": password},
-            headers=headers,
-        )
+    body = {"email": address, "password": password}
+
+    def send() -> Awaitable[tuple[int, bytes]]:
+        return connection.post_json(f"{API_PREFIX}/auth/login/initiate", body, headers)
+
+    try:
+        while time.perf_counter() < window.end and stream.sent < window.budget:
+            stream.sent += 1
+            await _timed(stream, window, send)
+    finally:
+        connection.close()
 
 
 async def _profile_worker(
-    client: httpx.AsyncClient, stream: Stream, window: Window, token: str, period: float
+    connection: rawhttp.Connection, stream: Stream, window: Window, token: str, period: float
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
+
+    def send() -> Awaitable[tuple[int, bytes]]:
+        return connection.get(f"{API_PREFIX}/profile", headers)
+
     next_at = time.perf_counter()
-    while time.perf_counter() < window.end and stream.sent < window.budget:
-        stream.sent += 1
-        await _timed(stream, window, client.get, f"{API_PREFIX}/profile", headers=headers)
-        if period > 0:
-            # Fixed schedule without catch-up bursts: a slow answer just delays the next one.
-            next_at = max(next_at + period, time.perf_counter())
-            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+    try:
+        while time.perf_counter() < window.end and stream.sent < window.budget:
+            stream.sent += 1
+            await _timed(stream, window, send)
+            if period > 0:
+                # Fixed schedule without catch-up bursts: a slow answer just delays the next.
+                next_at = max(next_at + period, time.perf_counter())
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+    finally:
+        connection.close()
 
 
 def _login_headers(args: argparse.Namespace, worker: int) -> dict[str, str]:
@@ -310,19 +318,24 @@ async def run(args: argparse.Namespace) -> int:
     mail_dir = Path(args.mail_dir)
     count = args.login_accounts or max(1, -(-args.concurrency // PER_ACCOUNT_CONCURRENCY))
     accounts = [f"bench-login-{i}@demo.portico" for i in range(1, count + 1)]
-    # Separate pools: a profile request never waits behind a login for a connection.
-    async with (
-        _client(args, 4) as setup,
-        _client(args, args.concurrency) as logins,
-        _client(args, args.profile_concurrency) as profiles,
-    ):
+    # httpx for the setup; the measured loops use one lean keep-alive connection per worker
+    # (bench/rawhttp.py: httpx costs ~2.5 ms of the shared CPU a request), so a profile
+    # request never waits behind a login for a connection.
+    address = urlsplit(args.base_url)
+    host, port = address.hostname or "127.0.0.1", address.port or 80
+    fixed = {"X-PORTAL-ACCESS-CODE": args.access_code}
+
+    def connection() -> rawhttp.Connection:
+        return rawhttp.Connection(host, port, fixed, REQUEST_TIMEOUT_SECONDS)
+
+    async with _client(args, 4) as setup:
         try:
             for index, address in enumerate(accounts):
                 ip = _client_ip(args, index)
                 headers = {"CF-Connecting-IP": ip} if ip else {}
                 await _ensure_account(setup, mail_dir, address, args.password, headers)
             token = await _sign_in(setup, mail_dir, args.profile_email, args.password)
-            check = await profiles.get(
+            check = await setup.get(
                 f"{API_PREFIX}/profile", headers={"Authorization": f"Bearer {token}"}
             )
             _data(check, "GET /profile")
@@ -339,7 +352,7 @@ async def run(args: argparse.Namespace) -> int:
         tasks = [
             asyncio.create_task(
                 _login_worker(
-                    logins,
+                    connection(),
                     login_stream,
                     window,
                     accounts[i % len(accounts)],
@@ -349,7 +362,9 @@ async def run(args: argparse.Namespace) -> int:
             )
             for i in range(args.concurrency)
         ] + [
-            asyncio.create_task(_profile_worker(profiles, profile_stream, window, token, period))
+            asyncio.create_task(
+                _profile_worker(connection(), profile_stream, window, token, period)
+            )
             for _ in range(args.profile_concurrency)
         ]
         # Workers stop issuing at the window's end; what is in flight then may take up to the

@@ -17,6 +17,10 @@ class HttpError(Exception):
     """The connection failed or the answer was not HTTP/1.1 as expected."""
 
 
+# What a request can raise: the connection failed, timed out, or spoke something unexpected.
+ERRORS = (OSError, EOFError, asyncio.LimitOverrunError, TimeoutError, HttpError)
+
+
 class Connection:
     def __init__(self, host: str, port: int, headers: dict[str, str], timeout: float) -> None:
         self.host, self.port, self.timeout = host, port, timeout
@@ -25,25 +29,36 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post_json(self, path: str, body: Any, headers: dict[str, str]) -> tuple[int, bytes]:
+    async def post_json(
+        self, path: str, body: Any, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         """POST `body` as JSON; returns the status and the response body."""
         payload = json.dumps(body, separators=(",", ":")).encode()
-        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        head = (
-            f"POST {path} HTTP/1.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\n{extra}"
-        ).encode()
+        return await self.request("POST", path, headers, payload)
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        return await self.request("GET", path, headers)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        payload: bytes | None = None,
+    ) -> tuple[int, bytes]:
+        """One request on the kept-alive connection (opened on first use or after a close)."""
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        if payload is not None:
+            extra += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+        head = f"{method} {path} HTTP/1.1\r\n{extra}".encode()
         try:
             async with asyncio.timeout(self.timeout):
                 if self.writer is None or self.reader is None:
                     self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-                self.writer.write(head + self.fixed_headers + b"\r\n" + payload)
+                self.writer.write(head + self.fixed_headers + b"\r\n" + (payload or b""))
                 status, length, close = _parse_head(await self.reader.readuntil(b"\r\n\r\n"))
                 content = await self.reader.readexactly(length)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
-            self.close()
-            raise
-        except HttpError:
+        except ERRORS:
             self.close()
             raise
         if close:

@@ -571,7 +571,7 @@ async def _transfer_worker(
                     stream.created_total += 1
                 else:
                     error = _error_key(status, content)
-            except (OSError, asyncio.IncompleteReadError, TimeoutError, rawhttp.HttpError) as exc:
+            except rawhttp.ERRORS as exc:
                 error = type(exc).__name__
             finished = time.perf_counter()
             if window.counts(finished):
