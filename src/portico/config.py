@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_timeout_seconds: float = 10.0
+    # PEM file of the CA(s) to trust for the relay's certificate (an internal CA); the system's
+    # trust store when unset. Certificates and host names are always verified.
+    smtp_ca_file: Path | None = None
 
     public_base_url: str = "http://127.0.0.1:8000"
     password_reset_url: str = "{base}/reset-password?token={token}"  # noqa: S105 - a URL template

@@ -393,3 +393,65 @@ class TestResend:
         assert_error(
             await portal.post("/auth/login/resend", {}), 400, "VALIDATION.INVALID_PARAMETER"
         )
+
+
+class TestClientDetails:
+    """`User-Agent`, `X-Client-Hash`, `cf-ipcountry` and `X-LOCALE` are kept with the session
+    and the login history (clipped to their columns); `CF-Connecting-IP` only from a trusted
+    proxy."""
+
+    async def test_headers_are_recorded_on_the_session_and_history(
+        self, portal: Portal, account: Any, session: AsyncSession
+    ) -> None:
+        headers = {
+            "User-Agent": "PorticoApp/2.1 (iPhone)",
+            "X-Client-Hash": "h" * 300,
+            "cf-ipcountry": "JP",
+            "X-LOCALE": "ja-JP",
+            "CF-Connecting-IP": "198.51.100.7",  # the test client is no trusted proxy
+        }
+        started = assert_ok(
+            await portal.post(
+                "/auth/login/initiate",
+                {"email": account.email, "password": DEFAULT_PASSWORD},
+                headers=headers,
+            )
+        )
+        code = await portal.outbox.last_code(account.email)
+        assert_ok(
+            await portal.post(
+                "/auth/login/verify",
+                {"sessionId": started["sessionId"], "mfaMethod": "EMAIL", "code": code},
+                headers=headers,
+            )
+        )
+        stored = (
+            await session.execute(select(AuthSession).where(AuthSession.account_id == account.id))
+        ).scalar_one()
+        assert stored.user_agent == "PorticoApp/2.1 (iPhone)"
+        assert stored.client_hash == "h" * 256
+        assert stored.client_country == "JP"
+        assert stored.locale == "ja-JP"
+        assert stored.client_ip == "203.0.113.10"
+        history = (
+            (
+                await session.execute(
+                    select(LoginHistory).where(LoginHistory.account_id == account.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert history
+        assert {(h.user_agent, h.client_country, h.client_ip) for h in history} == {
+            ("PorticoApp/2.1 (iPhone)", "JP", "203.0.113.10")
+        }
+
+    async def test_absent_headers_are_null(
+        self, portal: Portal, account: Any, session: AsyncSession
+    ) -> None:
+        await portal.login(account.email)
+        stored = (
+            await session.execute(select(AuthSession).where(AuthSession.account_id == account.id))
+        ).scalar_one()
+        assert (stored.client_hash, stored.client_country, stored.locale) == (None, None, None)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import ipaddress
 import logging
 import re
 import smtplib
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +23,10 @@ from typing import Any, cast
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from portico.config import Settings
 from portico.mail.sender import FileOutbox, Mail, Mailer, SmtpRelay
@@ -59,11 +65,13 @@ class Collector:
 
     received: list[Received] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
+    over_starttls: list[bool] = field(default_factory=list)  # per message
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         # Stored as a local mailbox would: with the wire's CRLF line ends made `\n`.
         raw = cast(bytes, envelope.original_content).replace(b"\r\n", b"\n")
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parse(raw)))
+        self.over_starttls.append(session.ssl is not None)
         return "250 2.0.0 Message accepted for delivery"
 
     def authenticator(self, user: str, password: str) -> Callable[..., AuthResult]:
@@ -490,3 +498,118 @@ class TestSmtpRelayDown:
         assert_ok(response)
         await app.state.mailer.drain()
         assert_delivery_failure_logged(mail_log, account.email, "code is")
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, its own CA; returns (cert.pem, key.pem)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Portico test relay")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "relay-cert.pem", directory / "relay-key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class TestSmtpTls:
+    """STARTTLS and implicit TLS against a relay with its own certificate authority."""
+
+    @pytest.fixture
+    def certificate(self, tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
+        cert, key = self_signed_certificate(tmp_path)
+        server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_context.load_cert_chain(cert, key)
+        return cert, server_context
+
+    async def test_starttls_then_login_delivers(
+        self, tmp_path: Path, certificate: tuple[Path, ssl.SSLContext]
+    ) -> None:
+        ca_file, server_context = certificate
+        collector = Collector()
+        # the relay demands STARTTLS before anything, and refuses AUTH in the clear
+        with running_smtp(
+            collector,
+            tls_context=server_context,
+            require_starttls=True,
+            auth_required=True,
+            authenticator=collector.authenticator(RELAY_USER, RELAY_PASSWORD),
+        ) as relay:
+            settings = smtp_settings(
+                tmp_path,
+                relay.port,
+                smtp_tls="starttls",
+                smtp_ca_file=ca_file,
+                smtp_user=RELAY_USER,
+                smtp_password=RELAY_PASSWORD,
+            )
+            await Mailer(settings).send(Mail(to="bob@example.com", subject="Hi", text="Hi\n"))
+        assert collector.logins == [RELAY_USER]
+        assert collector.over_starttls == [True]
+        [received] = collector.received
+        assert received.message.get_content() == "Hi\n"
+
+    async def test_implicit_tls_delivers(
+        self, tmp_path: Path, certificate: tuple[Path, ssl.SSLContext]
+    ) -> None:
+        ca_file, server_context = certificate
+        collector = Collector()
+        with running_smtp(collector, ssl_context=server_context) as relay:
+            settings = smtp_settings(tmp_path, relay.port, smtp_tls="tls", smtp_ca_file=ca_file)
+            await Mailer(settings).send(Mail(to="bob@example.com", subject="Hi", text="Hi\n"))
+        [received] = collector.received
+        assert received.rcpt_tos == ["bob@example.com"]
+
+    @pytest.mark.parametrize("mode", ["starttls", "tls"])
+    async def test_an_untrusted_certificate_is_refused(
+        self, tmp_path: Path, certificate: tuple[Path, ssl.SSLContext], mode: str
+    ) -> None:
+        _, server_context = certificate
+        collector = Collector()
+        options: dict[str, Any] = (
+            {"tls_context": server_context, "require_starttls": True}
+            if mode == "starttls"
+            else {"ssl_context": server_context}
+        )
+        with running_smtp(collector, **options) as relay:
+            settings = smtp_settings(tmp_path, relay.port, smtp_tls=mode)  # system CAs only
+            with pytest.raises(ssl.SSLCertVerificationError):
+                await Mailer(settings).send(Mail(to="bob@example.com", subject="Hi", text="Hi\n"))
+        assert collector.received == []
