@@ -281,6 +281,10 @@ def _money_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     reject = withdrawal_commands.add_parser("reject", help="release the frozen amount")
     reject.add_argument("biz_id")
     reject.add_argument("--reason")
+    idempotency = commands.add_parser("idempotency", help="Idempotency-Key records")
+    idempotency.add_subparsers(dest="idempotency_command", required=True).add_parser(
+        "purge", help="delete the records past their 7-day retention"
+    )
     fx = commands.add_parser("fx", help="issuer: FX rates")
     fx_set = fx.add_subparsers(dest="fx_command", required=True).add_parser(
         "set", help="set the mid rate BASE→QUOTE (units of QUOTE per unit of BASE)"
@@ -342,6 +346,16 @@ def _run_money_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _purge_idempotency(settings: Settings) -> int:
+    from portico.idempotency import service as idempotency
+
+    database = Database.from_url(settings.resolved_database_url)
+    try:
+        return await idempotency.purge_expired(database)
+    finally:
+        await database.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = get_settings()
@@ -376,6 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             create_institution(settings, args.name, args.consumer_code, args.partner_code)
         ):
             print(line)
+    elif args.command == "idempotency":
+        print(f"deleted {asyncio.run(_purge_idempotency(settings))} expired key(s)")
     elif args.command in ("ledger", "recharge", "withdrawal", "fx"):
         return _run_money_command(settings, args)
     return 0

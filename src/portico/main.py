@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +28,7 @@ from portico.db import Database
 from portico.enums import AccountPortal
 from portico.errors import install_error_handlers
 from portico.exchanges.router import router as exchanges_router
+from portico.idempotency import service as idempotency
 from portico.invitations.router import router as invitations_router
 from portico.mail.sender import Mailer
 from portico.recharges.router import router as recharges_router
@@ -177,7 +180,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await kit.hasher.dummy_hash()  # so the first unknown-email login costs the same
+        sweep = None
+        if settings.idempotency_purge_interval_seconds > 0:
+            sweep = asyncio.create_task(
+                idempotency.purge_periodically(
+                    database, settings.idempotency_purge_interval_seconds
+                )
+            )
         yield
+        if sweep is not None:
+            sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweep
         await mailer.drain()
         kit.hasher.close()
         await database.dispose()

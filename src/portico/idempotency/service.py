@@ -13,8 +13,10 @@ Keys are kept `RETENTION` (7 days); an expired key is claimed afresh.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -27,12 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portico.db import table_of, utcnow
+from portico.db import Database, table_of, utcnow
 from portico.errors import InvalidParameter
 from portico.idempotency.models import IdempotencyRecord
 from portico.wallets.errors import IdempotencyConflict
 from portico.workspaces.scope import across_workspaces, scoped
 
+logger = logging.getLogger("portico.idempotency")
 RETENTION = timedelta(days=7)
 MAX_KEY_LENGTH = 200
 HEADER = "Idempotency-Key"
@@ -165,12 +168,41 @@ async def respond_once(
     )
 
 
-async def purge_expired(session: AsyncSession) -> int:
-    """Delete records past their retention; returns how many."""
-    result = await session.execute(
-        across_workspaces(
-            delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow()),
-            "retention sweep",
-        )
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+PURGE_BATCH = 5000
+
+
+async def purge_expired(database: Database, *, batch: int = PURGE_BATCH) -> int:
+    """Delete the records past their retention, `batch` rows per short transaction (a large
+    backlog never holds locks for long); returns how many."""
+    deleted = 0
+    while True:
+        async with database.side_sessionmaker() as session, session.begin():
+            expired = (
+                select(IdempotencyRecord.id)
+                .where(IdempotencyRecord.expires_at <= utcnow())
+                .limit(batch)
+            )
+            result = await session.execute(
+                across_workspaces(
+                    delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(expired)),
+                    "retention sweep",
+                ).execution_options(synchronize_session=False)
+            )
+        count = int(getattr(result, "rowcount", 0) or 0)
+        deleted += count
+        if count < batch:
+            return deleted
+
+
+async def purge_periodically(database: Database, interval_seconds: float) -> None:
+    """Run `purge_expired` every `interval_seconds` (each API process; the deletes are
+    idempotent), for as long as the app runs. Failures are logged and retried next time."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            count = await purge_expired(database)
+        except Exception:
+            logger.exception("idempotency retention sweep failed")
+            continue
+        if count:
+            logger.info("idempotency retention sweep deleted %d expired key(s)", count)

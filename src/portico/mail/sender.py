@@ -57,9 +57,7 @@ class SmtpRelay:
 
     def _send(self, message: EmailMessage) -> None:
         s = self.settings
-        context = ssl.create_default_context(
-            cafile=str(s.smtp_ca_file) if s.smtp_ca_file else None
-        )
+        context = ssl.create_default_context(cafile=str(s.smtp_ca_file) if s.smtp_ca_file else None)
         client: smtplib.SMTP
         if s.smtp_tls == "tls":
             client = smtplib.SMTP_SSL(
