@@ -3,19 +3,13 @@ rates between every pair, and 1,000.00 USD for each demo account."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico import cli
 from portico.accounts.models import Account
-from portico.config import get_settings
-from portico.db import Database
 from portico.exchanges.models import FxRate
 from portico.institutions.models import Institution
 from portico.ledger import service as ledger
@@ -24,23 +18,7 @@ from portico.money import Currency
 from portico.recharges.models import Recharge, RechargeChannel
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace, WorkspaceMember
-
-
-@pytest.fixture
-def cli_env(
-    database_url: str, database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[None]:
-    """`portico` commands against the test database (truncated after the test)."""
-    monkeypatch.setenv("PORTICO_DATABASE_URL", database_url)
-    monkeypatch.setenv("PORTICO_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-async def portico(*argv: str) -> int:
-    """Run the command line (it runs its own event loop, so in a thread of its own)."""
-    return await asyncio.to_thread(cli.main, list(argv))
+from tests.money.conftest import portico
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -18,7 +18,7 @@ from portico.idempotency import service as idempotency
 from portico.idempotency.models import IdempotencyRecord
 from portico.main import create_app
 from tests.conftest import make_settings
-from tests.money.test_ledger import cli_env, portico  # noqa: F401  (fixture and helper)
+from tests.money.conftest import portico
 
 
 async def add_records(session: AsyncSession, *, expired: int, live: int) -> None:

@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico import cli
 from portico.accounts.models import Account
-from portico.config import get_settings
-from portico.db import Database
 from portico.enums import FlowBizType, JoinSource, WorkspaceKind
 from portico.errors import InternalError
 from portico.exchanges import service as exchange_service
@@ -46,6 +40,7 @@ from tests.factories.money import (
     set_rate,
 )
 from tests.factories.workspaces import owned_workspace
+from tests.money.conftest import portico
 
 
 @dataclass
@@ -384,23 +379,6 @@ class TestPost:
             .order_by(Wallet.id)
         )
         assert sorted(stored.scalars()) == [1, big]
-
-
-@pytest.fixture
-def cli_env(
-    database_url: str, database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[None]:
-    """`portico` commands against the test database (truncated after the test)."""
-    monkeypatch.setenv("PORTICO_DATABASE_URL", database_url)
-    monkeypatch.setenv("PORTICO_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-async def portico(*argv: str) -> int:
-    """Run the command line (it runs its own event loop, so in a thread of its own)."""
-    return await asyncio.to_thread(cli.main, list(argv))
 
 
 @pytest.mark.usefixtures("cli_env")
