@@ -8,11 +8,11 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from starlette.requests import Request
 
-from portico.db import Database, create_engine
+from portico.db import Database, _discard_closed, create_engine
 from portico.errors import _handle_database_error
 from tests.conftest import Portal, assert_ok
 
@@ -21,7 +21,8 @@ async def test_requests_go_on_after_the_server_ended_every_pooled_connection(
     portal: Portal, account: Any, database: Database
 ) -> None:
     if database.is_sqlite:
-        pytest.skip("a SQLite file has no server to end connections")
+        # a SQLite file has no server to end connections; the check itself is tested below
+        pytest.skip("PostgreSQL only: needs a server that can end connections")
     token = str((await portal.login(account.email))["accessToken"])
     assert_ok(await portal.get("/profile", token=token))
     admin_engine = create_engine(
@@ -52,3 +53,29 @@ async def test_a_connection_lost_mid_request_is_503() -> None:
     response = await _handle_database_error(request, error)
     assert response.status_code == 503
     assert json.loads(bytes(response.body))["code"] == "SYSTEM.UNAVAILABLE"
+
+
+class _Driver:
+    def __init__(self, closed: bool) -> None:
+        self.closed = closed
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+
+class _Adapted:
+    def __init__(self, driver: object) -> None:
+        self.driver_connection = driver
+
+
+def test_the_checkout_check_refuses_only_a_closed_driver_connection() -> None:
+    # the same check on every backend; SQLite's driver has no server to close it
+    with pytest.raises(DisconnectionError):
+        _discard_closed(_Adapted(_Driver(closed=True)), None, None)
+    _discard_closed(_Adapted(_Driver(closed=False)), None, None)
+    _discard_closed(_Adapted(object()), None, None)  # a driver without is_closed()
+
+
+async def test_the_check_is_installed_on_every_engine(database: Database) -> None:
+    assert event.contains(database.engine.sync_engine, "checkout", _discard_closed)
+    assert event.contains(database.side_engine.sync_engine, "checkout", _discard_closed)
