@@ -13,9 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.enums import AccountPortal
 from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry
+from portico.ledger.service import FEES, FX, SANDBOX, SETTLEMENT
+from portico.recharges import service as recharge_service
+from portico.withdrawals import service as withdrawal_service
 from portico.workspaces.models import Workspace
 from tests.conftest import assert_error, assert_ok
 from tests.factories.accounts import create_account
+from tests.factories.money import create_recharge_channel, set_rate
 from tests.factories.workspaces import add_member
 from tests.money.conftest import Money, User
 
@@ -326,4 +330,79 @@ class TestIsolation:
             await get_in(money.alice, f"{money.alice.transfers}/query/orders", sandbox)
         )
         assert orders["items"] == []
+        assert await books_balance(session) == []
+
+    async def test_sandbox_flows_stay_off_the_institutions_books(
+        self, money: Money, session: AsyncSession
+    ) -> None:
+        """Recharges, withdrawals and exchanges of a SANDBOX workspace settle, pay fees and
+        exchange against the SANDBOX account: the institution's settlement, fee and FX
+        positions never hold test money."""
+        institution_id = money.institution.institution_id
+        channel = await create_recharge_channel(session, institution_id=institution_id, fee_bps=100)
+        await set_rate(
+            session, institution_id=institution_id, base="USD", quote="EUR", rate="0.9",
+            fee_bps=50,
+        )  # fmt: skip
+        await session.commit()
+        sandbox = await create_sandbox(money.alice)
+        headers = in_workspace(sandbox)
+        usd = (await wallets_of(money.alice, sandbox))["USD"]["bizId"]
+
+        recharge = assert_ok(
+            await money.alice.post(
+                "/recharges", {"channelBizId": channel.biz_id, "amount": "200"}, headers=headers
+            ),
+            "2001",
+            201,
+        )
+        bank = {
+            "channelType": "BANK_TRANSFER",
+            "channelName": "Test payouts",
+            "currency": "USD",
+            "accountName": "Alice Example",
+            "accountNumber": "DE89370400440532013000",
+        }
+        payout = assert_ok(
+            await money.alice.post("/withdrawal-channels", bank, headers=headers), "2001", 201
+        )
+        body = {"walletBizId": usd, "withdrawalChannelBizId": payout["bizId"], "amount": "30"}
+        withdrawal = assert_ok(
+            await money.alice.post("/withdrawals", body, headers=headers), "2001", 201
+        )
+        quote = assert_ok(
+            await money.alice.post(
+                "/exchanges/quote",
+                {"fromCurrency": "USD", "toCurrency": "EUR", "amount": "100"},
+                headers=headers,
+            )
+        )
+        assert_ok(
+            await money.alice.post("/exchanges", {"quoteId": quote["quoteId"]}, headers=headers),
+            "2001",
+            201,
+        )
+        async with AsyncSession(session.bind, expire_on_commit=False) as issuer:
+            found = await recharge_service.find_for_issuer(
+                issuer, recharge_biz_id=recharge["bizId"]
+            )
+            await recharge_service.approve(issuer, recharge=found)
+            pending = await withdrawal_service.find_for_issuer(
+                issuer, withdrawal_biz_id=withdrawal["bizId"]
+            )
+            await withdrawal_service.complete(issuer, withdrawal=pending)
+            await issuer.commit()
+
+        # USD: 10,000 + 198 (200 less the 1% fee) - 30 - 100 = 10,068; EUR: + 99.50 x 0.9
+        wallets = balances(await wallets_of(money.alice, sandbox))
+        assert wallets["USD"] == ("10068.00", "0.00")
+        assert wallets["EUR"] == ("10089.55", "0.00")
+        system = await session.execute(
+            select(LedgerEntry.account, func.count(LedgerEntry.id))
+            .where(LedgerEntry.account.in_([SETTLEMENT, FEES, FX, SANDBOX]))
+            .group_by(LedgerEntry.account)
+        )
+        counts = dict(system.all())
+        assert SANDBOX in counts
+        assert {SETTLEMENT, FEES, FX}.isdisjoint(counts), counts
         assert await books_balance(session) == []

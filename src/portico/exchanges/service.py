@@ -17,7 +17,7 @@ from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
 from portico.exchanges.schemas import ExchangeOut, QuoteIn, QuoteOut
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
-from portico.ledger.service import FEES, FX, Leg
+from portico.ledger.service import FEES, FX, Leg, system_account
 from portico.money import get_currency, to_minor, to_wire
 from portico.paging import PageParams, fetch_page
 from portico.wallets import service as wallet_service
@@ -216,14 +216,15 @@ async def execute_quote(
         completed_at=now,
     )
     session.add(exchange)
+    fx, fees = system_account(FX, workspace.kind), system_account(FEES, workspace.kind)
     legs = [
         Leg(quote.from_currency, -quote.from_amount, FlowBizType.EXCHANGE, source),
-        Leg(quote.from_currency, quote.from_amount - quote.fee, FlowBizType.EXCHANGE, account=FX),
-        Leg(quote.to_currency, -quote.to_amount, FlowBizType.EXCHANGE, account=FX),
+        Leg(quote.from_currency, quote.from_amount - quote.fee, FlowBizType.EXCHANGE, account=fx),
+        Leg(quote.to_currency, -quote.to_amount, FlowBizType.EXCHANGE, account=fx),
         Leg(quote.to_currency, quote.to_amount, FlowBizType.EXCHANGE, target),
     ]
     if quote.fee:
-        legs.append(Leg(quote.from_currency, quote.fee, FlowBizType.FEE, account=FEES))
+        legs.append(Leg(quote.from_currency, quote.fee, FlowBizType.FEE, account=fees))
     await ledger.post(
         session,
         institution_id=workspace.institution_id,

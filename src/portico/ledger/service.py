@@ -19,12 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portico.db import table_of, utcnow
-from portico.enums import FlowBizType
+from portico.enums import FlowBizType, WorkspaceKind
 from portico.errors import InternalError
 from portico.ids import new_biz_id
 from portico.ledger.models import LedgerEntry, LedgerPosting
 from portico.wallets.errors import InsufficientBalance
 from portico.wallets.models import Wallet
+from portico.workspaces.models import Workspace
 from portico.workspaces.scope import across_workspaces
 
 # Ledger accounts: a wallet's two buckets, and the institution's system accounts.
@@ -35,6 +36,22 @@ FEES = "FEES"  # fees earned
 FX = "FX"  # the institution's currency position from exchanges
 SANDBOX = "SANDBOX"  # the source of sandbox test balances
 SYSTEM_ACCOUNTS = (SETTLEMENT, FEES, FX, SANDBOX)
+
+
+def system_account(name: str, kind: WorkspaceKind) -> str:
+    """The system account a flow of a `kind` workspace books `name` on: in a SANDBOX workspace
+    every system leg (settlement, fees, FX) is the SANDBOX account, so test money never moves
+    the institution's real positions."""
+    return SANDBOX if kind == WorkspaceKind.SANDBOX else name
+
+
+async def workspace_kind(session: AsyncSession, workspace_id: int) -> WorkspaceKind:
+    """The kind of the workspace an order belongs to (for `system_account`)."""
+    statement = select(Workspace.kind).where(Workspace.id == workspace_id)
+    kind = (
+        await session.execute(across_workspaces(statement, "the order's own workspace"))
+    ).scalar_one()
+    return WorkspaceKind(kind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from portico.envelope import Pagination
 from portico.errors import NotFound
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
-from portico.ledger.service import FEES, SETTLEMENT, Leg
+from portico.ledger.service import FEES, SETTLEMENT, Leg, system_account
 from portico.ledger.transitions import transition
 from portico.money import to_minor, to_wire
 from portico.paging import PageParams, fetch_page
@@ -222,12 +222,14 @@ async def approve(session: AsyncSession, *, recharge: Recharge) -> Recharge:
         allowed_from=(RechargeStatus.PENDING, RechargeStatus.UNDER_REVIEW),
         values={"status": RechargeStatus.COMPLETED, "updated_at": now, "completed_at": now},
     )
+    kind = await ledger.workspace_kind(session, recharge.workspace_id)
+    settlement, fees = system_account(SETTLEMENT, kind), system_account(FEES, kind)
     legs = [
-        Leg(recharge.currency, -recharge.amount, FlowBizType.RECHARGE, account=SETTLEMENT),
+        Leg(recharge.currency, -recharge.amount, FlowBizType.RECHARGE, account=settlement),
         Leg(recharge.currency, recharge.actual_amount, FlowBizType.RECHARGE, wallet),
     ]
     if recharge.fee:
-        legs.append(Leg(recharge.currency, recharge.fee, FlowBizType.FEE, account=FEES))
+        legs.append(Leg(recharge.currency, recharge.fee, FlowBizType.FEE, account=fees))
     await ledger.post(
         session,
         institution_id=recharge.institution_id,

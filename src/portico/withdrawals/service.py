@@ -13,7 +13,7 @@ from portico.envelope import Pagination
 from portico.errors import InvalidParameter
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
-from portico.ledger.service import FROZEN, SETTLEMENT, Leg
+from portico.ledger.service import FROZEN, SETTLEMENT, Leg, system_account
 from portico.ledger.transitions import transition
 from portico.money import get_currency, to_minor, to_wire
 from portico.paging import PageParams, fetch_page
@@ -163,9 +163,10 @@ async def _settle(
     )
     amount, currency = withdrawal.amount, withdrawal.currency
     if status == WithdrawalStatus.COMPLETED:
+        kind = await ledger.workspace_kind(session, withdrawal.workspace_id)
         legs = [
             Leg(currency, -amount, FlowBizType.WITHDRAWAL, wallet, account=FROZEN),
-            Leg(currency, amount, FlowBizType.WITHDRAWAL, account=SETTLEMENT),
+            Leg(currency, amount, FlowBizType.WITHDRAWAL, account=system_account(SETTLEMENT, kind)),
         ]
     else:
         legs = [
