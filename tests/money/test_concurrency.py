@@ -225,7 +225,12 @@ async def test_random_money_moves_keep_the_books(
     parties = await _seed(session, database, app, institution, max(GROUPS))
     seeded = time.monotonic()
     tally = Tally()
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    # A pooled connection idle for uvicorn's keep-alive timeout (5 s) is closed by the server;
+    # reusing it at that very moment is a reset. httpx also expires idle connections at 5 s, so
+    # expire them well before the server does (as any client of a keep-alive server should).
+    limits = httpx.Limits(
+        max_connections=CLIENTS, max_keepalive_connections=CLIENTS, keepalive_expiry=2.0
+    )
     if ON_PG:
         base_urls: list[str] = request.getfixturevalue("servers")
         clients = [httpx.AsyncClient(base_url=url, timeout=60, limits=limits) for url in base_urls]
