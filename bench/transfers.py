@@ -250,6 +250,22 @@ def _drop_database(pg_url: str, name: str) -> None:
     asyncio.run(_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def migrated_database(pg_url: str, name: str, env: dict[str, str]) -> None:
+    """Create the benchmark database and migrate it with `portico db upgrade`."""
+    _create_database(pg_url, name)
+    migrated = _command(env, "db", "upgrade")
+    if migrated.returncode != 0:
+        raise SetupError(f"portico db upgrade failed:\n{migrated.stdout}{migrated.stderr}")
+
+
+def drop_database_quietly(pg_url: str, name: str) -> None:
+    """Drop the benchmark database; a failure is a warning (the figures are already out)."""
+    try:
+        _drop_database(pg_url, name)
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"warning: could not drop {name}: {exc!r}", file=sys.stderr)
+
+
 async def _count_orders(pg_url: str, name: str) -> int:
     connection = await asyncpg.connect(f"{pg_url.rstrip('/')}/{name}", timeout=10)
     try:
@@ -746,10 +762,7 @@ def run(args: argparse.Namespace) -> int:
     server: Server | None = None
     status = 0
     try:
-        _create_database(pg_url, db_name)
-        migrated = _command(env, "db", "upgrade")
-        if migrated.returncode != 0:
-            raise SetupError(f"portico db upgrade failed:\n{migrated.stdout}{migrated.stderr}")
+        migrated_database(pg_url, db_name, env)
 
         started = time.perf_counter()
         seeded = asyncio.run(seed(database_url, args.accounts, Decimal(args.funding)))
@@ -802,10 +815,7 @@ def run(args: argparse.Namespace) -> int:
         if args.keep_database:
             print(f"kept database {db_name}")
         else:
-            try:
-                _drop_database(pg_url, db_name)
-            except (OSError, asyncpg.PostgresError) as exc:
-                print(f"warning: could not drop {db_name}: {exc!r}", file=sys.stderr)
+            drop_database_quietly(pg_url, db_name)
         print(f"after: {_load()}")
     return status
 

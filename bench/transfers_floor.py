@@ -49,13 +49,12 @@ from urllib.parse import urlsplit
 import asyncpg
 from transfers import (
     SetupError,
-    _command,
-    _create_database,
-    _drop_database,
     _load,
     _loopback_only,
     _machine_ticks,
     _pct,
+    drop_database_quietly,
+    migrated_database,
     seed,
 )
 
@@ -173,10 +172,7 @@ def main() -> int:
     print(f"before: {_load()}")
     status = 0
     try:
-        _create_database(pg_url, db_name)
-        migrated = _command(env, "db", "upgrade")
-        if migrated.returncode != 0:
-            raise SetupError(f"portico db upgrade failed:\n{migrated.stdout}{migrated.stderr}")
+        migrated_database(pg_url, db_name, env)
         asyncio.run(seed(database_url, args.accounts, Decimal(1_000_000)))
         asyncio.run(prepare(database_url, args.accounts))
         print(f"database {db_name}: {args.accounts} funded accounts; no application running")
@@ -187,10 +183,7 @@ def main() -> int:
         print(f"failed: {exc}", file=sys.stderr)
         status = 2
     finally:
-        try:
-            _drop_database(pg_url, db_name)
-        except (OSError, asyncpg.PostgresError) as exc:
-            print(f"warning: could not drop {db_name}: {exc!r}", file=sys.stderr)
+        drop_database_quietly(pg_url, db_name)
         print(f"after: {_load()}")
     return status
 
