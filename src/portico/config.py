@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     secure_channel_session_ttl_seconds: int = 3600
     secure_channel_key_grace_seconds: int = 86_400
 
+    # The token endpoint (`/auth/realms/{realm}/protocol/openid-connect/token`).
+    oauth_access_token_ttl_seconds: int = 3600
+    oauth_refresh_token_ttl_seconds: int = 86_400
+    oauth_key_grace_seconds: int = 86_400
+    oauth_client_max_failures: int = 10
+    # Consumer operations are kept this long, then purged (the issuer document: 3 months).
+    issuer_operation_retention_days: int = 92
+
     turnstile_secret: str = ""
     turnstile_verify_url: str = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
     turnstile_timeout_seconds: float = 5.0

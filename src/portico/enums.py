@@ -45,10 +45,12 @@ class AccountStatus(WireEnum):
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
     DELETED = "DELETED"
+    REJECTED = "REJECTED"
 
 
 class WorkspaceStatus(WireEnum):
     ACTIVE = "ACTIVE"
+    CLOSED = "CLOSED"
 
 
 class RoleType(WireEnum):
@@ -88,6 +90,7 @@ class WalletType(WireEnum):
 class WalletStatus(WireEnum):
     ACTIVE = "ACTIVE"
     FROZEN = "FROZEN"
+    CLOSED = "CLOSED"
 
 
 class FlowDirection(WireEnum):
@@ -150,8 +153,14 @@ _INFO: dict[tuple[str, str], EnumInfo] = {
         10010203, "Suspended", "Account is suspended by the issuer"
     ),
     ("AccountStatus", "DELETED"): EnumInfo(10010204, "Deleted", "Account has been deleted"),
+    ("AccountStatus", "REJECTED"): EnumInfo(
+        10010205, "Rejected", "Partner application was rejected by the issuer"
+    ),
     ("WorkspaceStatus", "ACTIVE"): EnumInfo(
         10010304, "Active", "Workspace is active and tenant verified"
+    ),
+    ("WorkspaceStatus", "CLOSED"): EnumInfo(
+        10010305, "Closed", "Workspace was closed with its owner's deletion"
     ),
     ("RoleType", "OWNER"): EnumInfo(10010901, "Owner", "Built-in owner role"),
     ("RoleType", "CUSTOM"): EnumInfo(10010902, "Custom", "Custom defined role"),
@@ -184,6 +193,9 @@ _INFO: dict[tuple[str, str], EnumInfo] = {
     ("WalletType", "STANDARD"): EnumInfo(10060101, "Standard", "Workspace wallet of one currency"),
     ("WalletStatus", "ACTIVE"): EnumInfo(10060201, "Active", "Wallet can send and receive funds"),
     ("WalletStatus", "FROZEN"): EnumInfo(10060202, "Frozen", "Wallet is frozen by the issuer"),
+    ("WalletStatus", "CLOSED"): EnumInfo(
+        10060203, "Closed", "Wallet was closed with its owner's deletion"
+    ),
     ("FlowDirection", "IN"): EnumInfo(10060301, "In", "Funds credited to the wallet"),
     ("FlowDirection", "OUT"): EnumInfo(10060302, "Out", "Funds debited from the wallet"),
     ("FlowBizType", "RECHARGE"): EnumInfo(10060401, "Recharge", "Deposit credited to the wallet"),

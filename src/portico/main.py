@@ -30,7 +30,15 @@ from portico.errors import install_error_handlers
 from portico.exchanges.router import router as exchanges_router
 from portico.idempotency import service as idempotency
 from portico.invitations.router import router as invitations_router
+from portico.issuer import errors as issuer_errors
+from portico.issuer.backoffice_router import router as issuer_backoffice_router
+from portico.issuer.middleware import CorrelationIdMiddleware
+from portico.issuer.operations_router import router as issuer_operations_router
 from portico.mail.sender import Mailer
+from portico.oauth import errors as oauth_errors
+from portico.oauth.errors import OAuthError
+from portico.oauth.keys import Keyring
+from portico.oauth.router import router as oauth_router
 from portico.recharges.router import router as recharges_router
 from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
@@ -40,6 +48,7 @@ from portico.transfers.router import consumer_router as consumer_transfers_route
 from portico.transfers.router import partner_router as partner_transfers_router
 from portico.wallets.router import router as wallets_router
 from portico.web.context import PORTAL_PREFIXES, get_portal_context
+from portico.web.error_shapes import ErrorShapeMiddleware
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
     ExactNumbersMiddleware,
@@ -66,6 +75,11 @@ SHARED_ROUTERS: tuple[APIRouter, ...] = (
     withdrawals_router,
     secure_channel_router,
     constants_router,
+)
+SERVER_ROUTERS: tuple[APIRouter, ...] = (
+    oauth_router,
+    issuer_operations_router,
+    issuer_backoffice_router,
 )
 PORTAL_ONLY_ROUTERS: dict[AccountPortal, tuple[APIRouter, ...]] = {
     AccountPortal.CONSUMER: (consumer_transfers_router, sandbox_router),
@@ -176,10 +190,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     mailer = Mailer(settings)
     kit = AuthKit.build(settings, database, mailer)
+    app_keyring = Keyring(database, kit.box)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await kit.hasher.dummy_hash()  # so the first unknown-email login costs the same
+        # The signing key exists before any request needs it (made on first start).
+        await app_keyring.jwks()
         sweep = None
         if settings.idempotency_purge_interval_seconds > 0:
             sweep = asyncio.create_task(
@@ -199,7 +216,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app = FastAPI(
         title="Portico",
         version=__version__,
-        description="Consumer and partner portal APIs of the Portico wallet platform.",
+        description=(
+            "The Portico wallet platform: the consumer and partner portal APIs "
+            "(`/web/v1/consumer`, `/web/v1/partner`, the six-key envelope), the OAuth2 token "
+            "endpoint (`/auth/realms/{realm}/...`, OAuth2 JSON) and the issuer API "
+            "(`/issuers/{issuerId}/...`, bare JSON; every refusal "
+            '`{"error":{"code","message"}}`).'
+        ),
         lifespan=lifespan,
     )
     # `/roles/` is an unknown route (404 envelope), not a redirect to `/roles`.
@@ -209,8 +232,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.database = database
     app.state.mailer = mailer
     app.state.auth_kit = kit
+    app.state.oauth_keyring = app_keyring
     install_error_handlers(app)
+    app.add_exception_handler(OAuthError, oauth_errors.handle_oauth_error)
     app.router.routes.extend(portal_routes())
+    # The server APIs beside the portals: their own bodies, no envelope.
+    for router in SERVER_ROUTERS:
+        app.include_router(router)
 
     @app.get("/healthz", tags=["system"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -219,5 +247,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(ExactNumbersMiddleware)
     app.add_middleware(SecureChannelMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        ErrorShapeMiddleware,
+        shapes=[("/auth/realms/", oauth_errors.shape), ("/issuers/", issuer_errors.shape)],
+    )
     return app

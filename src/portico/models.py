@@ -17,8 +17,10 @@ from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
 from portico.idempotency.models import IdempotencyRecord
 from portico.institutions.models import Institution, PortalAccessCode
 from portico.invitations.models import Invitation
+from portico.issuer.models import AuditEvent, ConsumerOperation
 from portico.ledger.models import LedgerEntry, LedgerPosting
 from portico.money import Currency
+from portico.oauth.models import IssuerClient, OAuthRefreshToken, SigningKey, TokenFamily
 from portico.recharges.models import Recharge, RechargeChannel
 from portico.securechannel.models import ChannelKey, ChannelSession
 from portico.transfers.models import TransferOrder
@@ -29,11 +31,13 @@ from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 __all__ = [
     "Account",
     "ApiKey",
+    "AuditEvent",
     "AuthSession",
     "BackupCode",
     "Base",
     "ChannelKey",
     "ChannelSession",
+    "ConsumerOperation",
     "Currency",
     "Exchange",
     "ExchangeQuote",
@@ -41,17 +45,21 @@ __all__ = [
     "IdempotencyRecord",
     "Institution",
     "Invitation",
+    "IssuerClient",
     "LedgerEntry",
     "LedgerPosting",
     "LoginChallenge",
     "LoginHistory",
     "MfaEnrollment",
+    "OAuthRefreshToken",
     "PasswordResetToken",
     "PortalAccessCode",
     "Recharge",
     "RechargeChannel",
     "RefreshToken",
+    "SigningKey",
     "ThrottleCounter",
+    "TokenFamily",
     "TransferOrder",
     "Wallet",
     "Withdrawal",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base
 from portico.errors import InvalidParameter
+from portico.pii import NOT_PII
 
 # Above a trillion major units an amount is a typo or an attack, never a payment.
 MAX_MAJOR_UNITS = Decimal(10) ** 12
@@ -30,7 +31,7 @@ class Currency(Base):
     __tablename__ = "currencies"
 
     code: Mapped[str] = mapped_column(String(10), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), info=NOT_PII)
     scale: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))  # FIAT or STABLECOIN
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import AccountPortal, AccountStatus
+from portico.pii import ERASED_EMAIL, NOT_PII, pii
 
 
 class Account(Base):
@@ -21,10 +22,10 @@ class Account(Base):
         ForeignKey("institutions.id", ondelete="CASCADE"), index=True
     )
     portal: Mapped[AccountPortal] = mapped_column(String(20))
-    email: Mapped[str] = mapped_column(String(320))
-    phone: Mapped[str | None] = mapped_column(String(32))
-    name: Mapped[str | None] = mapped_column(String(200))
-    remark: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str] = mapped_column(String(320), info=pii(ERASED_EMAIL))
+    phone: Mapped[str | None] = mapped_column(String(32), info=pii())
+    name: Mapped[str | None] = mapped_column(String(200), info=pii())
+    remark: Mapped[str | None] = mapped_column(String(500), info=pii())
     status: Mapped[AccountStatus] = mapped_column(String(20), default=AccountStatus.ACTIVE)
     pending_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -34,10 +35,12 @@ class Account(Base):
     default_country: Mapped[str] = mapped_column(String(2), default="US")
     max_sessions: Mapped[int] = mapped_column(Integer, default=3)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_login_ip: Mapped[str | None] = mapped_column(String(64))
+    last_login_ip: Mapped[str | None] = mapped_column(String(64), info=pii())
     ip_whitelist_enabled: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
+        Boolean, default=False, server_default=false(), info=NOT_PII
     )
-    ip_whitelist: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    ip_whitelist: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]", info=pii([])
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.pii import pii
 
 
 class ApiKey(Base):
@@ -18,12 +19,12 @@ class ApiKey(Base):
     workspace_id: Mapped[int] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), info=pii("Erased"))
     secret_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE")  # ACTIVE | DISABLED
     mode: Mapped[str] = mapped_column(String(16))  # LIVE | SANDBOX (the workspace kind)
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    ip_whitelist: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ip_whitelist: Mapped[list[str]] = mapped_column(JSON, default=list, info=pii([]))
     created_by: Mapped[str] = mapped_column(String(16))  # the creating account's bizId
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

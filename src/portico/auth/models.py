@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import MfaMethod
+from portico.pii import ERASED_EMAIL, pii
 
 
 class LoginChallenge(Base):
@@ -26,7 +27,7 @@ class LoginChallenge(Base):
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
-    email: Mapped[str] = mapped_column(String(320))
+    email: Mapped[str] = mapped_column(String(320), info=pii(ERASED_EMAIL))
     code_hash: Mapped[str | None] = mapped_column(String(128))
     code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -46,11 +47,11 @@ class AuthSession(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
-    client_ip: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str | None] = mapped_column(String(512))
-    client_hash: Mapped[str | None] = mapped_column(String(256))
-    client_country: Mapped[str | None] = mapped_column(String(8))
-    locale: Mapped[str | None] = mapped_column(String(32))
+    client_ip: Mapped[str | None] = mapped_column(String(64), info=pii())
+    user_agent: Mapped[str | None] = mapped_column(String(512), info=pii())
+    client_hash: Mapped[str | None] = mapped_column(String(256), info=pii())
+    client_country: Mapped[str | None] = mapped_column(String(8), info=pii())
+    locale: Mapped[str | None] = mapped_column(String(32), info=pii())
     login_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_activity_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -80,9 +81,9 @@ class LoginHistory(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     login_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    client_ip: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str | None] = mapped_column(String(512))
-    client_country: Mapped[str | None] = mapped_column(String(8))
+    client_ip: Mapped[str | None] = mapped_column(String(64), info=pii())
+    user_agent: Mapped[str | None] = mapped_column(String(512), info=pii())
+    client_country: Mapped[str | None] = mapped_column(String(8), info=pii())
     login_result: Mapped[int] = mapped_column(SmallInteger)  # 1 success, 2 failure
     failure_reason: Mapped[str | None] = mapped_column(String(64))
 

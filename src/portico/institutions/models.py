@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.pii import NOT_PII
 
 
 class Institution(Base):
@@ -16,7 +17,9 @@ class Institution(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     biz_id: Mapped[str] = mapped_column(String(16), unique=True)
     issuer_id: Mapped[str] = mapped_column(String(10), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # The token endpoint's realm (`/auth/realms/{realm}/...`): the issuerId unless set.
+    realm: Mapped[str] = mapped_column(String(64), unique=True, info=NOT_PII)
+    name: Mapped[str] = mapped_column(String(200), info=NOT_PII)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.enums import AccountPortal
+from portico.errors import InvalidParameter
 from portico.ids import new_biz_id, new_issuer_id
 from portico.institutions.models import Institution, PortalAccessCode
+
+REALM = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def new_access_code() -> str:
@@ -22,9 +26,16 @@ async def create_institution(
     name: str,
     consumer_code: str | None = None,
     partner_code: str | None = None,
+    realm: str | None = None,
 ) -> tuple[Institution, dict[AccountPortal, str]]:
-    """An institution with one access code per portal."""
-    institution = Institution(biz_id=new_biz_id(), issuer_id=new_issuer_id(), name=name)
+    """An institution with one access code per portal; its token realm is `realm`, else its
+    issuerId."""
+    if realm is not None and not REALM.fullmatch(realm):
+        raise InvalidParameter()
+    issuer_id = new_issuer_id()
+    institution = Institution(
+        biz_id=new_biz_id(), issuer_id=issuer_id, realm=realm or issuer_id, name=name
+    )
     session.add(institution)
     await session.flush()
     codes = {
@@ -44,4 +55,19 @@ async def institution_by_access_code(session: AsyncSession, code: str) -> Instit
             .join(PortalAccessCode, PortalAccessCode.institution_id == Institution.id)
             .where(PortalAccessCode.code == code)
         )
+    ).scalar_one_or_none()
+
+
+async def find_by_realm(session: AsyncSession, realm: str) -> Institution | None:
+    """The institution whose token realm is `realm`."""
+    if not REALM.fullmatch(realm):
+        return None
+    return (
+        await session.execute(select(Institution).where(Institution.realm == realm))
+    ).scalar_one_or_none()
+
+
+async def find_by_issuer_id(session: AsyncSession, issuer_id: str) -> Institution | None:
+    return (
+        await session.execute(select(Institution).where(Institution.issuer_id == issuer_id[:10]))
     ).scalar_one_or_none()

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.pii import ERASED_EMAIL, pii
 
 
 class Invitation(Base):
@@ -19,11 +20,11 @@ class Invitation(Base):
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     portal: Mapped[str] = mapped_column(String(20))
-    email: Mapped[str] = mapped_column(String(320), index=True)
+    email: Mapped[str] = mapped_column(String(320), index=True, info=pii(ERASED_EMAIL))
     role_id: Mapped[int] = mapped_column(ForeignKey("workspace_roles.id", ondelete="CASCADE"))
     invited_by: Mapped[str] = mapped_column(String(16))  # the inviting account's bizId
     status: Mapped[str] = mapped_column(String(16), default="PENDING")
-    decline_reason: Mapped[str | None] = mapped_column(String(500))
+    decline_reason: Mapped[str | None] = mapped_column(String(500), info=pii())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

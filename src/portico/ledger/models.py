@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.pii import pii
 
 
 class LedgerPosting(Base):
@@ -49,5 +50,5 @@ class LedgerEntry(Base):
     balance_after: Mapped[int | None] = mapped_column(BigInteger)
     biz_type: Mapped[str] = mapped_column(String(20))
     order_biz_id: Mapped[str | None] = mapped_column(String(40))
-    remark: Mapped[str | None] = mapped_column(String(200))
+    remark: Mapped[str | None] = mapped_column(String(200), info=pii())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

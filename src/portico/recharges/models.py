@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import ChannelType, RechargeStatus
+from portico.pii import NOT_PII, pii
 
 
 class RechargeChannel(Base):
@@ -21,7 +22,7 @@ class RechargeChannel(Base):
     institution_id: Mapped[int] = mapped_column(
         ForeignKey("institutions.id", ondelete="CASCADE"), index=True
     )
-    channel_name: Mapped[str] = mapped_column(String(100))
+    channel_name: Mapped[str] = mapped_column(String(100), info=NOT_PII)
     channel_type: Mapped[ChannelType] = mapped_column(String(20))
     currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
     min_amount: Mapped[int] = mapped_column(BigInteger)
@@ -51,9 +52,9 @@ class Recharge(Base):
     currency: Mapped[str] = mapped_column(String(10))
     status: Mapped[RechargeStatus] = mapped_column(String(20))
     proof_file_biz_id: Mapped[str | None] = mapped_column(String(64))
-    cancel_reason: Mapped[str | None] = mapped_column(String(500))
-    reject_reason: Mapped[str | None] = mapped_column(String(500))
-    remark: Mapped[str | None] = mapped_column(String(200))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), info=pii())
+    reject_reason: Mapped[str | None] = mapped_column(String(500), info=pii())
+    remark: Mapped[str | None] = mapped_column(String(200), info=pii())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -210,6 +210,22 @@ async def cancel(session: AsyncSession, *, recharge: Recharge, reason: str | Non
     return recharge
 
 
+async def close(session: AsyncSession, *, recharge: Recharge, reason: str) -> Recharge:
+    """Cancel a recharge still waiting for the issuer, pending or under review (the
+    consumer's deletion); no money moved yet, so none moves now."""
+    await transition(
+        session,
+        recharge,
+        allowed_from=(RechargeStatus.PENDING, RechargeStatus.UNDER_REVIEW),
+        values={
+            "status": RechargeStatus.CANCELLED,
+            "cancel_reason": reason,
+            "updated_at": utcnow(),
+        },
+    )
+    return recharge
+
+
 async def approve(session: AsyncSession, *, recharge: Recharge) -> Recharge:
     """Credit the wallet (once): settlement pays in `amount`, the wallet gets the rest of the
     fee. A second approval, or one after a rejection or cancel, is refused."""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import TransferStatus
+from portico.pii import pii
 
 
 class TransferOrder(Base):
@@ -36,7 +37,7 @@ class TransferOrder(Base):
     fee: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(10))
     status: Mapped[TransferStatus] = mapped_column(String(20))
-    remark: Mapped[str | None] = mapped_column(String(200))
+    remark: Mapped[str | None] = mapped_column(String(200), info=pii())
     client_reference: Mapped[str | None] = mapped_column(String(200))
     # A sandbox reset hides the order from the side that reset, not from the other side.
     payer_hidden: Mapped[bool] = mapped_column(Boolean, default=False)

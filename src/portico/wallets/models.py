@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import WalletStatus, WalletType
+from portico.pii import NOT_PII
 
 
 class Wallet(Base):
@@ -34,7 +35,7 @@ class Wallet(Base):
         ForeignKey("institutions.id", ondelete="CASCADE"), index=True
     )
     currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), info=NOT_PII)
     wallet_type: Mapped[WalletType] = mapped_column(String(20), default=WalletType.STANDARD)
     status: Mapped[WalletStatus] = mapped_column(String(20), default=WalletStatus.ACTIVE)
     available: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import ChannelType, WithdrawalStatus
+from portico.pii import pii
 
 
 class WithdrawalChannel(Base):
@@ -20,15 +21,15 @@ class WithdrawalChannel(Base):
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     channel_type: Mapped[ChannelType] = mapped_column(String(20))
-    channel_name: Mapped[str] = mapped_column(String(100))
+    channel_name: Mapped[str] = mapped_column(String(100), info=pii("Erased"))
     currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
-    account_name: Mapped[str | None] = mapped_column(String(200))
-    account_number: Mapped[str | None] = mapped_column(String(64))
-    bank_name: Mapped[str | None] = mapped_column(String(200))
-    bank_code: Mapped[str | None] = mapped_column(String(64))
-    country: Mapped[str | None] = mapped_column(String(2))
+    account_name: Mapped[str | None] = mapped_column(String(200), info=pii())
+    account_number: Mapped[str | None] = mapped_column(String(64), info=pii())
+    bank_name: Mapped[str | None] = mapped_column(String(200), info=pii())
+    bank_code: Mapped[str | None] = mapped_column(String(64), info=pii())
+    country: Mapped[str | None] = mapped_column(String(2), info=pii())
     network: Mapped[str | None] = mapped_column(String(32))
-    address: Mapped[str | None] = mapped_column(String(128))
+    address: Mapped[str | None] = mapped_column(String(128), info=pii())
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -51,9 +52,9 @@ class Withdrawal(Base):
     actual_amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(10))
     status: Mapped[WithdrawalStatus] = mapped_column(String(20))
-    remark: Mapped[str | None] = mapped_column(String(200))
-    cancel_reason: Mapped[str | None] = mapped_column(String(500))
-    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    remark: Mapped[str | None] = mapped_column(String(200), info=pii())
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), info=pii())
+    reject_reason: Mapped[str | None] = mapped_column(String(500), info=pii())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

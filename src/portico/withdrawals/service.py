@@ -51,6 +51,24 @@ async def list_channels(session: AsyncSession, *, workspace_id: int) -> list[Wit
     return list(rows.scalars())
 
 
+async def _clear_default(session: AsyncSession, *, workspace_id: int) -> None:
+    await session.execute(
+        scoped(
+            update(WithdrawalChannel).where(WithdrawalChannel.is_default.is_(True)),
+            WithdrawalChannel,
+            workspace_id,
+        )
+        .values(is_default=False)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def make_default(session: AsyncSession, *, channel: WithdrawalChannel) -> None:
+    """Make `channel` its workspace's default payout destination (and no other)."""
+    await _clear_default(session, workspace_id=channel.workspace_id)
+    channel.is_default = True
+
+
 async def create_channel(
     session: AsyncSession, *, workspace: Workspace, body: WithdrawalChannelIn
 ) -> WithdrawalChannel:
@@ -59,15 +77,7 @@ async def create_channel(
     if len(existing) >= MAX_CHANNELS:
         raise InvalidParameter()
     if body.is_default:
-        await session.execute(
-            scoped(
-                update(WithdrawalChannel).where(WithdrawalChannel.is_default.is_(True)),
-                WithdrawalChannel,
-                workspace.id,
-            )
-            .values(is_default=False)
-            .execution_options(synchronize_session=False)
-        )
+        await _clear_default(session, workspace_id=workspace.id)
     now = utcnow()
     bank = body.channel_type == ChannelType.BANK_TRANSFER.value
     channel = WithdrawalChannel(
@@ -183,12 +193,11 @@ async def _settle(
     return withdrawal
 
 
-async def cancel(session: AsyncSession, *, withdrawal: Withdrawal) -> Withdrawal:
+async def cancel(
+    session: AsyncSession, *, withdrawal: Withdrawal, reason: str = "Cancelled by the user"
+) -> Withdrawal:
     return await _settle(
-        session,
-        withdrawal,
-        status=WithdrawalStatus.CANCELLED,
-        values={"cancel_reason": "Cancelled by the user"},
+        session, withdrawal, status=WithdrawalStatus.CANCELLED, values={"cancel_reason": reason}
     )
 
 

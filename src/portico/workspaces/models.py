@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
+from portico.pii import NOT_PII, pii
 
 
 class Workspace(Base):
@@ -20,12 +21,12 @@ class Workspace(Base):
     institution_id: Mapped[int] = mapped_column(
         ForeignKey("institutions.id", ondelete="CASCADE"), index=True
     )
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), info=pii("Closed workspace"))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     kind: Mapped[WorkspaceKind] = mapped_column(String(20), default=WorkspaceKind.LIVE)
     status: Mapped[WorkspaceStatus] = mapped_column(String(20), default=WorkspaceStatus.ACTIVE)
     entity_biz_id: Mapped[str | None] = mapped_column(String(64))
-    extra_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    extra_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, info=pii())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -38,7 +39,7 @@ class WorkspaceRole(Base):
     workspace_id: Mapped[int] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), info=NOT_PII)
     role_type: Mapped[RoleType] = mapped_column(String(20))
     description: Mapped[str | None] = mapped_column(String(500))
     is_builtin: Mapped[bool] = mapped_column(Boolean, default=False)

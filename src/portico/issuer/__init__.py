@@ -1,0 +1,1 @@
+"""The issuer API: consumer operations and the back office over HTTP."""

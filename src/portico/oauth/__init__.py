@@ -1,0 +1,1 @@
+"""The OAuth2 token endpoint: clients, signing keys, access and refresh tokens."""
