@@ -39,6 +39,7 @@ from tests.factories.accounts import (
 from tests.factories.institutions import InstitutionCodes, create_institution
 
 PG_URL = os.environ.get("PORTICO_TEST_DATABASE_URL", "")
+pytest_plugins = ["tests.oauth_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import jwt
 from portico.config import Settings
 from tests.authlib_client import AsyncOAuth2Client
 from tests.factories.oauth import IssuerCredentials
-from tests.oauth.conftest import Realm
+from tests.oauth_fixtures import Realm
 
 
 async def test_fifty_parallel_wrong_secrets_evaluate_at_most_the_limit(

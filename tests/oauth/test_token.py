@@ -19,7 +19,7 @@ from portico.oauth import clients
 from portico.oauth.models import TokenFamily
 from tests.authlib_client import OAuthError, oauth_client
 from tests.factories.oauth import IssuerCredentials
-from tests.oauth.conftest import KeyCredentials, Realm, partner_key, token_request
+from tests.oauth_fixtures import KeyCredentials, Realm, partner_key, token_request
 
 TOKEN_KEYS = [
     "access_token",

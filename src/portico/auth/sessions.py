@@ -13,6 +13,7 @@ from portico.auth.kit import AuthKit
 from portico.auth.models import AuthSession, LoginHistory, RefreshToken
 from portico.auth.tokens import AccessClaims
 from portico.db import utcnow
+from portico.enums import AccountStatus
 from portico.ids import new_login_history_id, new_token
 from portico.web.context import ClientInfo, PortalContext
 
@@ -156,7 +157,11 @@ async def rotate_refresh_token(
     if row is None:
         return None
     _, auth_session, account = row
-    if account.institution_id != ctx.institution_id or account.portal != ctx.portal:
+    if (
+        account.institution_id != ctx.institution_id
+        or account.portal != ctx.portal
+        or account.status != AccountStatus.ACTIVE
+    ):
         return None
     now = utcnow()
     if auth_session.revoked_at is not None or auth_session.expires_at <= now:
