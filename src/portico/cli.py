@@ -8,7 +8,6 @@ import socket
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.config import Settings, get_settings
 from portico.db import Database, create_engine
 from portico.enums import AccountPortal
+from portico.migrate import upgrade_database
 
 DEMO_PASSWORD = "DemoPass123!"  # noqa: S105 - documented demo credential
 DEMO_INSTITUTION = "Portico Demo Bank"
@@ -27,18 +27,6 @@ DEMO_ACCOUNTS = {
     AccountPortal.CONSUMER: ("consumer@demo.portico", "Demo Consumer"),
     AccountPortal.PARTNER: ("partner@demo.portico", "Demo Partner"),
 }
-
-
-def upgrade_database(settings: Settings, revision: str = "head") -> None:
-    """Run the Alembic migrations up to `revision`."""
-    from alembic import command
-    from alembic.config import Config
-
-    root = Path(__file__).resolve().parents[2]
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "migrations"))
-    config.attributes["database_url"] = settings.resolved_database_url
-    command.upgrade(config, revision)
 
 
 async def seed_demo(settings: Settings) -> list[str]:
