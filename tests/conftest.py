@@ -73,7 +73,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "env": "test",
         "database_url": database_url,
         "var_dir": tmp_path / "var",
         "mail_outbox_dir": tmp_path / "mail",

@@ -62,7 +62,7 @@ def serve_workers(host: str, port: int, workers: int) -> None:
     for process in processes:
         process.start()
 
-    def stop(signum: int, _frame: object) -> None:
+    def stop(_signum: int, _frame: object) -> None:
         for process in processes:
             if process.is_alive():
                 process.terminate()
