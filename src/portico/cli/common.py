@@ -27,17 +27,15 @@ def echo_lines(lines: list[str]) -> None:
         click.echo(line)
 
 
-def run_issuer_action(work: Callable[[AsyncSession], Awaitable[str | list[str]]]) -> None:
-    """Run a back-office action in one transaction of its own and print its line(s).
+def echo_or_refuse(run: Callable[[], str | list[str]]) -> None:
+    """Print what a back-office command reports, line by line.
 
     A refusal (a business error, or nothing to act on: `LookupError`) is printed to stderr and
-    exits 1, with nothing changed."""
-    from portico import backoffice
-    from portico.config import get_settings
+    exits 1."""
     from portico.errors import AppError
 
     try:
-        result = asyncio.run(backoffice.in_transaction(get_settings(), work))
+        result = run()
     except AppError as exc:
         click.echo(f"refused: {exc.code} {exc.message}", err=True)
         raise click.exceptions.Exit(1) from exc
@@ -45,6 +43,15 @@ def run_issuer_action(work: Callable[[AsyncSession], Awaitable[str | list[str]]]
         click.echo(str(exc), err=True)
         raise click.exceptions.Exit(1) from exc
     echo_lines([result] if isinstance(result, str) else result)
+
+
+def run_issuer_action(work: Callable[[AsyncSession], Awaitable[str | list[str]]]) -> None:
+    """Run a back-office action in one transaction of its own and print its line(s); a refusal
+    changes nothing and exits 1 (`echo_or_refuse`)."""
+    from portico import backoffice
+    from portico.config import get_settings
+
+    echo_or_refuse(lambda: asyncio.run(backoffice.in_transaction(get_settings(), work)))
 
 
 async def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
