@@ -100,12 +100,6 @@ class BodyTooLarge(AppError):
     http_status = 413
 
 
-class UnsupportedMediaType(AppError):
-    code = "REQUEST.UNSUPPORTED_MEDIA_TYPE"
-    message = "Unsupported media type"
-    http_status = 415
-
-
 def _app_error_response(exc: AppError) -> Response:
     return error_response(exc.code, exc.message, exc.http_status)
 
