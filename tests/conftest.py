@@ -24,7 +24,8 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from portico.config import Settings
+from portico import cli
+from portico.config import Settings, get_settings
 from portico.db import Base, Database
 from portico.enums import AccountPortal
 from portico.main import create_app
@@ -318,3 +319,26 @@ def servers(settings: Settings, database: Any, tmp_path: Path) -> Iterator[list[
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def cli_env(
+    database_url: str,
+    database: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[None]:
+    """`portico` commands against the test database (truncated after the test), with the
+    app's secret key (secrets the commands digest must match the app's)."""
+    monkeypatch.setenv("PORTICO_DATABASE_URL", database_url)
+    monkeypatch.setenv("PORTICO_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("PORTICO_SECRET_KEY", settings.secret_key)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def portico(*argv: str) -> int:
+    """Run the command line (it runs its own event loop, so in a thread of its own)."""
+    return await asyncio.to_thread(cli.main, list(argv))

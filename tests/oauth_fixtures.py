@@ -205,3 +205,16 @@ async def portal_session(
     )
     await session.commit()
     return issued.access_token, issued.refresh_token
+
+
+async def client_token(http: httpx.AsyncClient, realm: Realm, credentials: Any) -> dict[str, Any]:
+    """A client-credentials answer for `credentials` (Basic), as JSON."""
+    response = await token_request(
+        http,
+        realm,
+        {"grant_type": "client_credentials"},
+        auth=(credentials.client_id, credentials.secret),
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

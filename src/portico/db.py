@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, event
 from sqlalchemy.engine import Dialect
@@ -33,6 +33,7 @@ NAMING_CONVENTION = {
 
 AFTER_COMMIT_KEY = "portico.after_commit"
 AfterCommit = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -185,3 +186,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         else:
             await session.commit()
             await run_after_commit(session)
+
+
+async def in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction of its own on the database at `url`, committed on success
+    (commands and jobs; requests have `get_session`)."""
+    database = Database(create_engine(url, null_pool=True))
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            return await work(session)
+    finally:
+        await database.dispose()

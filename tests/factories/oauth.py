@@ -36,7 +36,7 @@ async def create_issuer_client(
     name: str = "back office",
 ) -> IssuerCredentials:
     client, secret = await clients.create_issuer_client(
-        session, kit, institution_id=institution_id, name=name, scopes=scopes
+        session, kit.tokens, institution_id=institution_id, name=name, scopes=scopes
     )
     return IssuerCredentials(client, secret)
 

@@ -3,20 +3,14 @@ account of the institution; helpers to fund wallets and call the workspace's rou
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico import cli
 from portico.accounts.models import Account
-from portico.config import get_settings
-from portico.db import Database
 from portico.workspaces.models import Workspace
 from tests.conftest import Portal
 from tests.factories.accounts import create_account
@@ -81,20 +75,3 @@ async def money(portal: Portal, session: AsyncSession, institution: InstitutionC
         token = str((await portal.login(account.email))["accessToken"])
         made[name] = User(account=account, workspace=workspace, token=token, portal=portal)
     return Money(session=session, institution=institution, alice=made["alice"], bob=made["bob"])
-
-
-@pytest.fixture
-def cli_env(
-    database_url: str, database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[None]:
-    """`portico` commands against the test database (truncated after the test)."""
-    monkeypatch.setenv("PORTICO_DATABASE_URL", database_url)
-    monkeypatch.setenv("PORTICO_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-async def portico(*argv: str) -> int:
-    """Run the command line (it runs its own event loop, so in a thread of its own)."""
-    return await asyncio.to_thread(cli.main, list(argv))

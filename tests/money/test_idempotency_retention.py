@@ -17,8 +17,7 @@ from portico.db import Database, utcnow
 from portico.idempotency import service as idempotency
 from portico.idempotency.models import IdempotencyRecord
 from portico.main import create_app
-from tests.conftest import make_settings
-from tests.money.conftest import portico
+from tests.conftest import make_settings, portico
 
 
 async def add_records(session: AsyncSession, *, expired: int, live: int) -> None:

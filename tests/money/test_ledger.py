@@ -31,6 +31,7 @@ from portico.withdrawals.models import Withdrawal
 from portico.withdrawals.schemas import WithdrawalCreateIn
 from portico.workspaces import service as workspace_service
 from portico.workspaces.models import Workspace
+from tests.conftest import portico
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.money import (
@@ -40,7 +41,6 @@ from tests.factories.money import (
     set_rate,
 )
 from tests.factories.workspaces import owned_workspace
-from tests.money.conftest import portico
 
 
 @dataclass

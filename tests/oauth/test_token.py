@@ -19,7 +19,7 @@ from portico.oauth import clients
 from portico.oauth.models import TokenFamily
 from tests.authlib_client import OAuthError, oauth_client
 from tests.factories.oauth import IssuerCredentials
-from tests.oauth_fixtures import KeyCredentials, Realm, partner_key, token_request
+from tests.oauth_fixtures import KeyCredentials, Realm, client_token, partner_key, token_request
 
 TOKEN_KEYS = [
     "access_token",
@@ -292,14 +292,7 @@ class TestRefresh:
         api_key: KeyCredentials,
     ) -> None:
         other = await partner_key(app, session, realm, email="other@example.com")
-        mine = (
-            await token_request(
-                http,
-                realm,
-                {"grant_type": "client_credentials"},
-                auth=(api_key.client_id, api_key.secret),
-            )
-        ).json()
+        mine = await client_token(http, realm, api_key)
         for token in (mine["refresh_token"], "unknown", ""):
             response = await token_request(
                 http,
@@ -336,14 +329,7 @@ class TestClientStateOnEveryRequest:
         issuer_client: IssuerCredentials,
         change: str,
     ) -> None:
-        token = (
-            await token_request(
-                http,
-                realm,
-                {"grant_type": "client_credentials"},
-                auth=(api_key.client_id, api_key.secret),
-            )
-        ).json()
+        token = await client_token(http, realm, api_key)
         assert await self._active(http, realm, issuer_client, token["access_token"])
         if change == "owner_suspended":
             await session.execute(
@@ -409,14 +395,7 @@ class TestClientStateOnEveryRequest:
         api_key: KeyCredentials,
     ) -> None:
         other = await partner_key(app, session, realm, email="other@example.com")
-        token = (
-            await token_request(
-                http,
-                realm,
-                {"grant_type": "client_credentials"},
-                auth=(api_key.client_id, api_key.secret),
-            )
-        ).json()
+        token = await client_token(http, realm, api_key)
         assert await self._active(http, realm, api_key, token["access_token"])
         assert not await self._active(http, realm, other, token["access_token"])
         assert not await self._active(http, realm, api_key, "not-a-token")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import click
 
-from portico.cli import issuer, maintenance
+from portico.cli import issuer, maintenance, tokens
 from portico.cli.db import db
 from portico.cli.demo import demo
 from portico.cli.serve import serve
@@ -20,6 +20,7 @@ COMMANDS: tuple[click.Command, ...] = (
     demo,
     *issuer.COMMANDS,
     *maintenance.COMMANDS,
+    *tokens.COMMANDS,
 )
 
 

@@ -48,10 +48,11 @@ def echo_or_refuse(run: Callable[[], str | list[str]]) -> None:
 def run_issuer_action(work: Callable[[AsyncSession], Awaitable[str | list[str]]]) -> None:
     """Run a back-office action in one transaction of its own and print its line(s); a refusal
     changes nothing and exits 1 (`echo_or_refuse`)."""
-    from portico import backoffice
     from portico.config import get_settings
+    from portico.db import in_transaction
 
-    echo_or_refuse(lambda: asyncio.run(backoffice.in_transaction(get_settings(), work)))
+    url = get_settings().resolved_database_url
+    echo_or_refuse(lambda: asyncio.run(in_transaction(url, work)))
 
 
 async def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:

@@ -1,8 +1,10 @@
-"""The issuer's back-office commands: institutions, recharges, withdrawals and FX rates.
+"""The issuer's back-office commands: institutions, issuer clients, recharges, withdrawals,
+FX rates, partners and the operations log.
 
-Each runs one action of `portico.backoffice` in a transaction of its own through
-`run_issuer_action`: the lines it returns are printed; a refusal exits 1. Imports happen when a
-command runs (see `portico.cli.common`)."""
+Each runs the same service function as the issuer API (`portico.issuer.service`, with the
+operator as the audit log's actor) in a transaction of its own through `run_issuer_action`: the
+lines it returns are printed; a refusal exits 1. Imports happen when a command runs (see
+`portico.cli.common`)."""
 
 from __future__ import annotations
 
@@ -16,26 +18,120 @@ from portico.cli.common import run_issuer_action
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+INSTITUTION_HELP = "bizId, issuerId or portal access code (default: the only institution)."
+
 
 @click.command("create-institution")
 @click.option("--name", required=True, help="The institution's name.")
 @click.option("--consumer-code", help="Consumer portal access code (default: generated).")
 @click.option("--partner-code", help="Partner portal access code (default: generated).")
-def create_institution(name: str, consumer_code: str | None, partner_code: str | None) -> None:
+@click.option("--realm", help="Token endpoint realm, e.g. cdp (default: the issuerId).")
+def create_institution(
+    name: str, consumer_code: str | None, partner_code: str | None, realm: str | None
+) -> None:
     """Create an institution and its portal codes."""
     from portico.enums import AccountPortal
     from portico.institutions import service as institution_service
 
     async def work(session: AsyncSession) -> list[str]:
         institution, codes = await institution_service.create_institution(
-            session, name=name, consumer_code=consumer_code, partner_code=partner_code
+            session,
+            name=name,
+            consumer_code=consumer_code,
+            partner_code=partner_code,
+            realm=realm,
         )
         return [
             f"institutionBizId  {institution.biz_id}",
             f"issuerId          {institution.issuer_id}",
+            f"token realm       {institution.realm}",
             f"consumer code     {codes[AccountPortal.CONSUMER]}",
             f"partner code      {codes[AccountPortal.PARTNER]}",
         ]
+
+    run_issuer_action(work)
+
+
+@click.group()
+def issuer() -> None:
+    """Issuer API clients and the consumer operations log."""
+
+
+@issuer.command("create-client")
+@click.option("--name", required=True, help="What the client is (shown in list-clients).")
+@click.option("--institution", help=INSTITUTION_HELP)
+@click.option("--scope", "scopes", multiple=True, help="A scope to grant (repeat; default: all).")
+def create_client(name: str, institution: str | None, scopes: tuple[str, ...]) -> None:
+    """Create an issuer API client; its secret is printed this once."""
+    from portico.auth.tokens import TokenService
+    from portico.config import get_settings
+    from portico.institutions import service as institution_service
+    from portico.oauth import clients
+
+    async def work(session: AsyncSession) -> list[str]:
+        found = await institution_service.find_institution(session, institution)
+        settings = get_settings()
+        tokens = TokenService(
+            settings.resolved_secret_key,
+            issuer=settings.jwt_issuer,
+            access_ttl_seconds=settings.access_token_ttl_seconds,
+        )
+        client, secret = await clients.create_issuer_client(
+            session, tokens, institution_id=found.id, name=name, scopes=list(scopes) or None
+        )
+        return [
+            f"client_id         {client.client_id}",
+            f"client_secret     {secret}   (shown once: store it now)",
+            f"scopes            {' '.join(client.scopes)}",
+            f"token endpoint    /auth/realms/{found.realm}/protocol/openid-connect/token",
+        ]
+
+    run_issuer_action(work)
+
+
+@issuer.command("list-clients")
+@click.option("--institution", help=INSTITUTION_HELP)
+def list_clients(institution: str | None) -> None:
+    """The institution's issuer clients (never their secrets)."""
+    from portico.institutions import service as institution_service
+    from portico.oauth import clients
+
+    async def work(session: AsyncSession) -> list[str]:
+        found = await institution_service.find_institution(session, institution)
+        rows = await clients.list_issuer_clients(session, institution_id=found.id)
+        return [
+            f"{c.client_id}  {c.status:<8} {c.name}  last used {c.last_used_at or 'never'}"
+            for c in rows
+        ] or ["no issuer clients"]
+
+    run_issuer_action(work)
+
+
+@issuer.command("revoke-client")
+@click.argument("client_id")
+def revoke_client(client_id: str) -> None:
+    """Revoke a client: its refresh tokens at once, its access tokens on their next use."""
+    from portico.oauth import clients
+
+    async def work(session: AsyncSession) -> str:
+        client = await clients.revoke_issuer_client(session, client_id=client_id)
+        return f"issuer client {client.client_id} REVOKED"
+
+    run_issuer_action(work)
+
+
+@issuer.command("purge-operations")
+@click.option("--retention-days", type=int, default=None, help="Default: 92 (3 months).")
+def purge_operations(retention_days: int | None) -> None:
+    """Delete consumer operations older than the retention (3 months)."""
+    from portico.config import get_settings
+    from portico.issuer import operations
+
+    days = retention_days or get_settings().issuer_operation_retention_days
+
+    async def work(session: AsyncSession) -> str:
+        deleted = await operations.purge_operations(session, retention_days=days)
+        return f"deleted {deleted} operation(s) older than {days} days"
 
     run_issuer_action(work)
 
@@ -49,9 +145,14 @@ def recharge() -> None:
 @click.argument("biz_id")
 def approve_recharge(biz_id: str) -> None:
     """Credit the wallet."""
-    from portico import backoffice
+    from portico.issuer import service
+    from portico.issuer.audit import cli_actor
 
-    run_issuer_action(lambda session: backoffice.approve_recharge(session, biz_id))
+    async def work(session: AsyncSession) -> str:
+        row = await service.approve_recharge(session, recharge_biz_id=biz_id, actor=cli_actor())
+        return f"recharge {row.biz_id} COMPLETED: wallet {row.wallet_biz_id} credited"
+
+    run_issuer_action(work)
 
 
 @recharge.command("reject")
@@ -59,9 +160,16 @@ def approve_recharge(biz_id: str) -> None:
 @click.option("--reason", help="Why (shown to the customer; 500 characters at most).")
 def reject_recharge(biz_id: str, reason: str | None) -> None:
     """Refuse the recharge."""
-    from portico import backoffice
+    from portico.issuer import service
+    from portico.issuer.audit import cli_actor
 
-    run_issuer_action(lambda session: backoffice.reject_recharge(session, biz_id, reason))
+    async def work(session: AsyncSession) -> str:
+        row = await service.reject_recharge(
+            session, recharge_biz_id=biz_id, reason=reason, actor=cli_actor()
+        )
+        return f"recharge {row.biz_id} REJECTED"
+
+    run_issuer_action(work)
 
 
 @click.group()
@@ -73,9 +181,16 @@ def withdrawal() -> None:
 @click.argument("biz_id")
 def complete_withdrawal(biz_id: str) -> None:
     """Pay the frozen amount out."""
-    from portico import backoffice
+    from portico.issuer import service
+    from portico.issuer.audit import cli_actor
 
-    run_issuer_action(lambda session: backoffice.complete_withdrawal(session, biz_id))
+    async def work(session: AsyncSession) -> str:
+        row = await service.complete_withdrawal(
+            session, withdrawal_biz_id=biz_id, actor=cli_actor()
+        )
+        return f"withdrawal {row.biz_id} COMPLETED: paid out"
+
+    run_issuer_action(work)
 
 
 @withdrawal.command("reject")
@@ -83,9 +198,16 @@ def complete_withdrawal(biz_id: str) -> None:
 @click.option("--reason", help="Why (shown to the customer; 500 characters at most).")
 def reject_withdrawal(biz_id: str, reason: str | None) -> None:
     """Release the frozen amount."""
-    from portico import backoffice
+    from portico.issuer import service
+    from portico.issuer.audit import cli_actor
 
-    run_issuer_action(lambda session: backoffice.reject_withdrawal(session, biz_id, reason))
+    async def work(session: AsyncSession) -> str:
+        row = await service.reject_withdrawal(
+            session, withdrawal_biz_id=biz_id, reason=reason, actor=cli_actor()
+        )
+        return f"withdrawal {row.biz_id} REJECTED: funds released"
+
+    run_issuer_action(work)
 
 
 @click.group()
@@ -99,21 +221,22 @@ def fx() -> None:
 @click.argument("rate")
 @click.option("--spread-bps", type=int, default=0, show_default=True, help="Spread on the mid.")
 @click.option("--fee-bps", type=int, default=0, show_default=True, help="Fee on the amount.")
-@click.option("--institution", help="bizId, issuerId or portal access code.")
+@click.option("--institution", help=INSTITUTION_HELP)
 def set_rate(
     base: str, quote: str, rate: str, spread_bps: int, fee_bps: int, institution: str | None
 ) -> None:
     """Set the mid rate BASE→QUOTE (units of QUOTE per unit of BASE)."""
-    from portico import backoffice
-    from portico.exchanges import service as exchange_service
+    from portico.institutions import service as institution_service
+    from portico.issuer import service
+    from portico.issuer.audit import cli_actor
 
     async def work(session: AsyncSession) -> list[str]:
-        found = await backoffice.institution_by_code_or_id(session, institution)
+        found = await institution_service.find_institution(session, institution)
         try:
             mid = Decimal(rate)
         except InvalidOperation as exc:
             raise LookupError(f"not a rate: {rate}") from exc
-        await exchange_service.set_rate(
+        await service.set_rate(
             session,
             institution_id=found.id,
             base=base,
@@ -121,10 +244,55 @@ def set_rate(
             rate=mid,
             spread_bps=spread_bps,
             fee_bps=fee_bps,
+            actor=cli_actor(),
         )
         return [f"{base.upper()}→{quote.upper()} {mid} set for {found.name}"]
 
     run_issuer_action(work)
 
 
-COMMANDS: tuple[click.Command, ...] = (create_institution, recharge, withdrawal, fx)
+@click.group()
+def partner() -> None:
+    """Issuer: approve or reject pending partners."""
+
+
+@partner.command("approve")
+@click.argument("account_biz_id")
+def approve_partner(account_biz_id: str) -> None:
+    """Let a pending partner move money and use API keys."""
+    from portico.issuer import partners
+    from portico.issuer.audit import cli_actor
+
+    async def work(session: AsyncSession) -> str:
+        row = await partners.approve_partner(
+            session, account_biz_id=account_biz_id, actor=cli_actor()
+        )
+        return f"partner {row.biz_id} APPROVED"
+
+    run_issuer_action(work)
+
+
+@partner.command("reject")
+@click.argument("account_biz_id")
+def reject_partner(account_biz_id: str) -> None:
+    """Refuse a pending partner (REJECTED: its sessions end)."""
+    from portico.issuer import partners
+    from portico.issuer.audit import cli_actor
+
+    async def work(session: AsyncSession) -> str:
+        row = await partners.reject_partner(
+            session, account_biz_id=account_biz_id, actor=cli_actor()
+        )
+        return f"partner {row.biz_id} REJECTED"
+
+    run_issuer_action(work)
+
+
+COMMANDS: tuple[click.Command, ...] = (
+    create_institution,
+    issuer,
+    recharge,
+    withdrawal,
+    fx,
+    partner,
+)

@@ -25,10 +25,10 @@ def ledger() -> None:
 @ledger.command("verify")
 def verify_ledger() -> None:
     """Recompute every balance from the entries; non-zero exit on a difference."""
-    from portico import backoffice
+    from portico.ledger import service as ledger_service
 
     async def work(session: AsyncSession) -> list[str]:
-        problems = await backoffice.verify_ledger(session)
+        problems = await ledger_service.verify(session)
         if problems:
             raise LookupError("\n".join(problems))
         return ["ledger verified: every currency sums to 0 and every balance matches"]

@@ -71,3 +71,23 @@ async def find_by_issuer_id(session: AsyncSession, issuer_id: str) -> Institutio
     return (
         await session.execute(select(Institution).where(Institution.issuer_id == issuer_id[:10]))
     ).scalar_one_or_none()
+
+
+async def find_institution(session: AsyncSession, ref: str | None) -> Institution:
+    """An institution by bizId, issuerId or portal access code; the only one when `ref` is
+    None (the operator's CLI). `LookupError` when there is none, or several and no `ref`."""
+    if ref is None:
+        rows = list((await session.execute(select(Institution).limit(2))).scalars())
+        if len(rows) != 1:
+            raise LookupError("several institutions (or none): name one with --institution")
+        return rows[0]
+    found = (
+        await session.execute(
+            select(Institution).where((Institution.biz_id == ref) | (Institution.issuer_id == ref))
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        found = await institution_by_access_code(session, ref)
+    if found is None:
+        raise LookupError(f"no institution {ref}")
+    return found

@@ -52,6 +52,8 @@ from portico.issuer.operations_router import CORRELATION, ERRORS, IssuerId, json
 from portico.issuer.paging import Window, WindowDep
 from portico.issuer.schemas import AuditEventOut, ListOut
 from portico.money import currency_scales
+from portico.recharges.models import Recharge, RechargeChannel
+from portico.withdrawals.models import Withdrawal
 
 router = APIRouter(prefix="/issuers/{issuerId}", responses=ERRORS)
 ObjectId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -77,6 +79,18 @@ async def _once(
         return json_response(await act(), status)
 
     return await idempotent.respond_once(session, request, caller, body, respond)
+
+
+async def _recharge_out(session: SessionDep, row: Recharge) -> IssuerRechargeOut:
+    return IssuerRechargeOut.from_row(row, (await currency_scales(session))[row.currency])
+
+
+async def _withdrawal_out(session: SessionDep, row: Withdrawal) -> IssuerWithdrawalOut:
+    return IssuerWithdrawalOut.from_row(row, (await currency_scales(session))[row.currency])
+
+
+async def _channel_out(session: SessionDep, row: RechargeChannel) -> IssuerRechargeChannelOut:
+    return IssuerRechargeChannelOut.from_row(row, (await currency_scales(session))[row.currency])
 
 
 # --- recharges -------------------------------------------------------------------------------
@@ -125,7 +139,7 @@ async def approve_recharge(
             actor=caller.actor,
             institution_id=caller.institution.id,
         )
-        return IssuerRechargeOut.from_row(row, (await currency_scales(session))[row.currency])
+        return await _recharge_out(session, row)
 
     return await _once(session, request, caller, None, act)
 
@@ -154,7 +168,7 @@ async def reject_recharge(
             actor=caller.actor,
             institution_id=caller.institution.id,
         )
-        return IssuerRechargeOut.from_row(row, (await currency_scales(session))[row.currency])
+        return await _recharge_out(session, row)
 
     return await _once(session, request, caller, body, act)
 
@@ -205,7 +219,7 @@ async def complete_withdrawal(
             actor=caller.actor,
             institution_id=caller.institution.id,
         )
-        return IssuerWithdrawalOut.from_row(row, (await currency_scales(session))[row.currency])
+        return await _withdrawal_out(session, row)
 
     return await _once(session, request, caller, None, act)
 
@@ -234,7 +248,7 @@ async def reject_withdrawal(
             actor=caller.actor,
             institution_id=caller.institution.id,
         )
-        return IssuerWithdrawalOut.from_row(row, (await currency_scales(session))[row.currency])
+        return await _withdrawal_out(session, row)
 
     return await _once(session, request, caller, body, act)
 

@@ -25,8 +25,10 @@ from portico.withdrawals.schemas import (
     Name,
     Short,
     WithdrawalChannelIn,
+    WithdrawalChannelOut,
     WithdrawalOut,
 )
+from portico.withdrawals.service import channel_view as withdrawal_channel_view
 from portico.withdrawals.service import withdrawal_view
 
 Reason = Annotated[str, StringConstraints(max_length=500)]
@@ -136,31 +138,17 @@ class WithdrawalChannelUpdateIn(RequestModel):
     is_default: bool | None = None
 
 
-class IssuerWithdrawalChannelOut(WireModel):
-    """The destination in full (the issuer pays to it), with its workspace."""
+class IssuerWithdrawalChannelOut(WithdrawalChannelOut):
+    """The portals' channel with its workspace, and the account number in full (the issuer
+    pays to it)."""
 
-    biz_id: str
     workspace_biz_id: str
-    channel_type: str
-    channel_name: str
-    currency: str
-    account_name: str | None
-    account_number: str | None
-    bank_name: str | None
-    bank_code: str | None
-    country: str | None
-    network: str | None
-    address: str | None
-    is_default: bool
-    created_at: UtcDateTime
-    updated_at: UtcDateTime
 
     @classmethod
     def from_row(cls, row: WithdrawalChannel, workspace_biz_id: str) -> IssuerWithdrawalChannelOut:
-        fields = {
-            name: getattr(row, name) for name in cls.model_fields if name != "workspace_biz_id"
-        }
-        return cls.model_validate({**fields, "workspace_biz_id": workspace_biz_id})
+        view = dict(withdrawal_channel_view(row))
+        view["account_number"] = row.account_number
+        return cls(**view, workspace_biz_id=workspace_biz_id)
 
 
 class PartnerOut(WireModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
@@ -43,19 +43,18 @@ class Requestor:
     requestor_id: str
 
 
+def _consumers(institution_id: int) -> Select[Account]:
+    return select(Account).where(
+        Account.institution_id == institution_id, Account.portal == AccountPortal.CONSUMER
+    )
+
+
 async def find_consumer(
     session: AsyncSession, *, institution_id: int, consumer_id: str
 ) -> Account | None:
     """A consumer account of the institution by its bizId (the `consumerId`), deleted or not."""
-    return (
-        await session.execute(
-            select(Account).where(
-                Account.institution_id == institution_id,
-                Account.portal == AccountPortal.CONSUMER,
-                Account.biz_id == consumer_id[:MAX_ID],
-            )
-        )
-    ).scalar_one_or_none()
+    statement = _consumers(institution_id).where(Account.biz_id == consumer_id[:MAX_ID])
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def get_consumer(session: AsyncSession, *, institution_id: int, consumer_id: str) -> Account:
@@ -68,15 +67,8 @@ async def get_consumer(session: AsyncSession, *, institution_id: int, consumer_i
 async def find_consumer_by_email(
     session: AsyncSession, *, institution_id: int, email: str
 ) -> Account | None:
-    return (
-        await session.execute(
-            select(Account).where(
-                Account.institution_id == institution_id,
-                Account.portal == AccountPortal.CONSUMER,
-                Account.email == email.strip().lower(),
-            )
-        )
-    ).scalar_one_or_none()
+    statement = _consumers(institution_id).where(Account.email == email.strip().lower())
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def _lock(session: AsyncSession, consumer: Account) -> Account:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from portico.deps import SessionDep
 from portico.issuer import idempotent, operations
-from portico.issuer.deps import ConsumersRead, ConsumersWrite, IssuerCaller
+from portico.issuer.deps import ConsumersRead, ConsumersWrite
 from portico.issuer.models import OperationType, ReasonCode, RequestorType
 from portico.issuer.schemas import (
     ErrorOut,
@@ -66,120 +66,74 @@ def json_response(model: BaseModel, status: int = 200) -> Response:
     return Response(body.encode(), status_code=status, media_type="application/json")
 
 
-async def _operate(
-    operation: OperationType,
-    *,
-    consumer_id: str,
-    body: OperationIn | None,
-    caller: IssuerCaller,
-    session: SessionDep,
-    request: Request,
-) -> Response:
-    consumer = await operations.get_consumer(
-        session, institution_id=caller.institution.id, consumer_id=consumer_id
-    )
+def _operation_route(operation: OperationType, summary: str, description: str) -> None:
+    """`POST …/consumers/{consumerId}/operations:<verb>` for one operation type."""
 
-    async def act() -> Response:
-        record = await operations.run(
-            session,
-            consumer=consumer,
-            operation=operation,
-            requestor=operations.Requestor(RequestorType.ISSUER, caller.institution.issuer_id),
-            reason=body.reason if body else None,
-            reason_code=ReasonCode(body.reason_code) if body and body.reason_code else None,
-            actor=caller.actor,
+    async def operate(
+        issuerId: IssuerId,
+        consumerId: ConsumerId,
+        caller: ConsumersWrite,
+        session: SessionDep,
+        request: Request,
+        body: OperationIn | None = None,
+    ) -> Response:
+        consumer = await operations.get_consumer(
+            session, institution_id=caller.institution.id, consumer_id=consumerId
         )
-        return json_response(
-            OperationResultOut.model_validate(
-                {"operation_id": record.operation_id, "status": record.status}
+
+        async def act() -> Response:
+            record = await operations.run(
+                session,
+                consumer=consumer,
+                operation=operation,
+                requestor=operations.Requestor(RequestorType.ISSUER, caller.institution.issuer_id),
+                reason=body.reason if body else None,
+                reason_code=ReasonCode(body.reason_code) if body and body.reason_code else None,
+                actor=caller.actor,
             )
-        )
+            return json_response(
+                OperationResultOut.model_validate(
+                    {"operation_id": record.operation_id, "status": record.status}
+                )
+            )
 
-    return await idempotent.respond_once(session, request, caller, body, act)
+        return await idempotent.respond_once(session, request, caller, body, act)
+
+    verb = operation.value.lower()
+    operate.__name__ = f"{verb}_consumer"
+    router.add_api_route(
+        f"/consumers/{{consumerId}}/operations:{verb}",
+        operate,
+        methods=["POST"],
+        response_model=OperationResultOut,
+        responses=ERRORS,
+        openapi_extra=CORRELATION,
+        summary=summary,
+        description=description,
+    )
 
 
-@router.post(
-    "/consumers/{consumerId}/operations:delete",
-    response_model=OperationResultOut,
-    responses=ERRORS,
-    openapi_extra=CORRELATION,
-    summary="Delete",
-)
-async def delete_consumer(
-    issuerId: IssuerId,
-    consumerId: ConsumerId,
-    caller: ConsumersWrite,
-    session: SessionDep,
-    request: Request,
-    body: OperationIn | None = None,
-) -> Response:
+_operation_route(
+    OperationType.DELETE,
+    "Delete",
     """Delete the consumer for good: sessions and refresh tokens revoked, API keys deleted,
-    wallets closed, pending recharges and withdrawals cancelled, memberships removed and its
-    personal data erased everywhere; ledger entries and orders stay, de-identified. A consumer
-    whose LIVE wallets still hold money gets a FAILED operation (`BALANCE_NOT_ZERO`,
-    `WITHDRAWAL_PENDING`) and nothing changes. Irreversible: the same person registers again
-    as a new consumer, with a new consumerId."""
-    return await _operate(
-        OperationType.DELETE,
-        consumer_id=consumerId,
-        body=body,
-        caller=caller,
-        session=session,
-        request=request,
-    )
-
-
-@router.post(
-    "/consumers/{consumerId}/operations:suspend",
-    response_model=OperationResultOut,
-    responses=ERRORS,
-    openapi_extra=CORRELATION,
-    summary="Suspend",
+wallets closed, pending recharges and withdrawals cancelled, memberships removed and its
+personal data erased everywhere; ledger entries and orders stay, de-identified. A consumer
+whose LIVE wallets still hold money gets a FAILED operation (`BALANCE_NOT_ZERO`,
+`WITHDRAWAL_PENDING`) and nothing changes. Irreversible: the same person registers again as a
+new consumer, with a new consumerId.""",
 )
-async def suspend_consumer(
-    issuerId: IssuerId,
-    consumerId: ConsumerId,
-    caller: ConsumersWrite,
-    session: SessionDep,
-    request: Request,
-    body: OperationIn | None = None,
-) -> Response:
+_operation_route(
+    OperationType.SUSPEND,
+    "Suspend",
     """Suspend the consumer: its sessions end now, it can neither sign in nor move money, and
-    its API keys stop working, until it is resumed."""
-    return await _operate(
-        OperationType.SUSPEND,
-        consumer_id=consumerId,
-        body=body,
-        caller=caller,
-        session=session,
-        request=request,
-    )
-
-
-@router.post(
-    "/consumers/{consumerId}/operations:resume",
-    response_model=OperationResultOut,
-    responses=ERRORS,
-    openapi_extra=CORRELATION,
-    summary="Resume",
+its API keys stop working, until it is resumed.""",
 )
-async def resume_consumer(
-    issuerId: IssuerId,
-    consumerId: ConsumerId,
-    caller: ConsumersWrite,
-    session: SessionDep,
-    request: Request,
-    body: OperationIn | None = None,
-) -> Response:
-    """Lift a suspension: the consumer may sign in again (its old sessions stay ended)."""
-    return await _operate(
-        OperationType.RESUME,
-        consumer_id=consumerId,
-        body=body,
-        caller=caller,
-        session=session,
-        request=request,
-    )
+_operation_route(
+    OperationType.RESUME,
+    "Resume",
+    "Lift a suspension: the consumer may sign in again (its old sessions stay ended).",
+)
 
 
 @router.get(

@@ -34,6 +34,7 @@ from portico.workspaces.models import Workspace, WorkspaceMember
 from portico.workspaces.scope import MAX_BIZ_ID, across_workspaces
 
 M = TypeVar("M", Recharge, Withdrawal, WithdrawalChannel)
+Order = TypeVar("Order", Recharge, Withdrawal)
 BACK_OFFICE = "issuer back office"
 REASON_MAX = 500
 
@@ -55,6 +56,21 @@ async def _order(
 # --- recharges -------------------------------------------------------------------------------
 
 
+async def _list_orders(
+    session: AsyncSession,
+    model: type[Order],
+    *,
+    institution_id: int,
+    window: Window,
+    status: str | None,
+) -> tuple[list[Order], int]:
+    statement = select(model).where(model.institution_id == institution_id)
+    if status is not None:
+        statement = statement.where(model.status == status)
+    statement = across_workspaces(statement.order_by(model.id.desc()), BACK_OFFICE)
+    return await fetch(session, statement, window, model.created_at)
+
+
 async def list_recharges(
     session: AsyncSession,
     *,
@@ -62,11 +78,9 @@ async def list_recharges(
     window: Window,
     status: RechargeStatus | None = None,
 ) -> tuple[list[Recharge], int]:
-    statement = select(Recharge).where(Recharge.institution_id == institution_id)
-    if status is not None:
-        statement = statement.where(Recharge.status == status)
-    statement = across_workspaces(statement.order_by(Recharge.id.desc()), BACK_OFFICE)
-    return await fetch(session, statement, window, Recharge.created_at)
+    return await _list_orders(
+        session, Recharge, institution_id=institution_id, window=window, status=status
+    )
 
 
 async def approve_recharge(
@@ -107,11 +121,9 @@ async def list_withdrawals(
     window: Window,
     status: WithdrawalStatus | None = None,
 ) -> tuple[list[Withdrawal], int]:
-    statement = select(Withdrawal).where(Withdrawal.institution_id == institution_id)
-    if status is not None:
-        statement = statement.where(Withdrawal.status == status)
-    statement = across_workspaces(statement.order_by(Withdrawal.id.desc()), BACK_OFFICE)
-    return await fetch(session, statement, window, Withdrawal.created_at)
+    return await _list_orders(
+        session, Withdrawal, institution_id=institution_id, window=window, status=status
+    )
 
 
 async def complete_withdrawal(
@@ -187,7 +199,7 @@ async def set_rate(
     actor: Actor,
 ) -> FxRate:
     """Set (or replace) the mid rate BASE→QUOTE with its spread and fee."""
-    if rate >= MAX_MAJOR_UNITS:
+    if not rate.is_finite() or rate >= MAX_MAJOR_UNITS:
         raise InvalidParameter()
     found = await exchange_service.set_rate(
         session,
@@ -231,12 +243,9 @@ async def list_recharge_channels(
     session: AsyncSession, *, institution_id: int
 ) -> list[RechargeChannel]:
     """Every channel of the institution, disabled ones too (the portals list enabled ones)."""
-    rows = await session.execute(
-        select(RechargeChannel)
-        .where(RechargeChannel.institution_id == institution_id)
-        .order_by(RechargeChannel.id)
+    return await recharge_service.list_channels(
+        session, institution_id=institution_id, include_disabled=True
     )
-    return list(rows.scalars())
 
 
 async def _recharge_channel(

@@ -14,6 +14,7 @@ from portico.accounts.models import Account
 from portico.api_keys import service as api_key_service
 from portico.api_keys.models import ApiKey
 from portico.auth.kit import AuthKit
+from portico.auth.tokens import TokenService
 from portico.db import utcnow
 from portico.enums import AccountStatus, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound
@@ -57,23 +58,29 @@ def client_type_of(client_id: str) -> str | None:
 
 async def create_issuer_client(
     session: AsyncSession,
-    kit: AuthKit,
+    tokens: TokenService,
     *,
     institution_id: int,
     name: str,
     scopes: Sequence[str] | None = None,
+    client_id: str | None = None,
+    secret: str | None = None,
 ) -> tuple[IssuerClient, str]:
     """A new ACTIVE issuer client and its secret (shown once, stored as a keyed digest);
-    every issuer scope unless `scopes` names fewer."""
+    every issuer scope unless `scopes` names fewer. The id and secret are random unless given
+    (the demo data's documented client)."""
     granted = list(ISSUER_SCOPES) if not scopes else list(dict.fromkeys(scopes))
     if any(scope not in ISSUER_SCOPES for scope in granted) or not name.strip():
         raise InvalidParameter()
-    secret = secrets.token_urlsafe(32)
+    client_id = client_id or ISSUER_CLIENT_PREFIX + secrets.token_hex(10)
+    if not client_id.startswith(ISSUER_CLIENT_PREFIX) or len(client_id) > MAX_CLIENT_ID:
+        raise InvalidParameter()
+    secret = secret or secrets.token_urlsafe(32)
     client = IssuerClient(
-        client_id=ISSUER_CLIENT_PREFIX + secrets.token_hex(10),
+        client_id=client_id,
         institution_id=institution_id,
         name=name.strip()[:100],
-        secret_hash=kit.tokens.digest(secret),
+        secret_hash=tokens.digest(secret),
         scopes=[scope for scope in ISSUER_SCOPES if scope in granted],
         status=ACTIVE,
         created_at=utcnow(),

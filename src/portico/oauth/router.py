@@ -16,11 +16,12 @@ from urllib.parse import parse_qsl, unquote_plus
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
-from portico.auth.kit import AuthKitDep
+from portico.auth.kit import AuthKit, AuthKitDep
 from portico.deps import SessionDep
 from portico.institutions import service as institution_service
 from portico.institutions.models import Institution
 from portico.oauth import errors, service
+from portico.oauth.clients import Client
 from portico.oauth.deps import KeyringDep
 from portico.oauth.schemas import (
     INTROSPECT_REQUEST,
@@ -119,6 +120,30 @@ def client_credentials_of(
     return form_id, form_secret, False
 
 
+async def _authenticated(
+    request: Request,
+    form: dict[str, str],
+    *,
+    institution: Institution,
+    session: SessionDep,
+    kit: AuthKit,
+    client_ip: str,
+) -> Client:
+    """The client the request authenticates as (Basic or form), throttled per client id."""
+    client_id, secret, basic = client_credentials_of(request, form, institution.realm)
+    if len(secret) > MAX_SECRET:
+        raise errors.invalid_client(realm=institution.realm, basic=basic)
+    return await service.authenticate_client(
+        session,
+        kit,
+        institution=institution,
+        client_id=client_id,
+        secret=secret,
+        client_ip=client_ip,
+        basic=basic,
+    )
+
+
 def _requested_scopes(form: dict[str, str]) -> list[str] | None:
     return parse(form["scope"]) if "scope" in form else None
 
@@ -149,17 +174,8 @@ async def token(
         raise errors.invalid_request("grant_type is required")
     if grant_type not in ("client_credentials", "refresh_token"):
         raise errors.unsupported_grant_type()
-    client_id, secret, basic = client_credentials_of(request, form, institution.realm)
-    if len(secret) > MAX_SECRET:
-        raise errors.invalid_client(realm=institution.realm, basic=basic)
-    caller = await service.authenticate_client(
-        session,
-        kit,
-        institution=institution,
-        client_id=client_id,
-        secret=secret,
-        client_ip=client.ip,
-        basic=basic,
+    caller = await _authenticated(
+        request, form, institution=institution, session=session, kit=kit, client_ip=client.ip
     )
     if grant_type == "client_credentials":
         issued = await service.client_credentials(
@@ -204,17 +220,8 @@ async def introspect(
     """RFC 7662 for resource servers: whether a token is valid *now* (its client still
     active). A client may introspect its own tokens; an issuer client any of its realm."""
     form = await read_form(request)
-    client_id, secret, basic = client_credentials_of(request, form, institution.realm)
-    if len(secret) > MAX_SECRET:
-        raise errors.invalid_client(realm=institution.realm, basic=basic)
-    caller = await service.authenticate_client(
-        session,
-        kit,
-        institution=institution,
-        client_id=client_id,
-        secret=secret,
-        client_ip=client.ip,
-        basic=basic,
+    caller = await _authenticated(
+        request, form, institution=institution, session=session, kit=kit, client_ip=client.ip
     )
     principal = await service.check_bearer(
         session, keyring, token=form.get("token", "")[:8192], client_ip=None

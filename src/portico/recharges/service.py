@@ -74,12 +74,14 @@ async def add_channel(
     return channel
 
 
-async def list_channels(session: AsyncSession, *, institution_id: int) -> list[RechargeChannel]:
-    rows = await session.execute(
-        select(RechargeChannel)
-        .where(RechargeChannel.institution_id == institution_id, RechargeChannel.enabled.is_(True))
-        .order_by(RechargeChannel.id)
-    )
+async def list_channels(
+    session: AsyncSession, *, institution_id: int, include_disabled: bool = False
+) -> list[RechargeChannel]:
+    """The institution's enabled channels (all of them for the issuer's back office)."""
+    statement = select(RechargeChannel).where(RechargeChannel.institution_id == institution_id)
+    if not include_disabled:
+        statement = statement.where(RechargeChannel.enabled.is_(True))
+    rows = await session.execute(statement.order_by(RechargeChannel.id))
     return list(rows.scalars())
 
 
