@@ -490,6 +490,22 @@ async def test_deletion_cascades_and_erases_every_personal_column(
         "invitationsCancelled": 1,
     }
 
+    # a closed wallet receives nothing
+    bob = (
+        await session.execute(select(Account).where(Account.email == "bob@example.com"))
+    ).scalar_one()
+    bob_wallet = await fund_wallet(session, workspace=await owned_workspace(session, owner=bob))
+    bob_wallet_biz_id = bob_wallet.biz_id
+    await session.commit()
+    bob_access, _ = await portal_session(app, session, bob, institution)
+    closed = next(w for w in wallets if w.workspace_id == s.live_id and w.currency == "USD")
+    refused = await http.post(
+        "/web/v1/consumer/transfer/command/create",
+        json={"fromWalletBizId": bob_wallet_biz_id, "toWalletBizId": closed.biz_id, "amount": "1"},
+        headers={**portal, "Authorization": f"Bearer {bob_access}"},
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "WALLET.CLOSED"
+
     # the same address registers again, as a new consumer
     started = await http.post(
         "/web/v1/consumer/auth/register/initiate",

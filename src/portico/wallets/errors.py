@@ -17,6 +17,12 @@ class WalletFrozen(AppError):
     http_status = 400
 
 
+class WalletClosed(AppError):
+    code = "WALLET.CLOSED"
+    message = "Wallet is closed"
+    http_status = 400
+
+
 class CurrencyMismatch(AppError):
     code = "WALLET.CURRENCY_MISMATCH"
     message = "Wallet currencies do not match"

@@ -16,7 +16,7 @@ from portico.ledger.models import LedgerEntry
 from portico.ledger.service import AVAILABLE
 from portico.money import currency_scales, get_currency, to_wire
 from portico.paging import PageParams, fetch_page
-from portico.wallets.errors import WalletFrozen
+from portico.wallets.errors import WalletClosed, WalletFrozen
 from portico.wallets.models import Wallet
 from portico.wallets.schemas import WalletBalanceOut, WalletFlowOut, WalletOut
 from portico.workspaces.models import Workspace
@@ -78,6 +78,9 @@ async def wallet_for(session: AsyncSession, *, workspace: Workspace, currency: s
 
 
 def ensure_active(*wallets: Wallet) -> None:
+    """Refuse to move money through a closed (its owner deleted) or frozen wallet."""
+    if any(wallet.status == WalletStatus.CLOSED for wallet in wallets):
+        raise WalletClosed()
     if any(wallet.status != WalletStatus.ACTIVE for wallet in wallets):
         raise WalletFrozen()
 
