@@ -133,7 +133,7 @@ async def run(
         refused = _refusal(consumer, operation)
         if refused is not None:
             raise refused
-        record.details = await _perform(session, consumer, operation)
+        record.details = await _perform(session, consumer, operation) or None
         record.status = OperationStatus.SUCCESSFUL.value
     except OperationRefused as exc:
         record.status = OperationStatus.FAILED.value
@@ -156,6 +156,7 @@ async def run(
 async def _perform(
     session: AsyncSession, consumer: Account, operation: OperationType
 ) -> dict[str, int]:
+    """Do it; what it ended (the operation's `details`), empty when there is nothing to say."""
     if operation == OperationType.DELETE:
         report = await erase_consumer(session, account=consumer)
         return report.as_details()

@@ -62,7 +62,9 @@ OperationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 def json_response(model: BaseModel, status: int = 200) -> Response:
-    body = json.dumps(model.model_dump(mode="json", by_alias=True), ensure_ascii=False)
+    body = json.dumps(
+        model.model_dump(mode="json", by_alias=True), ensure_ascii=False, separators=(",", ":")
+    )
     return Response(body.encode(), status_code=status, media_type="application/json")
 
 
