@@ -142,6 +142,15 @@ async def delete_key(session: AsyncSession, *, key: ApiKey) -> None:
     await session.flush()
 
 
+def usable(key: ApiKey, client_ip: str | None) -> bool:
+    """Whether the key may act: ACTIVE, not deleted, and called from an allowed IP (when the
+    caller's IP is known)."""
+    if key.status != ACTIVE or key.deleted_at is not None:
+        return False
+    entries = list(key.ip_whitelist or [])
+    return client_ip is None or not entries or ipwhitelist.allows(entries, client_ip)
+
+
 async def authenticate(
     session: AsyncSession, kit: AuthKit, *, key_id: str, secret: str, client_ip: str
 ) -> ApiKey | None:
@@ -158,10 +167,7 @@ async def authenticate(
         ).scalar_one_or_none()
     # Compare even when there is no key, so unknown ids cost the same as wrong secrets.
     matches = kit.tokens.same(presented, key.secret_hash if key is not None else "0" * 64)
-    if key is None or not matches or key.status != ACTIVE:
-        return None
-    entries = list(key.ip_whitelist or [])
-    if entries and not ipwhitelist.allows(entries, client_ip):
+    if key is None or not matches or not usable(key, client_ip):
         return None
     key.last_used_at = utcnow()
     await session.flush()

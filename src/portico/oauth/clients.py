@@ -20,7 +20,6 @@ from portico.enums import AccountStatus, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound
 from portico.oauth.models import IssuerClient, TokenFamily
 from portico.oauth.scopes import ISSUER_SCOPES
-from portico.security import ipwhitelist
 from portico.workspaces.models import Workspace, WorkspaceMember
 from portico.workspaces.scope import across_workspaces
 
@@ -151,26 +150,28 @@ _API_KEY_HOLDER = across_workspaces(
 )
 
 
+def _holder_allows(workspace: Workspace, owner: Account, institution_id: int) -> bool:
+    """A key acts for a live workspace of the institution whose owner is ACTIVE and approved
+    (a pending partner holds no usable keys; a suspended or deleted holder none at all)."""
+    return (
+        workspace.institution_id == institution_id
+        and workspace.status == WorkspaceStatus.ACTIVE
+        and owner.status == AccountStatus.ACTIVE
+        and not owner.pending_approval
+    )
+
+
 async def _live_api_key(
     session: AsyncSession, *, key_id: str, institution_id: int, client_ip: str | None
 ) -> ApiKey | None:
-    """The key if it may act right now: ACTIVE and not deleted, in a live workspace of the
-    institution whose owner is ACTIVE and approved, called from an allowed IP."""
+    """The key if it may act right now (`api_keys.service.usable`, and its holder allows)."""
     row = (await session.execute(_API_KEY_HOLDER.where(ApiKey.key_id == key_id))).first()
     if row is None:
         return None
     key, workspace, owner = row
-    if (
-        key.status != api_key_service.ACTIVE
-        or key.deleted_at is not None
-        or workspace.institution_id != institution_id
-        or workspace.status != WorkspaceStatus.ACTIVE
-        or owner.status != AccountStatus.ACTIVE
-        or owner.pending_approval
+    if not api_key_service.usable(key, client_ip) or not _holder_allows(
+        workspace, owner, institution_id
     ):
-        return None
-    entries = list(key.ip_whitelist or [])
-    if client_ip is not None and entries and not ipwhitelist.allows(entries, client_ip):
         return None
     return key
 
@@ -197,13 +198,18 @@ async def authenticate(
         client.last_used_at = utcnow()
         return Client(ISSUER_CLIENT, client_id, institution_id, tuple(client.scopes), client)
     if kind == API_KEY:
-        key = await _live_api_key(
-            session, key_id=client_id, institution_id=institution_id, client_ip=client_ip
+        # The secret first (timing-safe, unknown ids alike), then the holder's state.
+        key = await api_key_service.authenticate(
+            session, kit, key_id=client_id, secret=secret, client_ip=client_ip
         )
-        matches = kit.tokens.same(presented, key.secret_hash if key else "0" * 64)
-        if key is None or not matches:
+        if (
+            key is None
+            or await _live_api_key(
+                session, key_id=client_id, institution_id=institution_id, client_ip=client_ip
+            )
+            is None
+        ):
             return None
-        key.last_used_at = utcnow()
         return Client(API_KEY, client_id, institution_id, tuple(key.scopes or []), api_key=key)
     kit.tokens.same(presented, "0" * 64)
     return None
