@@ -3,6 +3,7 @@ rule, plus SUSPEND and RESUME."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from typing import Any
@@ -213,6 +214,18 @@ class TestDelete:
         second = await operate(issuer_api, consumer, "delete")
         operation = (await issuer_api.get(f"{ops(consumer)}/{second['operationId']}")).json()
         assert (operation["status"], operation["errorCode"]) == ("FAILED", "CONSUMER_DELETED")
+
+    async def test_parallel_deletes_delete_once(
+        self, issuer_api: IssuerApi, consumer: Account, session: AsyncSession
+    ) -> None:
+        responses = await asyncio.gather(
+            *[issuer_api.post(f"{ops(consumer)}:delete", {}) for _ in range(10)]
+        )
+        assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+        statuses = sorted(r.json()["status"] for r in responses)
+        assert statuses == ["FAILED"] * 9 + ["SUCCESSFUL"]
+        codes = (await session.execute(select(ConsumerOperation.error_code))).scalars().all()
+        assert sorted(code or "" for code in codes) == [""] + ["CONSUMER_DELETED"] * 9
 
     async def test_idempotency_key_replays(
         self, issuer_api: IssuerApi, consumer: Account, session: AsyncSession
