@@ -10,10 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import AccountPortal, AccountStatus
 
+ONE_ACCOUNT_PER_EMAIL = UniqueConstraint("institution_id", "portal", "email")
+
 
 class Account(Base):
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("institution_id", "portal", "email"),)
+    __table_args__ = (ONE_ACCOUNT_PER_EMAIL,)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     biz_id: Mapped[str] = mapped_column(String(16), unique=True)

@@ -8,7 +8,7 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import utcnow
+from portico.db import lock_row, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound
 from portico.ids import new_biz_id
@@ -223,6 +223,8 @@ async def make_default(
     session: AsyncSession, *, account: Account, membership: WorkspaceMember
 ) -> None:
     """Make this membership the caller's default (and no other)."""
+    # One change of an account's default at a time (the partial unique index backs it up).
+    await lock_row(session, Account, account.id)
     await session.execute(
         across_workspaces(
             update(WorkspaceMember)
@@ -235,10 +237,11 @@ async def make_default(
     membership.updated_at = utcnow()
 
 
-async def leave(session: AsyncSession, *, account: Account, membership: WorkspaceMember) -> None:
-    """Leave the workspace; owners cannot. A departing default passes to an owned workspace."""
-    if membership.is_owner:
-        raise OwnerCannotLeave()
+async def end_membership(session: AsyncSession, *, membership: WorkspaceMember) -> None:
+    """Delete a membership (leaving or being removed); a departing default passes to the
+    account's oldest owned workspace, else to its oldest other membership."""
+    account_id = membership.account_id
+    await lock_row(session, Account, account_id)
     was_default = membership.is_default
     await session.execute(
         scoped(
@@ -247,20 +250,31 @@ async def leave(session: AsyncSession, *, account: Account, membership: Workspac
             membership.workspace_id,
         )
     )
-    if was_default:
-        successor = (
-            await session.execute(
-                across_workspaces(
-                    select(WorkspaceMember)
-                    .where(WorkspaceMember.account_id == account.id)
-                    .order_by(WorkspaceMember.is_owner.desc(), WorkspaceMember.id)
-                    .limit(1),
-                    "the caller's own memberships",
-                )
-            )
-        ).scalar_one_or_none()
-        if successor is not None:
-            successor.is_default = True
+    if not was_default:
+        return
+    successor = (
+        select(WorkspaceMember.id)
+        .where(WorkspaceMember.account_id == account_id)
+        .order_by(WorkspaceMember.is_owner.desc(), WorkspaceMember.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    await session.execute(
+        across_workspaces(
+            update(WorkspaceMember)
+            .where(WorkspaceMember.id == successor)
+            .values(is_default=True, updated_at=utcnow())
+            .execution_options(synchronize_session=False),
+            "the departing member's own memberships",
+        )
+    )
+
+
+async def leave(session: AsyncSession, *, membership: WorkspaceMember) -> None:
+    """Leave the workspace; owners cannot."""
+    if membership.is_owner:
+        raise OwnerCannotLeave()
+    await end_membership(session, membership=membership)
 
 
 async def find_member(
@@ -288,27 +302,4 @@ async def remove_member(session: AsyncSession, *, workspace_id: int, user_biz_id
     member = await find_member(session, workspace_id=workspace_id, user_biz_id=user_biz_id)
     if member.is_owner:
         raise OwnerIsPermanent()
-    account_id = member.account_id
-    await leave_by_removal(session, member=member, account_id=account_id)
-
-
-async def leave_by_removal(
-    session: AsyncSession, *, member: WorkspaceMember, account_id: int
-) -> None:
-    was_default = member.is_default
-    await session.execute(
-        scoped(
-            delete(WorkspaceMember).where(WorkspaceMember.id == member.id),
-            WorkspaceMember,
-            member.workspace_id,
-        )
-    )
-    if was_default:
-        await session.execute(
-            across_workspaces(
-                update(WorkspaceMember)
-                .where(WorkspaceMember.account_id == account_id, WorkspaceMember.is_owner.is_(True))
-                .values(is_default=True),
-                "the removed member's own workspaces",
-            )
-        )
+    await end_membership(session, membership=member)
