@@ -1,4 +1,4 @@
-"""The `portico` command: serve, migrate, seed demo data, create institutions."""
+"""The `portico` command: serve, migrate, seed demo data, create institutions, back office."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -177,6 +177,46 @@ async def create_institution(
         await database.dispose()
 
 
+async def decide_partner(
+    settings: Settings,
+    *,
+    decision: str,
+    email: str,
+    institution: str | None = None,
+    reason: str | None = None,
+) -> str:
+    """`portico partner approve|reject`: the decision in one transaction, then the partner's
+    mail (waited for)."""
+    from portico.backoffice import institution_by_code_or_id
+    from portico.db import run_after_commit
+    from portico.mail.sender import Mailer
+    from portico.partners import service as partner_service
+
+    mailer = Mailer(settings)
+    database = Database(create_engine(settings.resolved_database_url, null_pool=True))
+    try:
+        async with database.sessionmaker() as session:
+            async with session.begin():
+                found = await institution_by_code_or_id(session, institution)
+                partner = await partner_service.find_partner(
+                    session, institution_id=found.id, email=email
+                )
+                if partner is None:
+                    raise LookupError(f"no partner account {email} in {found.name}")
+                if decision == "approve":
+                    await partner_service.approve_partner(session, mailer, partner=partner)
+                else:
+                    await partner_service.reject_partner(
+                        session, mailer, partner=partner, reason=reason
+                    )
+            await run_after_commit(session)
+        await mailer.drain()
+        done = "approved" if decision == "approve" else "rejected"
+        return f"partner {partner.email} ({partner.biz_id}) {done}; the partner was mailed"
+    finally:
+        await database.dispose()
+
+
 async def rotate_channel_key(settings: Settings, grace_seconds: int) -> str:
     """Publish a new secure-channel key; the old one is accepted for `grace_seconds` more."""
     from portico.crypto import SecretBox
@@ -259,6 +299,18 @@ def _parser() -> argparse.ArgumentParser:
         "--grace-seconds", type=int, default=None, help="how long the old key stays valid"
     )
     _money_parsers(commands)
+    partner = commands.add_parser("partner", help="issuer: approve or reject partner accounts")
+    partner_commands = partner.add_subparsers(dest="partner_command", required=True)
+    approve = partner_commands.add_parser(
+        "approve", help="let a pending (or rejected) partner move money and hold API keys"
+    )
+    reject = partner_commands.add_parser(
+        "reject", help="refuse a pending partner: it can no longer sign in"
+    )
+    reject.add_argument("--reason", help="told to the partner in the mail")
+    for command in (approve, reject):
+        command.add_argument("email")
+        command.add_argument("--institution", help="bizId, issuerId or portal access code")
     return parser
 
 
@@ -300,7 +352,6 @@ def _money_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 def _run_money_command(settings: Settings, args: argparse.Namespace) -> int:
     """The back-office commands: one transaction each; business refusals exit 1."""
     from portico import backoffice
-    from portico.errors import AppError
     from portico.exchanges import service as exchange_service
 
     async def work(session: AsyncSession) -> list[str]:
@@ -333,8 +384,16 @@ def _run_money_command(settings: Settings, args: argparse.Namespace) -> int:
         )
         return [f"{args.base.upper()}→{args.quote.upper()} {rate} set for {institution.name}"]
 
+    return _print_or_refuse(lambda: asyncio.run(backoffice.in_transaction(settings, work)))
+
+
+def _print_or_refuse(run: Callable[[], list[str]]) -> int:
+    """Print what a back-office command reports; a refusal by the state (approving twice) or an
+    unknown name prints the reason and exits 1."""
+    from portico.errors import AppError
+
     try:
-        lines = asyncio.run(backoffice.in_transaction(settings, work))
+        lines = run()
     except AppError as exc:
         print(f"refused: {exc.code} {exc.message}", file=sys.stderr)
         return 1
@@ -394,7 +453,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"deleted {asyncio.run(_purge_idempotency(settings))} expired key(s)")
     elif args.command in ("ledger", "recharge", "withdrawal", "fx"):
         return _run_money_command(settings, args)
+    elif args.command == "partner":
+        return _run_partner_command(settings, args)
     return 0
+
+
+def _run_partner_command(settings: Settings, args: argparse.Namespace) -> int:
+    decision = decide_partner(
+        settings,
+        decision=args.partner_command,
+        email=args.email,
+        institution=args.institution,
+        reason=getattr(args, "reason", None),
+    )
+    return _print_or_refuse(lambda: [asyncio.run(decision)])
 
 
 if __name__ == "__main__":

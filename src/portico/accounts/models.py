@@ -28,7 +28,11 @@ class Account(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     remark: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[AccountStatus] = mapped_column(String(20), default=AccountStatus.ACTIVE)
+    # A partner awaits the issuer's approval (`partners.service`): pending, then approved
+    # (`pending_approval` false) or REJECTED (the status), with the decision's time and reason.
     pending_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    approval_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
     password_hash: Mapped[str] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     default_language: Mapped[str] = mapped_column(String(16), default="en")

@@ -27,10 +27,10 @@ from portico.auth.kit import AuthKit
 from portico.auth.models import AuthSession, LoginChallenge, MfaEnrollment, PasswordResetToken
 from portico.auth.sessions import IssuedTokens, open_session, record_login, revoke_sessions
 from portico.auth.tokens import new_email_code
-from portico.db import after_commit, unique_violation, utcnow
+from portico.db import unique_violation, utcnow
 from portico.enums import AccountPortal, AccountStatus, JoinSource, MfaMethod, WorkspaceKind
 from portico.ids import new_biz_id, new_token
-from portico.mail.sender import Mail
+from portico.mail.sender import Mail, send_after_commit
 from portico.security import mfa
 from portico.web.context import ClientInfo, PortalContext
 from portico.workspaces import service as workspace_service
@@ -54,10 +54,7 @@ class ChallengeStarted:
 
 
 def _mail_after_commit(session: AsyncSession, kit: AuthKit, mail: Mail) -> None:
-    async def send() -> None:
-        kit.mailer.send_later(mail)
-
-    after_commit(session, send)
+    send_after_commit(session, kit.mailer, mail)
 
 
 async def _reserve(kit: AuthKit, key: str, limit: int) -> None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import after_commit, flush_unique, lock_row, utcnow
+from portico.db import flush_unique, lock_row, utcnow
 from portico.enums import AccountPortal, InvitationStatus, JoinSource, RoleType
 from portico.errors import InvalidParameter, NotFound
 from portico.ids import new_biz_id
@@ -23,10 +22,10 @@ from portico.invitations import emails
 from portico.invitations.errors import AlreadyMember, AlreadyPending, NotPending, TooManyPending
 from portico.invitations.models import ONE_PENDING_PER_EMAIL, Invitation
 from portico.invitations.schemas import InvitationOut
-from portico.mail.sender import Mailer
+from portico.mail.sender import Mailer, send_after_commit
 from portico.workspaces import service as workspace_service
 from portico.workspaces.deps import role_permissions
-from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.models import ONE_MEMBERSHIP, Workspace, WorkspaceMember, WorkspaceRole
 from portico.workspaces.permissions import refuse_grants
 from portico.workspaces.schemas import MembershipOut
 from portico.workspaces.scope import across_workspaces, scoped
@@ -200,11 +199,7 @@ async def create_invitation(
         portal_label=portal.info.label,
         expires_at=invitation.expires_at,
     )
-
-    async def send() -> None:
-        mailer.send_later(mail)
-
-    after_commit(session, send)
+    send_after_commit(session, mailer, mail)
     return invitation_view(invitation, workspace, role, now)
 
 
@@ -327,11 +322,8 @@ async def accept_invitation(
         updated_at=now,
     )
     session.add(membership)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        # Joined by another path at the same moment: nothing is kept (the request rolls back).
-        raise InvalidParameter() from exc
+    # Joined by another path at the same moment: nothing is kept (the request rolls back).
+    await flush_unique(session, ONE_MEMBERSHIP, InvalidParameter())
     return await workspace_service.membership_view(
         session, membership_id=membership.id, workspace_id=workspace.id
     )

@@ -77,9 +77,12 @@ ONE_DEFAULT_WORKSPACE = Index(
 )
 
 
+ONE_MEMBERSHIP = UniqueConstraint("workspace_id", "account_id")
+
+
 class WorkspaceMember(Base):
     __tablename__ = "workspace_members"
-    __table_args__ = (UniqueConstraint("workspace_id", "account_id"), ONE_DEFAULT_WORKSPACE)
+    __table_args__ = (ONE_MEMBERSHIP, ONE_DEFAULT_WORKSPACE)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     workspace_id: Mapped[int] = mapped_column(
