@@ -91,11 +91,14 @@ async def lock_row(session: AsyncSession, model: type[Base], row_id: int) -> Non
     account") take this lock before they read, so parallel requests run them one at a time.
     PostgreSQL: `SELECT … FOR NO KEY UPDATE` (inserts that reference the row are not blocked).
     SQLite has one writer at a time and the first write of a transaction takes the database's
-    write lock, so a no-op UPDATE of the row is the lock; the reads after it see every commit.
+    write lock, so a no-op write of the row's `updated_at` (no foreign key refers to it, so no
+    child table is checked) is the lock; the reads after it see every commit.
     """
     table = table_of(model)
     if session.get_bind().dialect.name == "sqlite":
-        await session.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
+        await session.execute(
+            update(table).where(table.c.id == row_id).values(updated_at=table.c.updated_at)
+        )
     else:
         await session.execute(
             select(table.c.id).where(table.c.id == row_id).with_for_update(key_share=True)

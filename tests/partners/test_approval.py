@@ -236,6 +236,25 @@ class TestPending:
         )
         assert_ok(key, "2001", 201)
 
+    async def test_nor_in_an_approved_workspace_it_belongs_to(
+        self, world: World, session: AsyncSession
+    ) -> None:
+        quinns = await owned_workspace(session, owner=world.quinn)
+        await add_member(
+            session, workspace=quinns, account=world.pia, permission_codes=list(all_codes())
+        )
+        await session.commit()
+        there = {"X-Workspace-Id": quinns.biz_id}
+        key = await world.partner.post(
+            "/api-keys",
+            {"name": "k", "scopes": ["wallet:read"]},
+            token=await world.token(world.pia),
+            headers=there,
+        )
+        assert_error(key, 403, PENDING)
+        keys = select(func.count(ApiKey.id)).where(ApiKey.workspace_id == quinns.id)
+        assert (await session.execute(keys)).scalar_one() == 0
+
     async def test_a_route_without_the_permission_is_still_permission_denied(
         self, world: World, session: AsyncSession
     ) -> None:

@@ -1,11 +1,11 @@
 """The issuer's decision on a partner account, and what a partner may do before it.
 
-A partner registers with `pending_approval` set. Until the issuer approves it, the partner (and
-every member of its workspaces: the gate is the workspace owner's state) may sign in, secure its
-account and set up its workspaces, but moves no money and holds no API keys
-(`ensure_workspace_may_transact`, applied to the routes of the `GATED` permissions). A rejected
-partner's status is REJECTED: it cannot sign in and its sessions end. The CLI
-(`portico partner approve|reject`) and, later, the issuer API call these same functions.
+A partner registers with `pending_approval` set. Until the issuer approves it, the partner may
+sign in, secure its account and set up its workspaces, but moves no money and makes no API keys
+in any workspace, and neither does any member of its workspaces: the gate is the caller's state
+and the workspace owner's (`ensure_workspace_may_transact`, on the routes of the `GATED`
+permissions). A rejected partner's status is REJECTED: it cannot sign in and its sessions end.
+The CLI (`portico partner approve|reject`) and, later, the issuer API call these functions.
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ REJECTION_REASON_MAX = 500
 async def ensure_workspace_may_transact(
     session: AsyncSession, *, caller: Account, membership: WorkspaceMember
 ) -> None:
-    """Refuse money and credentials in a workspace whose owner is not an approved, active
-    account (`ACCOUNT.PENDING_APPROVAL`, `ACCOUNT.NOT_ACTIVE`)."""
+    """Refuse money and credentials to a caller awaiting approval, and in a workspace whose
+    owner is not an approved, active account (`ACCOUNT.PENDING_APPROVAL`, `ACCOUNT.NOT_ACTIVE`)."""
+    if caller.pending_approval:
+        raise PendingApproval()
     if membership.is_owner:
         status, pending = caller.status, caller.pending_approval
     else:
