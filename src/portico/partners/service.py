@@ -46,18 +46,16 @@ async def ensure_workspace_may_transact(
     if caller.pending_approval:
         raise PendingApproval()
     if membership.is_owner:
-        status, pending = caller.status, caller.pending_approval
-    else:
-        statement = (
-            select(Account.status, Account.pending_approval)
-            .join(WorkspaceMember, WorkspaceMember.account_id == Account.id)
-            .where(WorkspaceMember.is_owner.is_(True))
-            .limit(1)
-        )
-        row = (
-            await session.execute(scoped(statement, WorkspaceMember, membership.workspace_id))
-        ).one()
-        status, pending = row
+        return  # the owner is the caller: signed in, so active, and not pending
+    statement = (
+        select(Account.status, Account.pending_approval)
+        .join(WorkspaceMember, WorkspaceMember.account_id == Account.id)
+        .where(WorkspaceMember.is_owner.is_(True))
+        .limit(1)
+    )
+    status, pending = (
+        await session.execute(scoped(statement, WorkspaceMember, membership.workspace_id))
+    ).one()
     if status != AccountStatus.ACTIVE:
         raise AccountInactive()
     if pending:
