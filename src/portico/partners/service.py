@@ -17,11 +17,11 @@ from portico.accounts.errors import AccountInactive, PendingApproval
 from portico.accounts.models import Account
 from portico.auth.sessions import revoke_sessions
 from portico.db import utcnow
-from portico.enums import AccountPortal, AccountStatus
+from portico.enums import AccountPortal, AccountStatus, RoleType
 from portico.mail.sender import Mailer, send_after_commit
 from portico.partners import emails
 from portico.partners.errors import NotAwaitingApproval
-from portico.workspaces.models import WorkspaceMember
+from portico.workspaces.models import WorkspaceMember, WorkspaceRole
 from portico.workspaces.scope import scoped
 
 # The permissions whose routes move money or hand out credentials.
@@ -39,26 +39,27 @@ REJECTION_REASON_MAX = 500
 
 
 async def ensure_workspace_may_transact(
-    session: AsyncSession, *, caller: Account, membership: WorkspaceMember
+    session: AsyncSession, *, caller: Account, workspace_id: int, caller_is_owner: bool
 ) -> None:
     """Refuse money and credentials to a caller awaiting approval, and in a workspace whose
-    owner is not an approved, active account (`ACCOUNT.PENDING_APPROVAL`, `ACCOUNT.NOT_ACTIVE`)."""
+    owner is not an approved, active account (`ACCOUNT.PENDING_APPROVAL`, `ACCOUNT.NOT_ACTIVE`;
+    a workspace without an owner moves nothing either)."""
     if caller.pending_approval:
         raise PendingApproval()
-    if membership.is_owner:
+    if caller_is_owner:
         return  # the owner is the caller: signed in, so active, and not pending
     statement = (
         select(Account.status, Account.pending_approval)
         .join(WorkspaceMember, WorkspaceMember.account_id == Account.id)
-        .where(WorkspaceMember.is_owner.is_(True))
+        .join(WorkspaceRole, WorkspaceRole.id == WorkspaceMember.role_id)
+        .where(WorkspaceMember.is_owner.is_(True) | (WorkspaceRole.role_type == RoleType.OWNER))
+        .order_by(WorkspaceMember.is_owner.desc(), WorkspaceMember.id)
         .limit(1)
     )
-    status, pending = (
-        await session.execute(scoped(statement, WorkspaceMember, membership.workspace_id))
-    ).one()
-    if status != AccountStatus.ACTIVE:
+    owner = (await session.execute(scoped(statement, WorkspaceMember, workspace_id))).first()
+    if owner is None or owner.status != AccountStatus.ACTIVE:
         raise AccountInactive()
-    if pending:
+    if owner.pending_approval:
         raise PendingApproval()
 
 

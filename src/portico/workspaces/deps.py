@@ -77,7 +77,10 @@ def _checker(code: str) -> Callable[..., Awaitable[WorkspaceContext]]:
         _check_permission(context, code)
         # Money and credentials wait for the issuer's approval of the workspace's owner.
         await partner_service.ensure_workspace_may_transact(
-            session, caller=principal.account, membership=context.membership
+            session,
+            caller=principal.account,
+            workspace_id=context.workspace.id,
+            caller_is_owner=context.is_owner or context.membership.is_owner,
         )
         return context
 
