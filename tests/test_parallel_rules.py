@@ -43,7 +43,7 @@ from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 from tests.conftest import assert_ok, make_settings, running_servers
 from tests.factories.accounts import DEFAULT_PASSWORD, create_account
 from tests.factories.institutions import InstitutionCodes
-from tests.factories.workspaces import create_role, owned_workspace
+from tests.factories.workspaces import add_member, create_role, owned_workspace
 
 PARALLEL = 20
 PREFIX = "/web/v1/consumer"
@@ -370,6 +370,42 @@ class TestWorkspaces:
             ]
         )
         assert outcome(answers) == {(200, "2000"): PARALLEL}
+        defaults = select(func.count(WorkspaceMember.id)).where(
+            WorkspaceMember.account_id == alice.id, WorkspaceMember.is_default.is_(True)
+        )
+        assert await race.count(defaults) == 1
+
+    async def test_leaving_and_choosing_at_once_leaves_one_default(self, race: Race) -> None:
+        alice, bob = await race.account(), await race.account("bob@example.com")
+        token = await race.sign_in(alice)
+        theirs = []
+        for n in range(PARALLEL):
+            workspace = await workspace_service.create_workspace(
+                race.session,
+                owner=bob,
+                name=f"Bob {n}",
+                kind=WorkspaceKind.LIVE,
+                join_source=JoinSource.CREATION,
+                is_default=False,
+            )
+            await add_member(race.session, workspace=workspace, account=alice, permission_codes=[])
+            theirs.append(workspace)
+        await race.session.commit()
+        there = auth(token, **{"X-Workspace-Id": theirs[0].biz_id})
+        assert_ok(await race.post("/workspaces/current/default", **there))
+        # she leaves half of them (the default first) while making each of the others default
+        half = PARALLEL // 2
+        answers = await race.at_once(
+            [
+                (
+                    "/workspaces/current/leave" if n < half else "/workspaces/current/default",
+                    None,
+                    auth(token, **{"X-Workspace-Id": w.biz_id}),
+                )
+                for n, w in enumerate(theirs)
+            ]
+        )
+        assert outcome(answers) == {(200, "2004"): half, (200, "2000"): PARALLEL - half}
         defaults = select(func.count(WorkspaceMember.id)).where(
             WorkspaceMember.account_id == alice.id, WorkspaceMember.is_default.is_(True)
         )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.db import lock_row, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
-from portico.errors import InvalidParameter, NotFound
+from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
 from portico.workspaces.errors import OwnerCannotLeave, OwnerIsPermanent
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
@@ -223,26 +223,29 @@ async def make_default(
     session: AsyncSession, *, account: Account, membership: WorkspaceMember
 ) -> None:
     """Make this membership the caller's default (and no other)."""
-    # One change of an account's default at a time (the partial unique index backs it up).
+    # One change of an account's defaults at a time (the partial unique index backs it up).
     await lock_row(session, Account, account.id)
-    await session.execute(
-        across_workspaces(
-            update(WorkspaceMember)
-            .where(WorkspaceMember.account_id == account.id, WorkspaceMember.id != membership.id)
-            .values(is_default=False),
-            "the caller's own memberships",
-        )
+    mine = across_workspaces(
+        update(WorkspaceMember)
+        .where(WorkspaceMember.account_id == account.id)
+        .execution_options(synchronize_session=False),
+        "the caller's own memberships",
     )
-    membership.is_default = True
-    membership.updated_at = utcnow()
+    await session.execute(mine.where(WorkspaceMember.id != membership.id).values(is_default=False))
+    now = utcnow()
+    made = await session.execute(
+        mine.where(WorkspaceMember.id == membership.id).values(is_default=True, updated_at=now)
+    )
+    if made.rowcount != 1:  # type: ignore[attr-defined]
+        raise PermissionDenied()  # removed from the workspace meanwhile
+    membership.is_default, membership.updated_at = True, now
 
 
 async def end_membership(session: AsyncSession, *, membership: WorkspaceMember) -> None:
-    """Delete a membership (leaving or being removed); a departing default passes to the
-    account's oldest owned workspace, else to its oldest other membership."""
+    """Delete a membership (leaving or being removed); an account left without a default gets
+    its oldest owned workspace, else its oldest other membership."""
     account_id = membership.account_id
     await lock_row(session, Account, account_id)
-    was_default = membership.is_default
     await session.execute(
         scoped(
             delete(WorkspaceMember).where(WorkspaceMember.id == membership.id),
@@ -250,19 +253,17 @@ async def end_membership(session: AsyncSession, *, membership: WorkspaceMember) 
             membership.workspace_id,
         )
     )
-    if not was_default:
-        return
+    others = select(WorkspaceMember.id).where(WorkspaceMember.account_id == account_id)
     successor = (
-        select(WorkspaceMember.id)
-        .where(WorkspaceMember.account_id == account_id)
-        .order_by(WorkspaceMember.is_owner.desc(), WorkspaceMember.id)
+        others.order_by(WorkspaceMember.is_owner.desc(), WorkspaceMember.id)
         .limit(1)
         .scalar_subquery()
     )
+    has_default = others.where(WorkspaceMember.is_default.is_(True)).exists()
     await session.execute(
         across_workspaces(
             update(WorkspaceMember)
-            .where(WorkspaceMember.id == successor)
+            .where(WorkspaceMember.id == successor, ~has_default)
             .values(is_default=True, updated_at=utcnow())
             .execution_options(synchronize_session=False),
             "the departing member's own memberships",
