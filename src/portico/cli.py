@@ -177,46 +177,6 @@ async def create_institution(
         await database.dispose()
 
 
-async def decide_partner(
-    settings: Settings,
-    *,
-    decision: str,
-    email: str,
-    institution: str | None = None,
-    reason: str | None = None,
-) -> str:
-    """`portico partner approve|reject`: the decision in one transaction, then the partner's
-    mail (waited for)."""
-    from portico.backoffice import institution_by_code_or_id
-    from portico.db import run_after_commit
-    from portico.mail.sender import Mailer
-    from portico.partners import service as partner_service
-
-    mailer = Mailer(settings)
-    database = Database(create_engine(settings.resolved_database_url, null_pool=True))
-    try:
-        async with database.sessionmaker() as session:
-            async with session.begin():
-                found = await institution_by_code_or_id(session, institution)
-                partner = await partner_service.find_partner(
-                    session, institution_id=found.id, email=email
-                )
-                if partner is None:
-                    raise LookupError(f"no partner account {email} in {found.name}")
-                if decision == "approve":
-                    await partner_service.approve_partner(session, mailer, partner=partner)
-                else:
-                    await partner_service.reject_partner(
-                        session, mailer, partner=partner, reason=reason
-                    )
-            await run_after_commit(session)
-        await mailer.drain()
-        done = "approved" if decision == "approve" else "rejected"
-        return f"partner {partner.email} ({partner.biz_id}) {done}; the partner was mailed"
-    finally:
-        await database.dispose()
-
-
 async def rotate_channel_key(settings: Settings, grace_seconds: int) -> str:
     """Publish a new secure-channel key; the old one is accepted for `grace_seconds` more."""
     from portico.crypto import SecretBox
@@ -459,6 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_partner_command(settings: Settings, args: argparse.Namespace) -> int:
+    from portico.backoffice import decide_partner
+
     decision = decide_partner(
         settings,
         decision=args.partner_command,
