@@ -154,7 +154,7 @@ _INFO: dict[tuple[str, str], EnumInfo] = {
     ),
     ("AccountStatus", "DELETED"): EnumInfo(10010204, "Deleted", "Account has been deleted"),
     ("AccountStatus", "REJECTED"): EnumInfo(
-        10010205, "Rejected", "Partner application was rejected by the issuer"
+        10010205, "Rejected", "Partner account was not approved by the issuer"
     ),
     ("WorkspaceStatus", "ACTIVE"): EnumInfo(
         10010304, "Active", "Workspace is active and tenant verified"

@@ -317,7 +317,7 @@ class TestPartners:
         assert listed["total"] == 2 and listed["items"][0]["approvalStatus"] == "PENDING"
         approved = await issuer_api.post(f"/partners/{pending[0].biz_id}:approve")
         assert approved.json()["approvalStatus"] == "APPROVED"
-        rejected = await issuer_api.post(f"/partners/{pending[1].biz_id}:reject")
+        rejected = await issuer_api.post(f"/partners/{pending[1].biz_id}:reject", {"reason": "no"})
         assert rejected.json()["approvalStatus"] == "REJECTED"
         assert rejected.json()["accountStatus"] == "REJECTED"
         for state, expected in (("APPROVED", pending[0]), ("REJECTED", pending[1])):
@@ -326,7 +326,7 @@ class TestPartners:
         assert_issuer_error(
             await issuer_api.post(f"/partners/{pending[0].biz_id}:reject"),
             400,
-            "ORDER.INVALID_STATE",
+            "PARTNER.NOT_PENDING",
         )
 
     async def test_twenty_parallel_approvals_succeed_once(

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.accounts.models import Account
 from portico.db import utcnow
 from portico.enums import AccountPortal
 from portico.issuer.models import AuditEvent, ConsumerOperation
@@ -97,33 +96,26 @@ async def test_token_rotate_key_and_purge(
     assert "deleted 1 expired grant(s)" in capsys.readouterr().out
 
 
-async def test_partner_approve_and_reject(
+async def test_partner_decisions_at_the_cli_are_audited(
     session: AsyncSession, realm: Realm, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = await create_account(
-        session,
-        institution_id=realm.institution_id,
-        portal=AccountPortal.PARTNER,
-        email="p1@example.com",
-        pending_approval=True,
-    )
-    second = await create_account(
-        session,
-        institution_id=realm.institution_id,
-        portal=AccountPortal.PARTNER,
-        email="p2@example.com",
-        pending_approval=True,
-    )
+    for email in ("p1@example.com", "p2@example.com"):
+        await create_account(
+            session,
+            institution_id=realm.institution_id,
+            portal=AccountPortal.PARTNER,
+            email=email,
+            pending_approval=True,
+        )
     await session.commit()
-    assert await portico("partner", "approve", first.biz_id) == 0
-    assert await portico("partner", "approve", first.biz_id) == 1  # once
-    assert await portico("partner", "reject", second.biz_id) == 0
-    assert "refused: ORDER.INVALID_STATE" in capsys.readouterr().err
-    session.expire_all()
-    rows = {
-        a.email: (a.pending_approval, a.status)
-        for a in (await session.execute(select(Account))).scalars()
-    }
-    assert rows == {"p1@example.com": (False, "ACTIVE"), "p2@example.com": (True, "REJECTED")}
-    events = (await session.execute(select(AuditEvent.action, AuditEvent.actor_type))).all()
-    assert sorted(events) == [("partner.approve", "CLI"), ("partner.reject", "CLI")]
+    assert await portico("partner", "approve", "p1@example.com") == 0
+    assert await portico("partner", "reject", "p2@example.com", "--reason", "no licence") == 0
+    assert await portico("partner", "reject", "p1@example.com") == 1
+    assert "refused: PARTNER.NOT_PENDING" in capsys.readouterr().err
+    events = (
+        await session.execute(select(AuditEvent.action, AuditEvent.actor_type, AuditEvent.outcome))
+    ).all()
+    assert sorted(events) == [
+        ("partner.approve", "CLI", "APPROVED"),
+        ("partner.reject", "CLI", "REJECTED"),
+    ]

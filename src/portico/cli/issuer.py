@@ -1,5 +1,5 @@
 """The issuer's back-office commands: institutions, issuer clients, recharges, withdrawals,
-FX rates, partners and the operations log.
+FX rates and the operations log (partner decisions: `portico.cli.partner`).
 
 Each runs the same service function as the issuer API (`portico.issuer.service`, with the
 operator as the audit log's actor) in a transaction of its own through `run_issuer_action`: the
@@ -251,48 +251,10 @@ def set_rate(
     run_issuer_action(work)
 
 
-@click.group()
-def partner() -> None:
-    """Issuer: approve or reject pending partners."""
-
-
-@partner.command("approve")
-@click.argument("account_biz_id")
-def approve_partner(account_biz_id: str) -> None:
-    """Let a pending partner move money and use API keys."""
-    from portico.issuer import partners
-    from portico.issuer.audit import cli_actor
-
-    async def work(session: AsyncSession) -> str:
-        row = await partners.approve_partner(
-            session, account_biz_id=account_biz_id, actor=cli_actor()
-        )
-        return f"partner {row.biz_id} APPROVED"
-
-    run_issuer_action(work)
-
-
-@partner.command("reject")
-@click.argument("account_biz_id")
-def reject_partner(account_biz_id: str) -> None:
-    """Refuse a pending partner (REJECTED: its sessions end)."""
-    from portico.issuer import partners
-    from portico.issuer.audit import cli_actor
-
-    async def work(session: AsyncSession) -> str:
-        row = await partners.reject_partner(
-            session, account_biz_id=account_biz_id, actor=cli_actor()
-        )
-        return f"partner {row.biz_id} REJECTED"
-
-    run_issuer_action(work)
-
-
 COMMANDS: tuple[click.Command, ...] = (
     create_institution,
     issuer,
     recharge,
     withdrawal,
     fx,
-    partner,
 )

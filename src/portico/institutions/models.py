@@ -18,7 +18,11 @@ class Institution(Base):
     biz_id: Mapped[str] = mapped_column(String(16), unique=True)
     issuer_id: Mapped[str] = mapped_column(String(10), unique=True)
     # The token endpoint's realm (`/auth/realms/{realm}/...`): the issuerId unless set.
-    realm: Mapped[str] = mapped_column(String(64), unique=True, info=NOT_PII)
+    # A unique index, not a constraint: SQLite adds it without rebuilding the table (a rebuild
+    # drops the old one, and its ON DELETE CASCADE children with it).
+    realm: Mapped[str] = mapped_column(
+        String(64), index=True, unique=True, server_default="", info=NOT_PII
+    )
     name: Mapped[str] = mapped_column(String(200), info=NOT_PII)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

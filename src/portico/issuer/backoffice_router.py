@@ -505,14 +505,19 @@ async def approve_partner(
     session: SessionDep,
     request: Request,
 ) -> Response:
-    """Let a pending partner move money and use API keys."""
+    """Let a pending (or rejected) partner move money and use API keys; it is mailed."""
 
     async def act() -> BaseModel:
-        row = await partners.approve_partner(
+        partner = await partners.get_partner(
+            session, institution_id=caller.institution.id, account_biz_id=partnerId
+        )
+        row = await partners.decide(
             session,
-            account_biz_id=partnerId,
+            request.app.state.mailer,
+            partner=partner,
+            approve=True,
+            reason=None,
             actor=caller.actor,
-            institution_id=caller.institution.id,
         )
         return PartnerOut.from_row(row)
 
@@ -531,19 +536,25 @@ async def reject_partner(
     caller: PartnersWrite,
     session: SessionDep,
     request: Request,
+    body: RejectIn | None = None,
 ) -> Response:
-    """Refuse a pending partner: REJECTED, its sessions end."""
+    """Refuse a pending partner: REJECTED, its sessions end; it is mailed the reason."""
 
     async def act() -> BaseModel:
-        row = await partners.reject_partner(
+        partner = await partners.get_partner(
+            session, institution_id=caller.institution.id, account_biz_id=partnerId
+        )
+        row = await partners.decide(
             session,
-            account_biz_id=partnerId,
+            request.app.state.mailer,
+            partner=partner,
+            approve=False,
+            reason=body.reason if body else None,
             actor=caller.actor,
-            institution_id=caller.institution.id,
         )
         return PartnerOut.from_row(row)
 
-    return await _once(session, request, caller, None, act)
+    return await _once(session, request, caller, body, act)
 
 
 # --- consumers and the audit log -------------------------------------------------------------

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.auth.sessions import revoke_sessions
-from portico.db import utcnow
+from portico.db import lock_row, utcnow
 from portico.enums import AccountPortal, AccountStatus
 from portico.errors import NotFound
 from portico.ids import new_biz_id
@@ -72,20 +72,12 @@ async def find_consumer_by_email(
 
 
 async def _lock(session: AsyncSession, consumer: Account) -> Account:
-    """The consumer's row, locked for this transaction and read afresh (SQLite: the first
-    write takes the database's write lock)."""
-    if session.get_bind().dialect.name == "sqlite":
-        await session.execute(
-            update(Account)
-            .where(Account.id == consumer.id)
-            .values(id=Account.id)
-            .execution_options(synchronize_session=False)
-        )
+    """The consumer's row, locked for this transaction and read afresh."""
+    await lock_row(session, Account, consumer.id)
     locked = (
         await session.execute(
             select(Account)
             .where(Account.id == consumer.id)
-            .with_for_update()
             .execution_options(populate_existing=True)
         )
     ).scalar_one()

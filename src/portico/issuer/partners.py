@@ -1,23 +1,25 @@
-"""Partner approval: a partner account starts `pendingApproval` (it may sign in and set up,
-but moves no money and holds no usable API keys); the issuer approves it, or rejects it
-(status REJECTED: its sessions end and it can no longer sign in)."""
+"""The issuer's partner decisions over HTTP and at the CLI: `portico.partners.service` decides
+(and mails the partner); this lists partners by approval status and records every decision in
+the audit log."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth.sessions import revoke_sessions
-from portico.db import utcnow
+from portico.config import Settings
+from portico.db import Database, create_engine, run_after_commit
 from portico.enums import AccountPortal, AccountStatus
 from portico.errors import NotFound
+from portico.institutions import service as institution_service
 from portico.issuer import audit
 from portico.issuer.audit import Actor
 from portico.issuer.paging import Window, fetch
-from portico.wallets.errors import InvalidOrderState
+from portico.mail.sender import Mailer
+from portico.partners import service as partner_service
 from portico.workspaces.scope import MAX_BIZ_ID
 
 
@@ -53,75 +55,75 @@ async def list_partners(
     return await fetch(session, statement.order_by(Account.id.desc()), window, Account.created_at)
 
 
-async def _decide(
-    session: AsyncSession,
-    *,
-    institution_id: int | None,
-    account_biz_id: str,
-    values: dict[str, object],
+async def get_partner(
+    session: AsyncSession, *, institution_id: int, account_biz_id: str
 ) -> Account:
-    """Apply a decision to a pending partner; only one of racing decisions wins, the others
-    (and any decision on a partner no longer pending) are `ORDER.INVALID_STATE`."""
-    statement = select(Account).where(
-        Account.portal == AccountPortal.PARTNER, Account.biz_id == account_biz_id[:MAX_BIZ_ID]
-    )
-    if institution_id is not None:
-        statement = statement.where(Account.institution_id == institution_id)
-    account = (await session.execute(statement)).scalar_one_or_none()
-    if account is None:
+    statement = _partners(institution_id).where(Account.biz_id == account_biz_id[:MAX_BIZ_ID])
+    partner = (await session.execute(statement)).scalar_one_or_none()
+    if partner is None:
         raise NotFound()
-    decided = await session.execute(
-        update(Account)
-        .where(
-            Account.id == account.id,
-            Account.pending_approval.is_(True),
-            Account.status != AccountStatus.REJECTED,
-        )
-        .values(**values, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(decided, "rowcount", 0) != 1:
-        raise InvalidOrderState()
-    await session.refresh(account)
-    return account
+    return partner
 
 
-async def approve_partner(
-    session: AsyncSession, *, account_biz_id: str, actor: Actor, institution_id: int | None = None
+async def decide(
+    session: AsyncSession,
+    mailer: Mailer,
+    *,
+    partner: Account,
+    approve: bool,
+    reason: str | None,
+    actor: Actor,
 ) -> Account:
-    """Let a pending partner move money and use API keys (once)."""
-    account = await _decide(
-        session,
-        institution_id=institution_id,
-        account_biz_id=account_biz_id,
-        values={"pending_approval": False},
-    )
-    await _audit(session, actor, account, "partner.approve")
-    return account
-
-
-async def reject_partner(
-    session: AsyncSession, *, account_biz_id: str, actor: Actor, institution_id: int | None = None
-) -> Account:
-    """Refuse a pending partner: REJECTED, its sessions end."""
-    account = await _decide(
-        session,
-        institution_id=institution_id,
-        account_biz_id=account_biz_id,
-        values={"status": AccountStatus.REJECTED},
-    )
-    await revoke_sessions(session, account_id=account.id, reason="REJECTED")
-    await _audit(session, actor, account, "partner.reject")
-    return account
-
-
-async def _audit(session: AsyncSession, actor: Actor, account: Account, action: str) -> None:
+    """Approve (a pending or rejected partner) or reject (a pending one), once even when
+    decisions race (`PARTNER.NOT_PENDING` otherwise), and record it."""
+    if approve:
+        await partner_service.approve_partner(session, mailer, partner=partner)
+    else:
+        await partner_service.reject_partner(session, mailer, partner=partner, reason=reason)
     await audit.record(
         session,
-        institution_id=account.institution_id,
+        institution_id=partner.institution_id,
         actor=actor,
-        action=action,
+        action="partner.approve" if approve else "partner.reject",
         target_type="partner",
-        target_id=account.biz_id,
-        outcome=partner_state(account).value,
+        target_id=partner.biz_id,
+        outcome=partner_state(partner).value,
     )
+    return partner
+
+
+async def decide_from_cli(
+    settings: Settings,
+    *,
+    decision: str,
+    email: str,
+    institution: str | None = None,
+    reason: str | None = None,
+) -> str:
+    """`portico partner approve|reject EMAIL`: the decision in one transaction, then the
+    partner's mail (waited for). Returns the line to print."""
+    mailer = Mailer(settings)
+    database = Database(create_engine(settings.resolved_database_url, null_pool=True))
+    try:
+        async with database.sessionmaker() as session:
+            async with session.begin():
+                found = await institution_service.find_institution(session, institution)
+                partner = await partner_service.find_partner(
+                    session, institution_id=found.id, email=email
+                )
+                if partner is None:
+                    raise LookupError(f"no partner account {email} in {found.name}")
+                await decide(
+                    session,
+                    mailer,
+                    partner=partner,
+                    approve=decision == "approve",
+                    reason=reason,
+                    actor=audit.cli_actor(),
+                )
+            await run_after_commit(session)
+        await mailer.drain()
+        done = "approved" if decision == "approve" else "rejected"
+        return f"partner {partner.email} ({partner.biz_id}) {done}; the partner was mailed"
+    finally:
+        await database.dispose()

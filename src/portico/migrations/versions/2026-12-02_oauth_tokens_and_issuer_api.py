@@ -2,7 +2,7 @@
 operations, the audit log, and the institutions' realm
 
 Revision ID: 8d0f3c86f82c
-Revises: 67906b5de2ce
+Revises: c42d0fa97021
 Create Date: 2026-12-02 05:20:51.833478+00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import portico.db
 
 revision: str = "8d0f3c86f82c"
-down_revision: str | None = "67906b5de2ce"
+down_revision: str | None = "c42d0fa97021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -220,18 +220,18 @@ def upgrade() -> None:
             batch_op.f("ix_oauth_refresh_tokens_family_id"), ["family_id"], unique=False
         )
 
-    # Every existing institution's realm is its issuerId.
-    with op.batch_alter_table("institutions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("realm", sa.String(length=64), nullable=True))
+    # Every existing institution's realm is its issuerId. Added in place, never by rebuilding
+    # `institutions` (on SQLite a rebuild drops the table, and its cascading children with it).
+    op.add_column(
+        "institutions", sa.Column("realm", sa.String(length=64), server_default="", nullable=False)
+    )
     op.execute("UPDATE institutions SET realm = issuer_id")
-    with op.batch_alter_table("institutions", schema=None) as batch_op:
-        batch_op.alter_column("realm", existing_type=sa.String(length=64), nullable=False)
-        batch_op.create_unique_constraint(batch_op.f("uq_institutions_realm"), ["realm"])
+    op.create_index(op.f("ix_institutions_realm"), "institutions", ["realm"], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_institutions_realm"), table_name="institutions")
     with op.batch_alter_table("institutions", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_institutions_realm"), type_="unique")
         batch_op.drop_column("realm")
 
     with op.batch_alter_table("oauth_refresh_tokens", schema=None) as batch_op:
