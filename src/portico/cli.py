@@ -201,8 +201,14 @@ def _serve_one(host: str, port: int) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
+    # No `server: uvicorn` banner, no X-Forwarded-* handling (PORTICO_TRUSTED_PROXIES decides
+    # whom to believe), and our own access log: the same options as the single process below.
     config = uvicorn.Config(
-        "portico.main:create_app", factory=True, proxy_headers=False, access_log=False
+        "portico.main:create_app",
+        factory=True,
+        proxy_headers=False,
+        access_log=False,
+        server_header=False,
     )
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -373,6 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workers=args.workers,
                 proxy_headers=False,
                 access_log=False,
+                server_header=False,
             )
     elif args.command == "db":
         upgrade_database(settings)

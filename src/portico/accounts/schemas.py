@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
+from portico.enums import AccountPortal, AccountStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 
 
@@ -16,8 +17,8 @@ class ProfileOut(WireModel):
     account_phone: str | None
     account_name: str | None
     account_remark: str | None
-    account_portal: EnumObject
-    account_status: EnumObject
+    account_portal: EnumObject[AccountPortal]
+    account_status: EnumObject[AccountStatus]
     created_at: UtcDateTime
     updated_at: UtcDateTime
     default_language: str

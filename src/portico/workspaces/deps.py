@@ -11,7 +11,7 @@ from fastapi import Depends, Header
 
 from portico.auth.deps import CurrentPrincipal
 from portico.enums import RoleType
-from portico.errors import PermissionDenied
+from portico.errors import PermissionDenied, raises
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 
@@ -37,6 +37,7 @@ def role_permissions(role: WorkspaceRole) -> frozenset[str]:
     return frozenset(c for c in (role.permission_codes or []) if permissions.is_known(c))
 
 
+@raises(PermissionDenied)
 async def get_workspace_context(
     principal: CurrentPrincipal,
     x_workspace_id: Annotated[
@@ -60,6 +61,7 @@ CurrentWorkspace = Annotated[WorkspaceContext, Depends(get_workspace_context)]
 
 @cache
 def _checker(code: str) -> Callable[..., Awaitable[WorkspaceContext]]:
+    @raises(PermissionDenied)
     async def check(context: CurrentWorkspace) -> WorkspaceContext:
         if code != permissions.MEMBERSHIP and code not in context.permissions:
             raise PermissionDenied()
