@@ -32,7 +32,9 @@ UtcDateTime = Annotated[
 
 
 def _literal(values: Iterable[Any]) -> core_schema.LiteralSchema:
-    return core_schema.literal_schema(list(dict.fromkeys(values)))
+    # `enum` even for one value (pydantic alone writes a lone `const` then).
+    unique = list(dict.fromkeys(values))
+    return core_schema.literal_schema(unique, metadata={"pydantic_js_updates": {"enum": unique}})
 
 
 class _AsEnumObject:
