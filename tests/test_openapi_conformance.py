@@ -59,6 +59,7 @@ CONFIG = schemathesis.Config.from_dict(
 )
 schema = schemathesis.openapi.from_dict(document(), config=CONFIG).include(path_regex="^/web/v1/")
 
+
 def common_headers(ctx: Any, response: Any, case: Any) -> None:
     """Every answer: `nosniff`, no framing, no `server` banner."""
     headers = {name.lower(): value for name, value in response.headers.items()}

@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
+from portico.auth.deps import get_principal
 from portico.enums import AccountPortal
 from portico.envelope import ErrorEnvelope
 from portico.errors import (
@@ -73,8 +74,8 @@ def _calls(dependant: Any) -> Iterator[Any]:
         yield from _calls(sub)
 
 
-def _uses(route: RouteContext, name: str) -> bool:
-    return any(getattr(call, "__name__", "") == name for call in _calls(route.dependant))
+def _uses(route: RouteContext, dependency: Callable[..., Any]) -> bool:
+    return any(call is dependency for call in _calls(route.dependant))
 
 
 def route_errors(route: RouteContext) -> list[type[AppError]]:
@@ -161,7 +162,7 @@ def _operation(
     operation["responses"] = dict(sorted(responses.items()))
     operation["x-error-codes"] = [error.code for error in errors]
 
-    authenticated = _uses(route, "get_principal")
+    authenticated = _uses(route, get_principal)
     parameters = []
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "header" and parameter["name"] == "authorization":

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portico.envelope import error_response
@@ -137,6 +138,8 @@ class UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            raise  # no one to answer (or the body limit cut it off and answers 413 itself)
         except Exception:
             if started:  # half an answer is out: only closing the connection can end it
                 raise
