@@ -37,7 +37,10 @@ class ProfileUpdateIn(RequestModel):
         Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None
     ) = None
     default_language: (
-        Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None
+        Annotated[
+            str, StringConstraints(max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+        ]
+        | None
     ) = None
     default_timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
     default_country: Annotated[str, StringConstraints(min_length=2, max_length=2)] | None = None
