@@ -27,6 +27,7 @@ from portico.exchanges.router import router as exchanges_router
 from portico.idempotency import service as idempotency
 from portico.invitations.router import router as invitations_router
 from portico.mail.sender import Mailer
+from portico.openapi import install as install_openapi
 from portico.recharges.router import router as recharges_router
 from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
@@ -35,11 +36,14 @@ from portico.security.router import router as security_router
 from portico.transfers.router import consumer_router as consumer_transfers_router
 from portico.transfers.router import partner_router as partner_transfers_router
 from portico.wallets.router import router as wallets_router
+from portico.web.docs import DOCS_POLICY, install_docs
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
     ExactNumbersMiddleware,
     RequestContextMiddleware,
     RequestIdFilter,
+    SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
 )
 from portico.web.routing import portal_routes
 from portico.withdrawals.router import router as withdrawals_router
@@ -143,6 +147,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         version=__version__,
         description="Consumer and partner portal APIs of the Portico wallet platform.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     # `/roles/` is an unknown route (404 envelope), not a redirect to `/roles`.
     app.router.redirect_slashes = False
@@ -152,14 +158,19 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.mailer = mailer
     app.state.auth_kit = kit
     install_error_handlers(app)
+    install_openapi(app)
     app.router.routes.extend(_portal_routes())
+    install_docs(app)
 
     @app.get("/healthz", tags=["system"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Innermost first: the last added is the first to see a request.
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(ExactNumbersMiddleware)
     app.add_middleware(SecureChannelMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, html_policy=DOCS_POLICY)
     app.add_middleware(RequestContextMiddleware)
     return app
