@@ -32,6 +32,7 @@ from portico.enums import AccountPortal
 from portico.main import create_app
 from portico.migrate import upgrade_database
 from portico.models import Base as _AllModels  # noqa: F401  (registers every table)
+from tests.conformance import check_response
 from tests.factories.accounts import (
     DEFAULT_PASSWORD,
     TEST_ARGON2_MEMORY_KIB,
@@ -136,8 +137,13 @@ async def app(settings: Settings, database: Database) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over ASGI; every portal answer is checked against `/openapi.json`."""
     transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://portico.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://portico.test",
+        event_hooks={"response": [check_response]},
+    ) as client:
         yield client
 
 
@@ -250,6 +256,21 @@ async def account(session: AsyncSession, institution: InstitutionCodes, portal: 
     return created
 
 
+# The documented answer of a paged list with no records (portal-api.md §1.5).
+EMPTY_PAGE = {
+    "items": [],
+    "pagination": {
+        "totalPages": 0,
+        "totalRecords": 0,
+        "currentPage": 1,
+        "pageSize": 0,
+        "hasNext": False,
+        "empty": True,
+        "paginated": False,
+    },
+}
+
+
 def assert_error(response: httpx.Response, status: int, code: str) -> None:
     """The documented error envelope, exactly."""
     assert response.status_code == status, response.text
@@ -275,35 +296,49 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def running_servers(settings: Settings, var_dir: Path, count: int = 2) -> Iterator[list[str]]:
-    """`count` `uvicorn` processes serving `settings`' database with its secret."""
-    env = {
+def server_env(settings: Settings, var_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a server process serving the test database with the test secret."""
+    return {
         **os.environ,
         "PORTICO_DATABASE_URL": settings.resolved_database_url,
         "PORTICO_SECRET_KEY": settings.secret_key,
         "PORTICO_VAR_DIR": str(var_dir),
         "PORTICO_MAIL_OUTBOX_DIR": str(settings.resolved_mail_outbox_dir),
         "PORTICO_LOG_LEVEL": "WARNING",
+        "PORTICO_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
+        "PORTICO_ARGON2_TIME_COST": str(settings.argon2_time_cost),
+        **extra,
     }
+
+
+@contextmanager
+def running_servers(
+    env: dict[str, str], count: int = 1, *, cli: bool = False, stderr: Any = None
+) -> Iterator[list[str]]:
+    """`count` server processes on free ports, up (`/healthz` answers) before this yields.
+
+    `cli`: started as operators do, `portico serve`; else `uvicorn` directly."""
     ports = [_free_port() for _ in range(count)]
+
+    def command(port: int) -> list[str]:
+        if cli:
+            return [sys.executable, "-m", "portico.cli", "serve", "--port", str(port)]
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "portico.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
+
     processes = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "portico.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
+        subprocess.Popen(command(port), env=env, stderr=stderr)  # noqa: S603 - our own interpreter
         for port in ports
     ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
@@ -330,7 +365,7 @@ def running_servers(settings: Settings, var_dir: Path, count: int = 2) -> Iterat
 @pytest.fixture
 def servers(settings: Settings, database: Any, tmp_path: Path) -> Iterator[list[str]]:
     """Two `uvicorn` processes serving the test database with the same secret."""
-    with running_servers(settings, tmp_path / "var") as urls:
+    with running_servers(server_env(settings, tmp_path / "var"), 2) as urls:
         yield urls
 
 

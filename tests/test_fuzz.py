@@ -37,7 +37,7 @@ from portico.auth.models import AuthSession, ThrottleCounter
 from portico.auth.sessions import open_session
 from portico.auth.tokens import AccessClaims
 from portico.config import Settings
-from portico.db import Database, create_engine, utcnow
+from portico.db import Database, utcnow
 from portico.enums import AccountPortal
 from portico.envelope import VERSION
 from portico.main import create_app
@@ -45,6 +45,7 @@ from portico.web.context import ClientInfo, PortalContext
 from portico.workspaces import permissions
 from portico.workspaces.models import WorkspaceRole
 from portico.workspaces.scope import scoped
+from tests.conformance import document
 from tests.conftest import Outbox, Portal, _truncate, make_settings
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes, create_institution
@@ -60,7 +61,7 @@ VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # 204 is allowed only where the OpenAPI document declares it (no route does yet).
 EXPECTED_STATUSES = {200, 201, 400, 401, 403, 404, 405, 409, 413, 415, 429}
 CLIENT_IP = "203.0.113.10"
-PROXY_IP = "127.0.0.1"  # a trusted proxy in the default settings: CF-Connecting-IP is read
+PROXY_IP = "127.0.0.1"  # configured as a trusted proxy below: its CF-Connecting-IP is read
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -103,14 +104,7 @@ def _portal_of(path: str) -> AccountPortal:
 
 def portal_operations() -> list[Operation]:
     """Every operation under /web/v1/, read from the app's OpenAPI document."""
-    settings = Settings(
-        database_url="sqlite+aiosqlite:///:memory:",
-        secret_key="openapi-only-secret-0123456789abcdef0123",
-        log_level="WARNING",
-    )
-    # The engine is never connected: only the document is wanted.
-    database = Database(create_engine(settings.database_url, null_pool=True))
-    spec = create_app(settings, database=database).openapi()
+    spec = document()
     operations = []
     for path, item in spec["paths"].items():
         if not path.startswith("/web/v1/"):
@@ -761,7 +755,9 @@ def settings_secret(app: Any) -> str:
 async def world(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
-    settings = make_settings(database_url, tmp_path_factory.mktemp("fuzz"))
+    settings = make_settings(
+        database_url, tmp_path_factory.mktemp("fuzz"), trusted_proxies=[f"{PROXY_IP}/32"]
+    )
     database = Database.from_url(
         settings.resolved_database_url, pool_size=settings.database_pool_size
     )

@@ -40,7 +40,7 @@ from portico.withdrawals.models import WithdrawalChannel
 from portico.withdrawals.service import MAX_CHANNELS
 from portico.workspaces import service as workspace_service
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from tests.conftest import assert_ok, make_settings, running_servers
+from tests.conftest import assert_ok, make_settings, running_servers, server_env
 from tests.factories.accounts import DEFAULT_PASSWORD, create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.workspaces import add_member, create_role, owned_workspace
@@ -62,7 +62,7 @@ def race_urls(
     race_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[str]]:
     """One pair of server processes for the whole module (each test truncates the database)."""
-    with running_servers(race_settings, tmp_path_factory.mktemp("race-var")) as urls:
+    with running_servers(server_env(race_settings, tmp_path_factory.mktemp("race-var")), 2) as urls:
         yield urls
 
 

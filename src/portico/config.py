@@ -28,13 +28,17 @@ class Settings(BaseSettings):
     encryption_key: str = ""
 
     max_body_bytes: int = 1_048_576
-    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    # Peers whose `CF-Connecting-IP` is believed (CIDRs). None by default: any client could
+    # otherwise choose the IP that the whitelist and the per-IP limits see.
+    trusted_proxies: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
 
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
-    login_session_ttl_seconds: int = 600
-    email_code_ttl_seconds: int = 600
+    # `expiresIn` of login/initiate and register/initiate (300 s, as documented); the mailed
+    # code has the same lifetime by default and is never accepted after its session ended.
+    login_session_ttl_seconds: int = 300
+    email_code_ttl_seconds: int = 300
     email_code_max_attempts: int = 5
     password_reset_ttl_seconds: int = 1800
     max_sessions_default: int = 3

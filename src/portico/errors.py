@@ -8,7 +8,9 @@ responses.
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,6 +46,26 @@ class InvalidParameter(AppError):
     code = "VALIDATION.INVALID_PARAMETER"
     message = "Invalid request parameters"
     http_status = 400
+
+    def __init__(self, *fields: str, commit_changes: bool = False) -> None:
+        super().__init__(commit_changes=commit_changes)
+        self.fields = tuple(dict.fromkeys(fields))
+
+    @property
+    def answer(self) -> str:
+        """The message sent: the fixed text, naming the offending fields when known
+        (`Invalid request parameters: amount`)."""
+        if not self.fields:
+            return self.message
+        return f"{self.message}: {', '.join(self.fields)}"
+
+
+class FieldError(ValueError):
+    """Raised by a model validator to name the request fields it refuses."""
+
+    def __init__(self, *fields: str) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields
 
 
 class NotFound(AppError):
@@ -100,8 +122,39 @@ class BodyTooLarge(AppError):
     http_status = 413
 
 
+ERRORS_ATTRIBUTE = "__portico_errors__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def raises(*errors: type[AppError]) -> Callable[[F], F]:
+    """Declare the failures a route or a dependency can answer (published in `/openapi.json`
+    as each operation's error responses and `x-error-codes`)."""
+
+    def mark(function: F) -> F:
+        declared = (*getattr(function, ERRORS_ATTRIBUTE, ()), *errors)
+        setattr(function, ERRORS_ATTRIBUTE, declared)
+        return function
+
+    return mark
+
+
+def declared_errors(function: Any) -> tuple[type[AppError], ...]:
+    errors: tuple[type[AppError], ...] = getattr(function, ERRORS_ATTRIBUTE, ())
+    return errors
+
+
+def all_error_classes() -> Iterable[type[AppError]]:
+    """Every `AppError` subclass defined so far (each domain's `errors.py` included)."""
+    pending: list[type[AppError]] = [AppError]
+    while pending:
+        cls = pending.pop()
+        yield cls
+        pending.extend(cls.__subclasses__())
+
+
 def _app_error_response(exc: AppError) -> Response:
-    return error_response(exc.code, exc.message, exc.http_status)
+    message = exc.answer if isinstance(exc, InvalidParameter) else exc.message
+    return error_response(exc.code, message, exc.http_status)
 
 
 async def _handle_app_error(request: Request, exc: Exception) -> Response:
@@ -112,8 +165,33 @@ async def _handle_app_error(request: Request, exc: Exception) -> Response:
     return _app_error_response(exc)
 
 
+_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_SOURCES = {"body", "query", "path", "header", "cookie"}
+
+
+def invalid_fields(errors: Iterable[dict[str, Any]]) -> list[str]:
+    """The request fields a validation error is about: each error's top-level field name
+    (never anything the client wrote but a declared name), or the fields a model validator
+    named; `body` when the body as a whole is wrong (not JSON, not an object)."""
+    fields: list[str] = []
+    for error in errors:
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldError):
+            fields.extend(cause.fields)
+            continue
+        location = [part for part in error.get("loc", ()) if isinstance(part, str)]
+        if location and location[0] in _SOURCES:
+            source, location = location[0], location[1:]
+        else:
+            source = "body"
+        name = location[0] if location else source
+        fields.append(name if _FIELD_NAME.match(name) else source)
+    return list(dict.fromkeys(fields))[:5]
+
+
 async def _handle_validation_error(request: Request, exc: Exception) -> Response:
-    return _app_error_response(InvalidParameter())
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return _app_error_response(InvalidParameter(*invalid_fields(errors)))
 
 
 async def _handle_http_exception(request: Request, exc: Exception) -> Response:
@@ -121,12 +199,27 @@ async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     if status == 404:
         return _app_error_response(NotFound())
     if status == 405:
-        return _app_error_response(MethodNotAllowed())
+        response = _app_error_response(MethodNotAllowed())
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
+        return response
     if status == 413:
         return _app_error_response(BodyTooLarge())
     if 400 <= status < 500:
         return _app_error_response(InvalidParameter())
     return _app_error_response(InternalError())
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (for a 405's `Allow`)."""
+    from fastapi.routing import iter_route_contexts
+
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        pattern = getattr(route, "path_regex", None)
+        if route.methods and pattern is not None and pattern.match(path):
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def _handle_integrity_error(request: Request, exc: Exception) -> Response:

@@ -35,6 +35,7 @@ from portico.oauth import errors as oauth_errors
 from portico.oauth.errors import OAuthError
 from portico.oauth.keys import Keyring
 from portico.oauth.router import router as oauth_router
+from portico.openapi import install as install_openapi
 from portico.recharges.router import router as recharges_router
 from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
@@ -43,12 +44,15 @@ from portico.security.router import router as security_router
 from portico.transfers.router import consumer_router as consumer_transfers_router
 from portico.transfers.router import partner_router as partner_transfers_router
 from portico.wallets.router import router as wallets_router
+from portico.web.docs import DOCS_POLICY, install_docs
 from portico.web.error_shapes import ErrorShapeMiddleware
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
     ExactNumbersMiddleware,
     RequestContextMiddleware,
     RequestIdFilter,
+    SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
 )
 from portico.web.routing import portal_routes
 from portico.withdrawals.router import router as withdrawals_router
@@ -166,6 +170,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             '`{"error":{"code","message"}}`).'
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     # `/roles/` is an unknown route (404 envelope), not a redirect to `/roles`.
     app.router.redirect_slashes = False
@@ -177,19 +183,24 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.oauth_keyring = app_keyring
     install_error_handlers(app)
     app.add_exception_handler(OAuthError, oauth_errors.handle_oauth_error)
+    install_openapi(app)
     app.router.routes.extend(_portal_routes())
     # The server APIs beside the portals: their own bodies, no envelope.
     for router in SERVER_ROUTERS:
         app.include_router(router)
+    install_docs(app)
 
     @app.get("/healthz", tags=["system"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Innermost first: the last added is the first to see a request.
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(ExactNumbersMiddleware)
     app.add_middleware(SecureChannelMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, html_policy=DOCS_POLICY)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(
         ErrorShapeMiddleware,

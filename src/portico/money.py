@@ -2,7 +2,10 @@
 
 Requests accept a JSON number or a decimal string; more decimals than the currency's scale,
 zero, negatives, NaN, exponents and absurd magnitudes are `400 VALIDATION.INVALID_PARAMETER`.
-Responses always carry decimal strings with exactly the currency's scale (`"100.00"`).
+A decimal string is taken as written: no spaces, and no more decimal places than the scale,
+zeros included (`"1.000"` is refused for USD). A JSON number is taken by its value, as JSON
+parsers read it (`1.000` is the number 1). Responses always carry decimal strings with exactly
+the currency's scale (`"100.00"`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from portico.pii import NOT_PII
 
 # Above a trillion major units an amount is a typo or an attack, never a payment.
 MAX_MAJOR_UNITS = Decimal(10) ** 12
-_DECIMAL_STRING = re.compile(r"^[0-9]{1,16}(\.[0-9]{1,18})?$")
 
 
 class Currency(Base):
@@ -38,6 +40,26 @@ class Currency(Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# The seed of the currency table (the migration inserts a frozen copy of these rows).
+SEED_CURRENCIES: tuple[tuple[str, str, int, str], ...] = (
+    ("USD", "US Dollar", 2, "FIAT"),
+    ("EUR", "Euro", 2, "FIAT"),
+    ("GBP", "Pound Sterling", 2, "FIAT"),
+    ("CNY", "Chinese Yuan", 2, "FIAT"),
+    ("JPY", "Japanese Yen", 0, "FIAT"),
+    ("HKD", "Hong Kong Dollar", 2, "FIAT"),
+    ("SGD", "Singapore Dollar", 2, "FIAT"),
+    ("AUD", "Australian Dollar", 2, "FIAT"),
+    ("CAD", "Canadian Dollar", 2, "FIAT"),
+    ("CHF", "Swiss Franc", 2, "FIAT"),
+    ("USDT", "Tether USD", 6, "STABLECOIN"),
+    ("USDC", "USD Coin", 6, "STABLECOIN"),
+)
+# No amount of any currency has more decimals than the largest scale.
+MAX_SCALE = max(scale for _, _, scale, _ in SEED_CURRENCIES)
+_DECIMAL_STRING = re.compile(rf"^[0-9]{{1,12}}(\.[0-9]{{1,{MAX_SCALE}}})?$")
+
+
 def _decimal_in(value: Any) -> Decimal:
     """A request amount as an exact `Decimal`; never goes through `float` arithmetic."""
     if isinstance(value, bool):
@@ -45,9 +67,13 @@ def _decimal_in(value: Any) -> Decimal:
     if isinstance(value, int):
         text = str(value)
     elif isinstance(value, float):
-        text = repr(value)  # the shortest text that reads back as this float: 100.1 -> "100.1"
+        # The shortest text that reads back as this float (100.1 -> "100.1"), without the
+        # ".0" of a whole number: a JSON number has a value, not a number of decimals.
+        text = repr(value)
+        if "." in text and "e" not in text:
+            text = text.rstrip("0").rstrip(".")
     elif isinstance(value, str):
-        text = value.strip()
+        text = value
     elif isinstance(value, Decimal):
         text = format(value, "f") if value.is_finite() else "nan"
     else:
@@ -66,19 +92,33 @@ AmountIn = Annotated[
     PlainValidator(_decimal_in),
     PlainSerializer(lambda value: format(value, "f"), return_type=str),
     WithJsonSchema(
-        {"anyOf": [{"type": "string", "pattern": _DECIMAL_STRING.pattern}, {"type": "number"}]}
+        {
+            "description": "A positive amount of at most the currency's decimals (USD 2, JPY "
+            "0, USDT 6), below 10^12: a decimal string as written (no spaces, no extra zeros) "
+            "or a JSON number (no exponent)",
+            "anyOf": [
+                {"type": "string", "pattern": _DECIMAL_STRING.pattern},
+                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10**12},
+            ],
+        }
     ),
 ]
 
 
-def to_minor(amount: Decimal, scale: int) -> int:
-    """`amount` in minor units; refuses zero, negatives, excess decimals and huge values."""
+def decimals_of(amount: Decimal) -> int:
+    """How many decimal places `amount` is written with (`Decimal("1.000")`: 3)."""
+    exponent = amount.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def to_minor(amount: Decimal, scale: int, *, field: str = "amount") -> int:
+    """`amount` in minor units; refuses zero, negatives, more decimals than `scale` (as
+    written) and huge values, naming `field`."""
     if not amount.is_finite() or amount <= 0 or amount >= MAX_MAJOR_UNITS:
-        raise InvalidParameter()
-    minor = amount.scaleb(scale)
-    if minor != minor.to_integral_value():
-        raise InvalidParameter()
-    return int(minor)
+        raise InvalidParameter(field)
+    if decimals_of(amount) > scale:
+        raise InvalidParameter(field)
+    return int(amount.scaleb(scale))
 
 
 def to_wire(minor: int, scale: int) -> str:
@@ -90,11 +130,11 @@ def to_wire(minor: int, scale: int) -> str:
     return f"{sign}{digits[:-scale]}.{digits[-scale:]}"
 
 
-async def get_currency(session: AsyncSession, code: str) -> Currency:
-    """An enabled currency by code, else `400 VALIDATION.INVALID_PARAMETER`."""
+async def get_currency(session: AsyncSession, code: str, *, field: str = "currency") -> Currency:
+    """An enabled currency by code, else `400 VALIDATION.INVALID_PARAMETER` naming `field`."""
     currency = await session.get(Currency, code.upper()[:10]) if code else None
     if currency is None or not currency.enabled:
-        raise InvalidParameter()
+        raise InvalidParameter(field)
     return currency
 
 

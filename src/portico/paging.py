@@ -26,7 +26,7 @@ class PageParams:
     end: datetime | None
 
 
-def parse_time(value: str | None) -> datetime | None:
+def parse_time(value: str | None, field: str = "time") -> datetime | None:
     """Epoch milliseconds or an ISO-8601 date-time (UTC when no offset is given)."""
     if value is None or value == "":
         return None
@@ -36,7 +36,7 @@ def parse_time(value: str | None) -> datetime | None:
             return datetime.fromtimestamp(int(text) / 1000, UTC)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError) as exc:
-        raise InvalidParameter() from exc
+        raise InvalidParameter(field) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -47,15 +47,25 @@ async def get_page_params(
     start_time: Annotated[str | None, Query(alias="startTime", max_length=40)] = None,
     end_time: Annotated[str | None, Query(alias="endTime", max_length=40)] = None,
 ) -> PageParams:
-    start, end = parse_time(start_time), parse_time(end_time)
+    start, end = parse_time(start_time, "startTime"), parse_time(end_time, "endTime")
     if start and end and start > end:
-        raise InvalidParameter()
+        raise InvalidParameter("startTime", "endTime")
     return PageParams(
         page=page, page_size=page_size or size or DEFAULT_PAGE_SIZE, start=start, end=end
     )
 
 
 PageDep = Annotated[PageParams, Depends(get_page_params)]
+# `walletBizId` of a money list: only one of the workspace's own wallets (else 404).
+WalletFilter = Annotated[
+    str | None,
+    Query(
+        alias="walletBizId",
+        min_length=1,
+        max_length=64,
+        description="One of the workspace's wallets",
+    ),
+]
 
 
 async def fetch_page(

@@ -106,6 +106,7 @@ class TestProfile:
             {"defaultCountry": "ZZ"},
             {"accountPhone": "call me"},
             {"defaultLanguage": "English!"},
+            {"defaultLanguage": "bw-15DDSz-AilFfJFr"},  # well formed, longer than is stored
             {"accountName": 5},
             {"accountName": ""},
             {"defaultCountry": "USA"},

@@ -17,7 +17,7 @@ from portico.enums import RoleType, WorkspaceKind
 from portico.ids import new_biz_id
 from portico.workspaces.models import Workspace, WorkspaceRole
 from portico.workspaces.permissions import all_codes
-from tests.conftest import Portal, assert_error, assert_ok
+from tests.conftest import EMPTY_PAGE, Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.workspaces import add_member, owned_workspace
 
@@ -159,18 +159,7 @@ class TestList:
     async def test_empty(self, portal: Portal, account: Account) -> None:
         token = await token_of(portal, account)
         data = assert_ok(await portal.get("/api-keys", token=token))
-        assert data == {
-            "items": [],
-            "pagination": {
-                "totalPages": 0,
-                "totalRecords": 0,
-                "currentPage": 1,
-                "pageSize": 0,
-                "hasNext": False,
-                "empty": True,
-                "paginated": False,
-            },
-        }
+        assert data == EMPTY_PAGE
 
     async def test_newest_first_with_the_exact_shape(
         self, portal: Portal, account: Account
@@ -416,14 +405,18 @@ class TestCreate:
 
 
 class TestAvailablePermissions:
-    async def test_owner_may_grant_the_whole_catalogue(
+    async def test_owner_may_grant_the_whole_catalogue_in_the_documents_order(
         self, portal: Portal, account: Account
     ) -> None:
         token = await token_of(portal, account)
         data = assert_ok(await portal.get("/api-keys/available-permissions", token=token))
-        assert data == list(all_codes())
+        assert data[:2] == ["wallet:read", "transfer:read"]  # as the documents list them
+        assert sorted(data) == sorted(all_codes())
+        reads = [code for code in data if code.endswith(":read")]
+        assert data[: len(reads)] == reads  # every read before the writes
+        assert [c.split(":")[0] for c in data[len(reads) :]] == [c.split(":")[0] for c in reads]
 
-    async def test_member_may_grant_its_own_codes_in_catalogue_order(
+    async def test_member_may_grant_its_own_codes_in_the_documents_order(
         self, portal: Portal, account: Account, session: AsyncSession, institution: Any
     ) -> None:
         token, headers = await member_of(
@@ -434,7 +427,7 @@ class TestAvailablePermissions:
             codes=["wallet:read", "transfer:read", "apikey:read", "bogus:code"],
         )
         response = await portal.get("/api-keys/available-permissions", token=token, headers=headers)
-        assert assert_ok(response) == ["apikey:read", "wallet:read", "transfer:read"]
+        assert assert_ok(response) == ["wallet:read", "transfer:read", "apikey:read"]
 
 
 # --- GET /api-keys/{keyBizId} -----------------------------------------------------------------

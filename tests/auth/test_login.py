@@ -50,7 +50,7 @@ class TestLoginInitiate:
             "pendingApproval",
         ]
         assert data["mfaMethods"] == [EMAIL_METHOD]
-        assert data["expiresIn"] == 600
+        assert data["expiresIn"] == 300  # as both documents show
         assert data["accountStatus"] is None
         assert data["pendingApproval"] is False
         code = await portal.outbox.last_code(account.email)

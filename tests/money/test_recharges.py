@@ -22,7 +22,7 @@ from portico.ledger.models import LedgerEntry
 from portico.recharges import service
 from portico.recharges.models import Recharge
 from portico.wallets.errors import InvalidOrderState
-from tests.conftest import assert_error, assert_ok
+from tests.conftest import EMPTY_PAGE, assert_error, assert_ok
 from tests.factories.institutions import create_institution
 from tests.factories.money import create_recharge_channel
 from tests.money.conftest import Money, User
@@ -688,18 +688,7 @@ class TestCommandLine:
 class TestList:
     async def test_newest_first_paged_and_filtered_by_status(self, money: Money) -> None:
         empty = assert_ok(await money.alice.get("/recharges"))
-        assert empty == {
-            "items": [],
-            "pagination": {
-                "totalPages": 0,
-                "totalRecords": 0,
-                "currentPage": 1,
-                "pageSize": 20,
-                "hasNext": False,
-                "empty": True,
-                "paginated": True,
-            },
-        }
+        assert empty == EMPTY_PAGE
         channel = await add_channel(money)
         first = (await create(money.alice, channel, "1"))["bizId"]
         second = (await create(money.alice, channel, "2"))["bizId"]

@@ -24,7 +24,7 @@ from portico.ledger.models import LedgerEntry
 from portico.wallets.errors import InvalidOrderState
 from portico.withdrawals import service
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
-from tests.conftest import assert_error, assert_ok
+from tests.conftest import EMPTY_PAGE, assert_error, assert_ok
 from tests.money.conftest import Money, User
 
 CHANNEL_FIELDS = [
@@ -590,18 +590,7 @@ class TestCommandLine:
 class TestList:
     async def test_newest_first_paged_and_filtered_by_status(self, money: Money) -> None:
         empty = assert_ok(await money.alice.get("/withdrawals"))
-        assert empty == {
-            "items": [],
-            "pagination": {
-                "totalPages": 0,
-                "totalRecords": 0,
-                "currentPage": 1,
-                "pageSize": 20,
-                "hasNext": False,
-                "empty": True,
-                "paginated": True,
-            },
-        }
+        assert empty == EMPTY_PAGE
         wallet = await money.fund(money.alice, "USD", "100")
         channel = (await add_channel(money.alice))["bizId"]
         first = (await created(money.alice, wallet, channel, "1"))["bizId"]

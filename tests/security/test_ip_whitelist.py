@@ -65,16 +65,47 @@ class TestWhitelist:
         data = assert_ok(await portal.get("/security/ip-whitelist", token=tokens["accessToken"]))
         assert data["entries"] == []
 
+    async def test_enabling_an_empty_list_restricts_nothing_yet(
+        self, portal: Portal, account: Any, app: Any
+    ) -> None:
+        """As documented: enabling with no entries succeeds; an empty list admits every IP."""
+        tokens = await portal.login(account.email)
+        token = tokens["accessToken"]
+        assert_ok(await portal.post("/security/ip-whitelist/enable", token=token), code="2004")
+        data = assert_ok(await portal.get("/security/ip-whitelist", token=token))
+        assert data == {"enabled": True, "entries": []}
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("198.51.100.9", 1)), base_url="http://x"
+        ) as elsewhere:
+            assert_ok(
+                await elsewhere.get(f"{portal.prefix}/profile", headers=portal.headers(token))
+            )
+        # while enabled, a list without the caller is still refused; one with it is kept
+        assert_error(
+            await portal.post(
+                "/security/ip-whitelist", {_key(portal): ["198.51.100.0/24"]}, token=token
+            ),
+            400,
+            "SECURITY.IP_WHITELIST_EXCLUDES_CALLER",
+        )
+        assert_ok(
+            await portal.post(
+                "/security/ip-whitelist", {_key(portal): ["203.0.113.10"]}, token=token
+            )
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("198.51.100.9", 1)), base_url="http://x"
+        ) as elsewhere:
+            response = await elsewhere.get(
+                f"{portal.prefix}/profile", headers=portal.headers(token)
+            )
+            assert_error(response, 403, "ACCESS.IP_NOT_ALLOWED")
+
     async def test_enable_refused_when_it_would_lock_out_the_caller(
         self, portal: Portal, account: Any
     ) -> None:
         tokens = await portal.login(account.email)
         token = tokens["accessToken"]
-        assert_error(
-            await portal.post("/security/ip-whitelist/enable", token=token),
-            400,
-            "SECURITY.IP_WHITELIST_EXCLUDES_CALLER",
-        )
         assert_ok(
             await portal.post(
                 "/security/ip-whitelist", {_key(portal): ["198.51.100.0/24"]}, token=token

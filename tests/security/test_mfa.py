@@ -37,21 +37,59 @@ async def _initiate(portal: Portal, email: str) -> dict[str, Any]:
 
 
 class TestMfaList:
-    async def test_fresh_account(self, portal: Portal, account: Any) -> None:
+    async def test_fresh_account_lists_only_email_as_documented(
+        self, portal: Portal, account: Any
+    ) -> None:
         tokens = await portal.login(account.email)
         data = assert_ok(await portal.get("/security/mfa", token=tokens["accessToken"]))
-        assert [(m["mfaMethod"]["code"], m["isEnabled"], m["isPrimary"]) for m in data] == [
-            ("EMAIL", True, True),
-            ("TOTP", False, False),
-            ("BACKUP_CODE", False, False),
+        assert data == [
+            {
+                "mfaMethod": {
+                    "code": "EMAIL",
+                    "value": 10011001,
+                    "label": "Email",
+                    "description": "Email verification code",
+                },
+                "isEnabled": True,
+                "isPrimary": True,
+                "verifiedAt": None,
+            }
         ]
-        assert list(data[0]) == ["mfaMethod", "isEnabled", "isPrimary", "verifiedAt"]
-        assert data[0]["mfaMethod"] == {
-            "code": "EMAIL",
-            "value": 10011001,
-            "label": "Email",
-            "description": "Email verification code",
-        }
+
+    async def test_lists_the_methods_that_exist(self, portal: Portal, account: Any) -> None:
+        token = (await portal.login(account.email))["accessToken"]
+
+        async def listed() -> list[tuple[str, bool, bool]]:
+            data = assert_ok(await portal.get("/security/mfa", token=token))
+            return [
+                (m["mfaMethod"]["code"], m["isEnabled"], m["verifiedAt"] is not None) for m in data
+            ]
+
+        # backup codes are not a method of this list (their state: security/mfa/backup-codes)
+        assert_ok(await portal.post("/security/mfa/backup-codes/generate", token=token))
+        assert await listed() == [("EMAIL", True, False)]
+        setup = assert_ok(await portal.post("/security/mfa/otp/setup", token=token))
+        assert await listed() == [("EMAIL", True, False), ("TOTP", False, False)]
+        assert_ok(
+            await portal.post(
+                "/security/mfa/otp/verify", {"code": _code(setup["secret"], -1)}, token=token
+            )
+        )
+        assert await listed() == [("EMAIL", True, False), ("TOTP", True, True)]
+        assert_ok(
+            await portal.post(
+                "/security/mfa/otp/revoke", {"code": _code(setup["secret"])}, token=token
+            ),
+            code="2004",
+        )
+        assert await listed() == [("EMAIL", True, False)]
+
+    async def test_a_non_ascii_code_is_a_wrong_code(self, portal: Portal, account: Any) -> None:
+        token = (await portal.login(account.email))["accessToken"]
+        assert_ok(await portal.post("/security/mfa/otp/setup", token=token))
+        for code in ["１２３４５６", "12345é", "\u0663\u0663\u0663\u0663\u0663\u0663"]:
+            response = await portal.post("/security/mfa/otp/verify", {"code": code}, token=token)
+            assert_error(response, 400, "MFA.CODE_INVALID")
 
     async def test_requires_token(self, portal: Portal) -> None:
         for path in ["/security/mfa", "/security/mfa/backup-codes"]:

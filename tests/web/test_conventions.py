@@ -144,33 +144,43 @@ class TestRequestId:
 
 
 class TestClientIp:
-    async def test_cf_connecting_ip_only_from_trusted_proxy(
-        self, app: Any, institution: Any, account: Any, portal: Portal, session: AsyncSession
-    ) -> None:
-        proxied = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 5000)), base_url="http://p"
-        )
-        async with proxied:
-            headers = {
-                **portal.headers(),
-                "CF-Connecting-IP": "198.51.100.7",
-                "User-Agent": "ua-test/1",
-            }
-            await proxied.post(
+    async def _attempt_from(self, app: Any, portal: Portal, email: str, peer: str) -> None:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(peer, 5000)), base_url="http://p"
+        ) as client:
+            await client.post(
                 f"{portal.prefix}/auth/login/initiate",
-                json={"email": account.email, "password": "bad-one"},
-                headers=headers,
+                json={"email": email, "password": "wrong-one"},
+                headers={
+                    **portal.headers(),
+                    "CF-Connecting-IP": "198.51.100.7",
+                    "User-Agent": "ua-test/1",
+                },
             )
-        await portal.post(
-            "/auth/login/initiate",
-            {"email": account.email, "password": "bad-two"},
-            headers={"CF-Connecting-IP": "198.51.100.8"},
-        )
-        rows = (
-            (await session.execute(select(LoginHistory).order_by(LoginHistory.id))).scalars().all()
-        )
-        assert [(r.client_ip, r.user_agent) for r in rows][0] == ("198.51.100.7", "ua-test/1")
-        assert rows[1].client_ip == "203.0.113.10"
+
+    async def _seen_ips(self, session: AsyncSession) -> list[str | None]:
+        rows = await session.execute(select(LoginHistory).order_by(LoginHistory.id))
+        return [row.client_ip for row in rows.scalars()]
+
+    async def test_no_peer_is_trusted_by_default(
+        self, app: Any, account: Any, portal: Portal, session: AsyncSession
+    ) -> None:
+        """Not even loopback: else any local client could pick the IP the whitelist and the
+        per-IP limits see."""
+        assert app.state.settings.trusted_proxies == []
+        await self._attempt_from(app, portal, account.email, "127.0.0.1")
+        await self._attempt_from(app, portal, account.email, "::1")
+        assert await self._seen_ips(session) == ["127.0.0.1", "::1"]
+
+    async def test_cf_connecting_ip_only_from_a_configured_proxy(
+        self, app: Any, account: Any, portal: Portal, session: AsyncSession
+    ) -> None:
+        app.state.settings.trusted_proxies = ["127.0.0.1/32"]
+        await self._attempt_from(app, portal, account.email, "127.0.0.1")
+        await self._attempt_from(app, portal, account.email, "127.0.0.2")
+        assert await self._seen_ips(session) == ["198.51.100.7", "127.0.0.2"]
+        rows = await session.execute(select(LoginHistory.user_agent))
+        assert set(rows.scalars()) == {"ua-test/1"}
 
 
 class TestUnexpectedErrors:
@@ -184,16 +194,13 @@ class TestUnexpectedErrors:
         def explode() -> Any:
             raise RuntimeError("secret internals: password=hunter2")
 
-        # as a real server does: the client gets the 500 envelope, the exception goes to the log
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://p") as client:
-            constants_router.data.countries = explode  # type: ignore[assignment]
-            try:
-                response = await client.get(
-                    f"{portal.prefix}/constants/countries", headers=portal.headers()
-                )
-            finally:
-                constants_router.data.countries = original  # type: ignore[assignment]
+        # The app answers the 500 envelope itself: nothing escapes to the server (an
+        # ASGITransport raises whatever does), the exception goes to the log.
+        constants_router.data.countries = explode  # type: ignore[assignment]
+        try:
+            response = await portal.get("/constants/countries")
+        finally:
+            constants_router.data.countries = original  # type: ignore[assignment]
         assert_error(response, 500, "SYSTEM.INTERNAL_ERROR")
         assert (
             "hunter2" not in response.text and response.json()["message"] == "Internal server error"
@@ -202,11 +209,16 @@ class TestUnexpectedErrors:
         def conflict() -> Any:
             raise IntegrityError("INSERT", {}, Exception("duplicate key"))
 
-        constants_router.data.countries = conflict  # type: ignore[assignment]
-        try:
-            response = await portal.get("/constants/countries")
-        finally:
-            constants_router.data.countries = original  # type: ignore[assignment]
+        # (a GET never writes: this 409 is not in the document, so no conformance check here)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://p") as client:
+            constants_router.data.countries = conflict  # type: ignore[assignment]
+            try:
+                response = await client.get(
+                    f"{portal.prefix}/constants/countries", headers=portal.headers()
+                )
+            finally:
+                constants_router.data.countries = original  # type: ignore[assignment]
         assert_error(response, 409, "REQUEST.CONFLICT")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.enums import AccountPortal
+from portico.workspaces.permissions import all_codes
 from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.workspaces import add_member, owned_workspace
@@ -286,39 +287,44 @@ class TestRoles:
 
 
 class TestPermissionTree:
-    async def test_tree(self, portal: Portal, account: Any) -> None:
+    async def test_roots_are_the_permissions_as_documented(
+        self, portal: Portal, account: Any
+    ) -> None:
+        """The documents' tree: every root a permission (no group nodes), with its group."""
         token = await _token(portal, account)
         tree = assert_ok(await portal.get("/roles/permissions/tree", token=token))
-        groups = {node["permissionCode"]: node for node in tree}
-        assert {
-            "wallet",
-            "transfer",
-            "apikey",
-            "role",
-            "member",
-            "export",
-            "file",
-            "referral",
-        } <= set(groups)
-        apikey = groups["apikey"]
-        assert apikey["parentBizId"] is None and apikey["permissionGroup"] == "apikey"
-        child = apikey["children"][0]
-        assert list(child) == [
-            "bizId",
-            "permissionCode",
-            "permissionName",
-            "permissionDescription",
-            "parentBizId",
-            "permissionGroup",
-            "portalVisibility",
-            "sortOrder",
-            "isEnabled",
-            "children",
+        # the documents' first two nodes, exactly
+        assert tree[:2] == [
+            {
+                "bizId": "64db79b4-af35-4101-8f76-a1096183df5a",
+                "permissionCode": "apikey:read",
+                "permissionName": "Apikey Read",
+                "permissionDescription": None,
+                "parentBizId": None,
+                "permissionGroup": "apikey",
+                "portalVisibility": None,
+                "sortOrder": 1,
+                "isEnabled": True,
+                "children": [],
+            },
+            {
+                "bizId": "09ef9df3-7434-4e2a-8e78-4b25cd64db34",
+                "permissionCode": "apikey:write",
+                "permissionName": "Apikey Write",
+                "permissionDescription": None,
+                "parentBizId": None,
+                "permissionGroup": "apikey",
+                "portalVisibility": None,
+                "sortOrder": 2,
+                "isEnabled": True,
+                "children": [],
+            },
         ]
-        assert (child["permissionCode"], child["permissionName"], child["parentBizId"]) == (
-            "apikey:read",
-            "Apikey Read",
-            apikey["bizId"],
-        )
+        codes = [node["permissionCode"] for node in tree]
+        assert codes == sorted(all_codes())
+        assert all(node["children"] == [] and node["parentBizId"] is None for node in tree)
+        assert all(node["permissionCode"].split(":")[0] == node["permissionGroup"] for node in tree)
+        assert [node["sortOrder"] for node in tree] == list(range(1, len(tree) + 1))
+        assert len({node["bizId"] for node in tree}) == len(tree)
         again = assert_ok(await portal.get("/roles/permissions/tree", token=token))
         assert again == tree

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
+from portico.enums import AccountPortal, AccountStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 
 
@@ -16,8 +17,8 @@ class ProfileOut(WireModel):
     account_phone: str | None
     account_name: str | None
     account_remark: str | None
-    account_portal: EnumObject
-    account_status: EnumObject
+    account_portal: EnumObject[AccountPortal]
+    account_status: EnumObject[AccountStatus]
     created_at: UtcDateTime
     updated_at: UtcDateTime
     default_language: str
@@ -36,7 +37,10 @@ class ProfileUpdateIn(RequestModel):
         Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None
     ) = None
     default_language: (
-        Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None
+        Annotated[
+            str, StringConstraints(max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+        ]
+        | None
     ) = None
     default_timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
     default_country: Annotated[str, StringConstraints(min_length=2, max_length=2)] | None = None

@@ -39,9 +39,9 @@ def _e164(raw: str) -> str:
     try:
         number = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException:
-        raise InvalidParameter() from None
+        raise InvalidParameter("accountPhone") from None
     if not phonenumbers.is_possible_number(number):
-        raise InvalidParameter()
+        raise InvalidParameter("accountPhone")
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -51,10 +51,10 @@ def update_profile(account: Account, changes: ProfileUpdateIn) -> None:
         changes.default_timezone is not None
         and changes.default_timezone not in constants.timezone_ids()
     ):
-        raise InvalidParameter()
+        raise InvalidParameter("defaultTimezone")
     country = changes.default_country.upper() if changes.default_country else None
     if country is not None and country not in constants.country_codes():
-        raise InvalidParameter()
+        raise InvalidParameter("defaultCountry")
     phone = _e164(changes.account_phone) if changes.account_phone else None
     if changes.account_name is not None:
         account.name = changes.account_name

@@ -10,7 +10,8 @@ from portico.api_keys.schemas import ApiKeyCreatedOut, ApiKeyCreateIn, ApiKeyIdI
 from portico.auth.deps import CurrentPrincipal
 from portico.auth.kit import AuthKitDep
 from portico.deps import SessionDep
-from portico.envelope import Envelope, Page, Pagination, created, no_content, ok
+from portico.envelope import Created, Envelope, NoContent, Page, Pagination, created, no_content, ok
+from portico.errors import NotFound, raises
 from portico.workspaces.deps import ApiKeyRead, ApiKeyWrite
 
 router = APIRouter(tags=["api-keys"])
@@ -24,7 +25,7 @@ async def list_api_keys(context: ApiKeyRead, session: SessionDep) -> Response:
     return ok(Page[ApiKeyOut](items=items, pagination=Pagination.unpaged(len(items))))
 
 
-@router.post("/api-keys", response_model=Envelope[ApiKeyCreatedOut], status_code=201)
+@router.post("/api-keys", response_model=Created[ApiKeyCreatedOut], status_code=201)
 async def create_api_key(
     body: ApiKeyCreateIn,
     context: ApiKeyWrite,
@@ -53,6 +54,7 @@ async def available_permissions(context: ApiKeyRead) -> Response:
 
 
 @router.post("/api-keys/enable", response_model=Envelope[ApiKeyOut])
+@raises(NotFound)
 async def enable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: SessionDep) -> Response:
     """Let a disabled key authenticate again (the caller must hold the key's scopes)."""
     key = await service.get_key(session, workspace_id=context.workspace.id, key_id=body.api_key_id)
@@ -61,6 +63,7 @@ async def enable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: Sessio
 
 
 @router.post("/api-keys/disable", response_model=Envelope[ApiKeyOut])
+@raises(NotFound)
 async def disable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: SessionDep) -> Response:
     """Stop a key from authenticating, keeping it for later re-enabling."""
     key = await service.get_key(session, workspace_id=context.workspace.id, key_id=body.api_key_id)
@@ -68,7 +71,8 @@ async def disable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: Sessi
     return ok(service.key_view(key))
 
 
-@router.post("/api-keys/delete", response_model=Envelope[None])
+@router.post("/api-keys/delete", response_model=NoContent)
+@raises(NotFound)
 async def delete_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: SessionDep) -> Response:
     """Delete a key for good: it stops working and leaves the list."""
     key = await service.get_key(session, workspace_id=context.workspace.id, key_id=body.api_key_id)
@@ -77,6 +81,7 @@ async def delete_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: Sessio
 
 
 @router.get("/api-keys/{keyBizId}", response_model=Envelope[ApiKeyOut])
+@raises(NotFound)
 async def get_api_key(keyBizId: str, context: ApiKeyRead, session: SessionDep) -> Response:
     """One API key of the workspace (never its secret)."""
     key = await service.get_key(session, workspace_id=context.workspace.id, key_id=keyBizId)

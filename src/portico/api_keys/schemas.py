@@ -7,11 +7,11 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from portico.envelope import RequestModel, UtcDateTime, WireModel
+from portico.workspaces.permissions import PermissionCodeIn
 
 MAX_IP_ENTRIES = 50
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Scope = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 IpEntry = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 KeyId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -45,7 +45,7 @@ class ApiKeyCreatedOut(WireModel):
 
 class ApiKeyCreateIn(RequestModel):
     name: Name
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=100)]
+    scopes: Annotated[list[PermissionCodeIn], Field(min_length=1, max_length=100)]
     ip_whitelist: Annotated[list[IpEntry] | None, Field(max_length=MAX_IP_ENTRIES)] = None
 
 

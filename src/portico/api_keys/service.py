@@ -57,9 +57,9 @@ def created_view(key: ApiKey, secret: str) -> ApiKeyCreatedOut:
 
 
 def grantable(held: Iterable[str]) -> list[str]:
-    """The codes a caller holding `held` may put on a key, in catalogue order."""
+    """The codes a caller holding `held` may put on a key, in the documents' order."""
     codes = frozenset(held)
-    return [code for code in permissions.all_codes() if code in codes]
+    return [code for code in permissions.api_key_order() if code in codes]
 
 
 def _scopes(requested: list[str], held: frozenset[str]) -> list[str]:

@@ -16,7 +16,7 @@ from portico.auth.models import AuthSession
 from portico.db import utcnow
 from portico.deps import SessionDep
 from portico.enums import AccountStatus
-from portico.errors import TokenInvalid, TokenMissing
+from portico.errors import TokenInvalid, TokenMissing, raises
 from portico.security import ipwhitelist
 from portico.security.errors import IpNotAllowed
 from portico.web.context import ClientDep, PortalDep
@@ -67,6 +67,7 @@ _BY_DEFAULT = _principal_statement(by_workspace_biz_id=False)
 _BY_WORKSPACE = _principal_statement(by_workspace_biz_id=True)
 
 
+@raises(TokenMissing, TokenInvalid, IpNotAllowed)
 async def get_principal(
     request: Request,
     session: SessionDep,

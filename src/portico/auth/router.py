@@ -7,7 +7,16 @@ from starlette.responses import Response
 
 from portico.auth import service as auth_service
 from portico.auth.deps import CurrentPrincipal
-from portico.auth.errors import SessionNotFound
+from portico.auth.errors import (
+    AccountNotActive,
+    CaptchaInvalid,
+    InvalidCredentials,
+    MfaCodeInvalid,
+    PasswordIncorrect,
+    ResetTokenInvalid,
+    SessionNotFound,
+    TooManyAttempts,
+)
 from portico.auth.kit import AuthKitDep
 from portico.auth.schemas import (
     LoginInitiateIn,
@@ -28,7 +37,8 @@ from portico.auth.schemas import (
 from portico.auth.sessions import IssuedTokens, rotate_refresh_token
 from portico.auth.turnstile import verify_turnstile
 from portico.deps import SessionDep
-from portico.envelope import Envelope, no_content, ok
+from portico.envelope import Envelope, NoContent, no_content, ok
+from portico.errors import raises
 from portico.web.context import ClientDep, PortalDep
 
 router = APIRouter(tags=["auth"])
@@ -53,6 +63,7 @@ def _tokens(tokens: IssuedTokens) -> TokenPairOut:
 
 
 @router.post("/auth/register/initiate", response_model=Envelope[LoginInitiateOut])
+@raises(CaptchaInvalid, TooManyAttempts)
 async def register_initiate(
     body: RegisterInitiateIn,
     session: SessionDep,
@@ -76,6 +87,7 @@ async def register_initiate(
 
 
 @router.post("/auth/register/verify", response_model=Envelope[TokenPairOut])
+@raises(SessionNotFound, MfaCodeInvalid)
 async def register_verify(
     body: RegisterVerifyIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep, client: ClientDep
 ) -> Response:
@@ -87,6 +99,7 @@ async def register_verify(
 
 
 @router.post("/auth/login/initiate", response_model=Envelope[LoginInitiateOut])
+@raises(CaptchaInvalid, TooManyAttempts, InvalidCredentials)
 async def login_initiate(
     body: LoginInitiateIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep, client: ClientDep
 ) -> Response:
@@ -99,6 +112,7 @@ async def login_initiate(
 
 
 @router.post("/auth/login/verify", response_model=Envelope[TokenPairOut])
+@raises(SessionNotFound, AccountNotActive, MfaCodeInvalid, TooManyAttempts)
 async def login_verify(
     body: LoginVerifyIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep, client: ClientDep
 ) -> Response:
@@ -115,7 +129,8 @@ async def login_verify(
     return ok(_tokens(tokens))
 
 
-@router.post("/auth/login/resend", response_model=Envelope[None])
+@router.post("/auth/login/resend", response_model=NoContent)
+@raises(SessionNotFound, TooManyAttempts)
 async def login_resend(
     body: LoginResendIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep
 ) -> Response:
@@ -125,6 +140,7 @@ async def login_resend(
 
 
 @router.post("/auth/token/refresh", response_model=Envelope[RefreshOut])
+@raises(SessionNotFound)
 async def token_refresh(
     body: RefreshIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep
 ) -> Response:
@@ -151,6 +167,7 @@ async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
 
 
 @router.post("/auth/password/forgot", response_model=Envelope[PasswordForgotOut])
+@raises(CaptchaInvalid, TooManyAttempts)
 async def password_forgot(
     body: PasswordForgotIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep, client: ClientDep
 ) -> Response:
@@ -160,7 +177,8 @@ async def password_forgot(
     return ok(PasswordForgotOut(success=True, message=auth_service.FORGOT_MESSAGE))
 
 
-@router.post("/auth/password/reset", response_model=Envelope[None])
+@router.post("/auth/password/reset", response_model=NoContent)
+@raises(ResetTokenInvalid)
 async def password_reset(
     body: PasswordResetIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep
 ) -> Response:
@@ -171,7 +189,8 @@ async def password_reset(
     return no_content()
 
 
-@router.post("/security/password/change", response_model=Envelope[None], tags=["security"])
+@router.post("/security/password/change", response_model=NoContent, tags=["security"])
+@raises(TooManyAttempts, PasswordIncorrect)
 async def password_change(
     body: PasswordChangeIn, principal: CurrentPrincipal, session: SessionDep, kit: AuthKitDep
 ) -> Response:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, StringConstraints
+from pydantic import StringConstraints
 
+from portico.email_address import EmailAddress
+from portico.enums import AccountStatus, MfaMethod
 from portico.envelope import EnumObject, RequestModel, WireModel
 
-
-def _normalise_email(value: str) -> str:
-    return value.strip().lower()
-
-
-Email = Annotated[EmailStr, StringConstraints(max_length=320), AfterValidator(_normalise_email)]
 # Any password may be *presented* (bounded, so hashing cannot be abused); new ones follow policy.
 PresentedPassword = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 NewPassword = Annotated[str, StringConstraints(min_length=8, max_length=128)]
@@ -22,16 +18,16 @@ TurnstileToken = Annotated[str, StringConstraints(max_length=2048)]
 
 
 class LoginInitiateIn(RequestModel):
-    email: Email
+    email: EmailAddress
     password: PresentedPassword
     turnstile_token: TurnstileToken | None = None
 
 
 class LoginInitiateOut(WireModel):
     session_id: str
-    mfa_methods: list[EnumObject]
+    mfa_methods: list[EnumObject[MfaMethod]]
     expires_in: int
-    account_status: EnumObject | None
+    account_status: EnumObject[AccountStatus] | None
     pending_approval: bool
 
 
@@ -63,7 +59,7 @@ class RefreshOut(WireModel):
 
 
 class RegisterInitiateIn(RequestModel):
-    email: Email
+    email: EmailAddress
     password: NewPassword
     account_name: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -84,7 +80,7 @@ class LogoutOut(WireModel):
 
 
 class PasswordForgotIn(RequestModel):
-    email: Email
+    email: EmailAddress
     turnstile_token: TurnstileToken | None = None
 
 

@@ -36,6 +36,7 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=False,
         access_log=False,
+        server_header=False,
     )
 
 
@@ -48,7 +49,11 @@ def _serve_one(host: str, port: int) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    config = uvicorn.Config(APP_FACTORY, factory=True, proxy_headers=False, access_log=False)
+    # No `server: uvicorn` banner, no X-Forwarded-* handling (PORTICO_TRUSTED_PROXIES decides
+    # whom to believe), and our own access log: the same options as the single process above.
+    config = uvicorn.Config(
+        APP_FACTORY, factory=True, proxy_headers=False, access_log=False, server_header=False
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -7,22 +7,43 @@ from starlette.responses import Response
 
 from portico.auth.deps import CurrentPrincipal
 from portico.deps import SessionDep
-from portico.envelope import Envelope, Page, created, ok
+from portico.envelope import Created, Envelope, Page, created, ok
+from portico.errors import NotFound, raises
 from portico.exchanges import service
 from portico.exchanges.schemas import ExchangeIn, ExchangeOut, QuoteIn, QuoteOut
 from portico.idempotency import service as idempotency
 from portico.money import currency_scales
-from portico.paging import PageDep
+from portico.paging import PageDep, WalletFilter
+from portico.wallets import service as wallet_service
+from portico.wallets.errors import (
+    IdempotencyConflict,
+    InsufficientBalance,
+    QuoteExpired,
+    QuoteUsed,
+    RateUnavailable,
+    WalletClosed,
+    WalletFrozen,
+)
 from portico.workspaces.deps import ExchangeRead, ExchangeWrite
 
 router = APIRouter(tags=["exchanges"])
 
 
 @router.get("/exchanges", response_model=Envelope[Page[ExchangeOut]])
-async def list_exchanges(context: ExchangeRead, session: SessionDep, params: PageDep) -> Response:
-    """The workspace's exchanges, newest first."""
+@raises(NotFound)
+async def list_exchanges(
+    context: ExchangeRead,
+    session: SessionDep,
+    params: PageDep,
+    wallet_biz_id: WalletFilter = None,
+) -> Response:
+    """The workspace's exchanges, newest first; `walletBizId` (one of the workspace's wallets,
+    else 404) keeps those from or to that wallet."""
+    wallet = await wallet_service.wallet_filter(
+        session, workspace_id=context.workspace.id, wallet_biz_id=wallet_biz_id
+    )
     exchanges, pagination = await service.list_exchanges(
-        session, workspace_id=context.workspace.id, params=params
+        session, workspace_id=context.workspace.id, params=params, wallet=wallet
     )
     scales = await currency_scales(session)
     items = [service.exchange_view(e, scales) for e in exchanges]
@@ -30,6 +51,7 @@ async def list_exchanges(context: ExchangeRead, session: SessionDep, params: Pag
 
 
 @router.post("/exchanges/quote", response_model=Envelope[QuoteOut])
+@raises(RateUnavailable)
 async def quote_exchange(
     body: QuoteIn, context: ExchangeWrite, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
@@ -40,7 +62,16 @@ async def quote_exchange(
     return ok(service.quote_view(quote, await currency_scales(session)))
 
 
-@router.post("/exchanges", response_model=Envelope[ExchangeOut], status_code=201)
+@router.post("/exchanges", response_model=Created[ExchangeOut], status_code=201)
+@raises(
+    NotFound,
+    QuoteUsed,
+    QuoteExpired,
+    WalletFrozen,
+    WalletClosed,
+    InsufficientBalance,
+    IdempotencyConflict,
+)
 async def create_exchange(
     body: ExchangeIn,
     request: Request,
@@ -70,6 +101,7 @@ async def create_exchange(
 
 
 @router.get("/exchanges/{bizId}", response_model=Envelope[ExchangeOut])
+@raises(NotFound)
 async def get_exchange(bizId: str, context: ExchangeRead, session: SessionDep) -> Response:
     """One exchange of the workspace."""
     exchange = await service.get_exchange(

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
+from portico.enums import ExchangeStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 from portico.money import AmountIn
 
@@ -53,7 +54,7 @@ class ExchangeOut(WireModel):
     to_amount: str
     rate: str
     fee: str
-    exchange_status: EnumObject
+    exchange_status: EnumObject[ExchangeStatus]
     created_at: UtcDateTime
     updated_at: UtcDateTime
     completed_at: UtcDateTime | None

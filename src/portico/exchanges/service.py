@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation, localcontext
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
@@ -22,6 +22,7 @@ from portico.money import get_currency, to_minor, to_wire
 from portico.paging import PageParams, fetch_page
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import InsufficientBalance, QuoteExpired, QuoteUsed, RateUnavailable
+from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace
 from portico.workspaces.scope import MAX_BIZ_ID, get_in_workspace, scoped
 
@@ -102,10 +103,10 @@ async def create_quote(
     buys toCurrency, rounded down. BUY: `amount` of toCurrency is wanted; what it costs is
     rounded up and the fee added on top.
     """
-    source = await get_currency(session, body.from_currency)
-    target = await get_currency(session, body.to_currency)
+    source = await get_currency(session, body.from_currency, field="fromCurrency")
+    target = await get_currency(session, body.to_currency, field="toCurrency")
     if source.code == target.code:
-        raise InvalidParameter()
+        raise InvalidParameter("toCurrency")
     mid, spread_bps, fee_bps = await _rate(
         session,
         institution_id=workspace.institution_id,
@@ -128,10 +129,10 @@ async def create_quote(
                 fee = int((net * fee_bps / BPS).to_integral_value(ROUND_CEILING))
                 from_amount = net + fee
         except (InvalidOperation, ZeroDivisionError) as exc:
-            raise InvalidParameter() from exc
+            raise InvalidParameter("amount") from exc
         rate_text = format(rate.quantize(Decimal("1e-10"), ROUND_FLOOR).normalize(), "f")
     if to_amount <= 0 or from_amount <= fee or from_amount >= 10**18 or to_amount >= 10**18:
-        raise InvalidParameter()
+        raise InvalidParameter("amount")
     now = utcnow()
     quote = ExchangeQuote(
         biz_id=new_biz_id(),
@@ -236,10 +237,20 @@ async def execute_quote(
 
 
 async def list_exchanges(
-    session: AsyncSession, *, workspace_id: int, params: PageParams
+    session: AsyncSession, *, workspace_id: int, params: PageParams, wallet: Wallet | None = None
 ) -> tuple[list[Exchange], Pagination]:
-    statement = scoped(select(Exchange).order_by(Exchange.id.desc()), Exchange, workspace_id)
-    return await fetch_page(session, statement, params, Exchange.created_at)
+    """The workspace's exchanges, newest first; with `wallet`, those from or to it."""
+    statement = select(Exchange).order_by(Exchange.id.desc())
+    if wallet is not None:
+        statement = statement.where(
+            or_(
+                Exchange.from_wallet_biz_id == wallet.biz_id,
+                Exchange.to_wallet_biz_id == wallet.biz_id,
+            )
+        )
+    return await fetch_page(
+        session, scoped(statement, Exchange, workspace_id), params, Exchange.created_at
+    )
 
 
 async def get_exchange(

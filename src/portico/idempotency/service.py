@@ -50,7 +50,8 @@ def idempotency_key(request: Request, client_reference: str | None = None) -> st
         return None
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidParameter()
+        field = "Idempotency-Key" if request.headers.get(HEADER) is not None else "clientReference"
+        raise InvalidParameter(field)
     return key
 
 

@@ -8,8 +8,10 @@ from starlette.responses import Response
 from portico.auth.deps import CurrentPrincipal
 from portico.auth.kit import AuthKitDep
 from portico.deps import SessionDep
-from portico.envelope import Envelope, created, no_content, ok
+from portico.envelope import Created, Envelope, NoContent, created, no_content, ok
+from portico.errors import NotFound, raises
 from portico.invitations import service
+from portico.invitations.errors import AlreadyMember, AlreadyPending, NotPending, TooManyPending
 from portico.invitations.schemas import (
     InvitationCreateIn,
     InvitationDeclineIn,
@@ -29,7 +31,8 @@ async def list_sent(context: MemberRead, session: SessionDep) -> Response:
     return ok(await service.sent_by(session, workspace_id=context.workspace.id))
 
 
-@router.post("/invitations", response_model=Envelope[InvitationOut], status_code=201)
+@router.post("/invitations", response_model=Created[InvitationOut], status_code=201)
+@raises(NotFound, AlreadyMember, AlreadyPending, TooManyPending)
 async def create_invitation(
     body: InvitationCreateIn,
     context: MemberWrite,
@@ -56,7 +59,8 @@ async def create_invitation(
     return created(invitation)
 
 
-@router.post("/invitations/cancel", response_model=Envelope[None])
+@router.post("/invitations/cancel", response_model=NoContent)
+@raises(NotFound, NotPending)
 async def cancel_invitation(
     body: InvitationIdIn, context: MemberWrite, session: SessionDep
 ) -> Response:
@@ -84,7 +88,7 @@ async def accept_invitation(
     return ok(membership)
 
 
-@router.post("/profile/invitations/decline", response_model=Envelope[None])
+@router.post("/profile/invitations/decline", response_model=NoContent)
 async def decline_invitation(
     body: InvitationDeclineIn, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:

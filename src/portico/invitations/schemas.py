@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from portico.auth.schemas import Email
+from portico.email_address import EmailAddress
+from portico.enums import InvitationStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 
 BizId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -21,14 +22,14 @@ class InvitationOut(WireModel):
     role_biz_id: str
     role_name: str
     invited_by: str
-    invitation_status: EnumObject
+    invitation_status: EnumObject[InvitationStatus]
     expires_at: UtcDateTime
     created_at: UtcDateTime
     updated_at: UtcDateTime
 
 
 class InvitationCreateIn(RequestModel):
-    email: Email
+    email: EmailAddress
     role_id: BizId
 
 

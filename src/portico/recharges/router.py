@@ -10,10 +10,11 @@ from starlette.responses import Response
 from portico.auth.deps import CurrentPrincipal
 from portico.deps import SessionDep
 from portico.enums import RechargeStatus
-from portico.envelope import Envelope, Page, created, ok
+from portico.envelope import Created, Envelope, Page, created, ok
+from portico.errors import NotFound, raises
 from portico.idempotency import service as idempotency
 from portico.money import currency_scales, to_minor
-from portico.paging import PageDep
+from portico.paging import PageDep, WalletFilter
 from portico.recharges import service
 from portico.recharges.schemas import (
     RechargeCancelIn,
@@ -24,21 +25,34 @@ from portico.recharges.schemas import (
     RechargeQuoteIn,
     RechargeQuoteOut,
 )
+from portico.wallets import service as wallet_service
+from portico.wallets.errors import (
+    AmountOutOfRange,
+    CurrencyMismatch,
+    IdempotencyConflict,
+    InvalidOrderState,
+)
 from portico.workspaces.deps import RechargeRead, RechargeWrite
 
 router = APIRouter(tags=["recharges"])
 
 
 @router.get("/recharges", response_model=Envelope[Page[RechargeOut]])
+@raises(NotFound)
 async def list_recharges(
     context: RechargeRead,
     session: SessionDep,
     params: PageDep,
     status: Annotated[RechargeStatus | None, Query()] = None,
+    wallet_biz_id: WalletFilter = None,
 ) -> Response:
-    """The workspace's recharges, newest first."""
+    """The workspace's recharges, newest first; `walletBizId` (one of the workspace's
+    wallets, else 404) keeps those into that wallet."""
+    wallet = await wallet_service.wallet_filter(
+        session, workspace_id=context.workspace.id, wallet_biz_id=wallet_biz_id
+    )
     recharges, pagination = await service.list_recharges(
-        session, workspace_id=context.workspace.id, params=params, status=status
+        session, workspace_id=context.workspace.id, params=params, status=status, wallet=wallet
     )
     scales = await currency_scales(session)
     items = [service.recharge_view(r, scales[r.currency]) for r in recharges]
@@ -54,6 +68,7 @@ async def list_recharge_channels(context: RechargeRead, session: SessionDep) -> 
 
 
 @router.post("/recharges/quote", response_model=Envelope[RechargeQuoteOut])
+@raises(NotFound, AmountOutOfRange)
 async def quote_recharge(
     body: RechargeQuoteIn, context: RechargeWrite, session: SessionDep
 ) -> Response:
@@ -65,7 +80,8 @@ async def quote_recharge(
     return ok(service.quote_view(channel, to_minor(body.amount, scale), scale))
 
 
-@router.post("/recharges", response_model=Envelope[RechargeOut], status_code=201)
+@router.post("/recharges", response_model=Created[RechargeOut], status_code=201)
+@raises(NotFound, CurrencyMismatch, AmountOutOfRange, IdempotencyConflict)
 async def create_recharge(
     body: RechargeCreateIn,
     request: Request,
@@ -93,6 +109,7 @@ async def create_recharge(
 
 
 @router.get("/recharges/{bizId}", response_model=Envelope[RechargeOut])
+@raises(NotFound)
 async def get_recharge(bizId: str, context: RechargeRead, session: SessionDep) -> Response:
     """One recharge of the workspace."""
     recharge = await service.get_recharge(
@@ -103,6 +120,7 @@ async def get_recharge(bizId: str, context: RechargeRead, session: SessionDep) -
 
 
 @router.post("/recharges/{bizId}/proof", response_model=Envelope[RechargeOut])
+@raises(NotFound, InvalidOrderState)
 async def attach_recharge_proof(
     bizId: str, body: RechargeProofIn, context: RechargeWrite, session: SessionDep
 ) -> Response:
@@ -116,6 +134,7 @@ async def attach_recharge_proof(
 
 
 @router.post("/recharges/{bizId}/cancel", response_model=Envelope[RechargeOut])
+@raises(NotFound, InvalidOrderState)
 async def cancel_recharge(
     bizId: str, context: RechargeWrite, session: SessionDep, body: RechargeCancelIn | None = None
 ) -> Response:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
+from portico.enums import ChannelType, RechargeStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 from portico.money import AmountIn
 
@@ -18,7 +19,7 @@ CurrencyCode = Annotated[str, StringConstraints(min_length=1, max_length=10)]
 class RechargeChannelOut(WireModel):
     biz_id: str
     channel_name: str
-    channel_type: EnumObject
+    channel_type: EnumObject[ChannelType]
     currency: str
     min_amount: str
     max_amount: str | None
@@ -66,7 +67,7 @@ class RechargeOut(WireModel):
     fee: str
     actual_amount: str
     currency: str
-    recharge_status: EnumObject
+    recharge_status: EnumObject[RechargeStatus]
     proof_file_biz_id: str | None
     cancel_reason: str | None
     reject_reason: str | None

@@ -29,6 +29,7 @@ from portico.recharges.schemas import (
 )
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import AmountOutOfRange, CurrencyMismatch
+from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace
 from portico.workspaces.scope import (
     MAX_BIZ_ID,
@@ -159,11 +160,18 @@ async def create_recharge(
 
 
 async def list_recharges(
-    session: AsyncSession, *, workspace_id: int, params: PageParams, status: RechargeStatus | None
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    params: PageParams,
+    status: RechargeStatus | None,
+    wallet: Wallet | None = None,
 ) -> tuple[list[Recharge], Pagination]:
     statement = select(Recharge).order_by(Recharge.id.desc())
     if status is not None:
         statement = statement.where(Recharge.status == status)
+    if wallet is not None:
+        statement = statement.where(Recharge.wallet_id == wallet.id)
     return await fetch_page(
         session, scoped(statement, Recharge, workspace_id), params, Recharge.created_at
     )

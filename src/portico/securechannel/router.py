@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Header
 from starlette.responses import Response
 
 from portico.auth.kit import AuthKitDep
-from portico.envelope import Envelope, UtcDateTime, WireModel, no_content, ok
+from portico.envelope import Envelope, NoContent, UtcDateTime, WireModel, no_content, ok
 from portico.errors import InvalidParameter
 from portico.securechannel import service
 from portico.securechannel.errors import InvalidPayload
@@ -68,13 +68,13 @@ async def open_session(kit: AuthKitDep, body: Annotated[Any, Body()] = None) -> 
     )
 
 
-@router.post("/secure-channel/session/close", response_model=Envelope[None])
+@router.post("/secure-channel/session/close", response_model=NoContent)
 async def close_session(
     kit: AuthKitDep,
     x_sc_session_id: Annotated[str | None, Header(description="Channel session to close")] = None,
 ) -> Response:
     """Close a channel session (idempotent)."""
     if not x_sc_session_id:
-        raise InvalidParameter()
+        raise InvalidParameter("X-SC-Session-Id")
     await service.close_channel(kit.database, x_sc_session_id)
     return no_content()

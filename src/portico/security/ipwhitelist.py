@@ -1,4 +1,9 @@
-"""Per-account IP whitelist: IPs and CIDRs; enforced on every authenticated request when on."""
+"""Per-account IP whitelist: IPs and CIDRs; enforced on every authenticated request when on.
+
+An empty list restricts nothing ("no restriction yet", as the documents show enabling an empty
+list succeed); a list with entries admits only them, and the caller can never save or enable
+one that leaves out its own address.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from portico.security.errors import WhitelistExcludesCaller
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def normalise(entries: list[str]) -> list[str]:
+def normalise(entries: list[str], *, field: str = "ipWhitelist") -> list[str]:
     """Validate and canonicalise entries (`10.0.0.7`, `10.0.0.0/8`, `2001:db8::/32`)."""
     result: list[str] = []
     for entry in entries:
@@ -21,7 +26,7 @@ def normalise(entries: list[str]) -> list[str]:
         try:
             network = ipaddress.ip_network(text, strict=False)
         except ValueError:
-            raise InvalidParameter() from None
+            raise InvalidParameter(field) from None
         canonical = str(network.network_address) if "/" not in text else str(network)
         if canonical not in result:
             result.append(canonical)
@@ -34,6 +39,9 @@ def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
 
 
 def allows(entries: list[str], ip: str) -> bool:
+    """Whether `ip` may pass: any address when the list is empty."""
+    if not entries:
+        return True
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -41,9 +49,9 @@ def allows(entries: list[str], ip: str) -> bool:
     return any(address in network for network in _networks(tuple(entries)))
 
 
-def replace(account: Account, entries: list[str], *, caller_ip: str) -> None:
+def replace(account: Account, entries: list[str], *, caller_ip: str, field: str) -> None:
     """Replace the list; while enforcement is on, the caller may not lock themself out."""
-    normalised = normalise(entries)
+    normalised = normalise(entries, field=field)
     if account.ip_whitelist_enabled and not allows(normalised, caller_ip):
         raise WhitelistExcludesCaller()
     account.ip_whitelist = normalised

@@ -89,7 +89,10 @@ async def usable_methods(session: AsyncSession, account_id: int) -> list[MfaMeth
 
 
 async def method_statuses(session: AsyncSession, account_id: int) -> list[MethodStatus]:
-    """EMAIL, TOTP and BACKUP_CODE with their state."""
+    """The account's MFA methods as the documents list them: EMAIL (always there, its
+    `verifiedAt` null), then TOTP once an authenticator app has been set up (enabled once
+    verified). Backup codes are not a method here: their state is `security/mfa/backup-codes`
+    (the consumer document lists only EMAIL for an account holding 10 backup codes)."""
     rows = {
         MfaMethod(e.method): e
         for e in (
@@ -98,27 +101,25 @@ async def method_statuses(session: AsyncSession, account_id: int) -> list[Method
             )
         ).scalars()
     }
-    remaining, _ = await backup_code_counts(session, account_id)
-    result = []
-    for method in (MfaMethod.EMAIL, MfaMethod.TOTP):
-        row = rows.get(method)
+    email = rows.get(MfaMethod.EMAIL)
+    result = [
+        MethodStatus(
+            method=MfaMethod.EMAIL,
+            is_enabled=email is None or email.is_enabled,
+            is_primary=email is None or email.is_primary,
+            verified_at=None,
+        )
+    ]
+    totp = rows.get(MfaMethod.TOTP)
+    if totp is not None:
         result.append(
             MethodStatus(
-                method=method,
-                is_enabled=bool(row and row.is_enabled),
-                is_primary=bool(row and row.is_primary),
-                verified_at=row.verified_at if row and row.is_enabled else None,
+                method=MfaMethod.TOTP,
+                is_enabled=totp.is_enabled,
+                is_primary=totp.is_primary,
+                verified_at=totp.verified_at if totp.is_enabled else None,
             )
         )
-    backup = rows.get(MfaMethod.BACKUP_CODE)
-    result.append(
-        MethodStatus(
-            method=MfaMethod.BACKUP_CODE,
-            is_enabled=remaining > 0,
-            is_primary=False,
-            verified_at=backup.verified_at if backup else None,
-        )
-    )
     return result
 
 
@@ -145,11 +146,14 @@ async def setup_totp(session: AsyncSession, kit: AuthKit, *, account: Account) -
 
 def _matching_step(secret: str, code: str, now: float | None = None) -> int | None:
     """The time step (±1 for clock drift) whose code equals `code`, compared in constant time."""
+    code = code.strip()
+    if not (code.isascii() and code.isdigit()):
+        return None  # never a code (and compare_digest refuses non-ASCII text)
     totp = pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS)
     current = int((now if now is not None else time.time()) // TOTP_STEP_SECONDS)
     found = None
     for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
-        if hmac.compare_digest(totp.generate_otp(step), code.strip()):
+        if hmac.compare_digest(totp.generate_otp(step), code):
             found = step
     return found
 

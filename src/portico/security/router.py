@@ -9,12 +9,19 @@ from starlette.responses import Response
 
 from portico.auth import service as auth_service
 from portico.auth.deps import CurrentPrincipal
+from portico.auth.errors import TooManyAttempts
 from portico.auth.kit import AuthKitDep
 from portico.deps import SessionDep
-from portico.envelope import Envelope, Page, Pagination, no_content, ok
-from portico.errors import InvalidParameter
+from portico.envelope import Envelope, NoContent, Page, Pagination, no_content, ok
+from portico.errors import InvalidParameter, raises
 from portico.security import ipwhitelist, mfa
 from portico.security import sessions as session_service
+from portico.security.errors import (
+    MfaCodeRejected,
+    TotpAlreadyEnabled,
+    TotpNotSetUp,
+    WhitelistExcludesCaller,
+)
 from portico.security.schemas import (
     BackupCodesGeneratedOut,
     BackupCodesStatusOut,
@@ -52,6 +59,7 @@ async def list_mfa_methods(principal: CurrentPrincipal, session: SessionDep) -> 
 
 
 @router.post("/security/mfa/otp/setup", response_model=Envelope[OtpSetupOut])
+@raises(TotpAlreadyEnabled)
 async def setup_otp(principal: CurrentPrincipal, session: SessionDep, kit: AuthKitDep) -> Response:
     """Start authenticator-app setup: a new secret and its `otpauth://` URI."""
     setup = await mfa.setup_totp(session, kit, account=principal.account)
@@ -66,6 +74,7 @@ async def setup_otp(principal: CurrentPrincipal, session: SessionDep, kit: AuthK
 
 
 @router.post("/security/mfa/otp/verify", response_model=Envelope[MfaMethodStatusOut])
+@raises(TooManyAttempts, TotpNotSetUp, TotpAlreadyEnabled, MfaCodeRejected)
 async def verify_otp(
     body: OtpCodeIn, principal: CurrentPrincipal, session: SessionDep, kit: AuthKitDep
 ) -> Response:
@@ -75,7 +84,8 @@ async def verify_otp(
     return ok(_status(status))
 
 
-@router.post("/security/mfa/otp/revoke", response_model=Envelope[None])
+@router.post("/security/mfa/otp/revoke", response_model=NoContent)
+@raises(TooManyAttempts, TotpNotSetUp, MfaCodeRejected)
 async def revoke_otp(
     body: OtpCodeIn, principal: CurrentPrincipal, session: SessionDep, kit: AuthKitDep
 ) -> Response:
@@ -223,19 +233,22 @@ async def get_ip_whitelist(principal: CurrentPrincipal) -> Response:
 
 
 @router.post("/security/ip-whitelist", response_model=Envelope[IpWhitelistOut])
+@raises(WhitelistExcludesCaller)
 async def replace_ip_whitelist(
     body: IpWhitelistIn, principal: CurrentPrincipal, session: SessionDep, client: ClientDep
 ) -> Response:
     """Replace the whitelist with `addresses` (or `ips`): IPs and CIDRs."""
+    field = "addresses" if body.addresses is not None else "ips"
     entries = body.addresses if body.addresses is not None else body.ips
     if entries is None:
-        raise InvalidParameter()
-    ipwhitelist.replace(principal.account, entries, caller_ip=client.ip)
+        raise InvalidParameter("addresses")
+    ipwhitelist.replace(principal.account, entries, caller_ip=client.ip, field=field)
     await session.flush()
     return ok(_whitelist(principal))
 
 
-@router.post("/security/ip-whitelist/enable", response_model=Envelope[None])
+@router.post("/security/ip-whitelist/enable", response_model=NoContent)
+@raises(WhitelistExcludesCaller)
 async def enable_ip_whitelist(
     principal: CurrentPrincipal, session: SessionDep, client: ClientDep
 ) -> Response:
@@ -245,7 +258,7 @@ async def enable_ip_whitelist(
     return no_content()
 
 
-@router.post("/security/ip-whitelist/disable", response_model=Envelope[None])
+@router.post("/security/ip-whitelist/disable", response_model=NoContent)
 async def disable_ip_whitelist(principal: CurrentPrincipal, session: SessionDep) -> Response:
     """Stop enforcing the whitelist."""
     ipwhitelist.disable(principal.account)

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from portico.enums import MfaMethod
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
 class MfaMethodStatusOut(WireModel):
-    mfa_method: EnumObject
+    mfa_method: EnumObject[MfaMethod]
     is_enabled: bool
     is_primary: bool
     verified_at: UtcDateTime | None

@@ -44,7 +44,7 @@ async def terminate_session(session: AsyncSession, *, account_id: int, session_b
         .values(revoked_at=utcnow(), revoke_reason="TERMINATED")
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise InvalidParameter()
+        raise InvalidParameter("sessionId")
 
 
 async def set_session_limit(

@@ -11,12 +11,22 @@ from starlette.responses import Response
 from portico.auth.deps import CurrentPrincipal
 from portico.deps import SessionDep
 from portico.enums import TransferStatus
-from portico.envelope import Envelope, Page, created, ok
+from portico.envelope import Created, Envelope, Page, Pagination, created, ok
+from portico.errors import NotFound, raises
 from portico.idempotency import service as idempotency
 from portico.money import currency_scales
-from portico.paging import PageDep
+from portico.paging import PageDep, WalletFilter
 from portico.transfers import service
 from portico.transfers.schemas import TransferCreateIn, TransferOrderOut
+from portico.wallets import service as wallet_service
+from portico.wallets.errors import (
+    CurrencyMismatch,
+    IdempotencyConflict,
+    InsufficientBalance,
+    WalletClosed,
+    WalletFrozen,
+)
+from portico.wallets.models import Wallet
 from portico.workspaces.deps import TransferRead, TransferWrite
 
 
@@ -24,7 +34,15 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
     """The transfer routes under `prefix` (`/transfer` or `/transfers`)."""
     router = APIRouter(prefix=prefix, tags=["transfers"])
 
-    @router.post("/command/create", response_model=Envelope[TransferOrderOut], status_code=201)
+    @router.post("/command/create", response_model=Created[TransferOrderOut], status_code=201)
+    @raises(
+        NotFound,
+        CurrencyMismatch,
+        WalletFrozen,
+        WalletClosed,
+        InsufficientBalance,
+        IdempotencyConflict,
+    )
     async def create_transfer(
         body: TransferCreateIn,
         request: Request,
@@ -56,29 +74,30 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
         workspace_id: int,
         params: PageDep,
         status: TransferStatus | None,
-        wallet_biz_id: str | None,
+        wallet: Wallet | None,
     ) -> Response:
         orders, pagination = await service.list_orders(
-            session,
-            workspace_id=workspace_id,
-            params=params,
-            status=status,
-            wallet_biz_id=wallet_biz_id,
+            session, workspace_id=workspace_id, params=params, status=status, wallet=wallet
         )
         scales = await currency_scales(session)
         items = [service.order_view(o, scale=scales[o.currency]) for o in orders]
         return ok(Page[TransferOrderOut](items=items, pagination=pagination))
 
     @router.get("/query/orders", response_model=Envelope[Page[TransferOrderOut]])
+    @raises(NotFound)
     async def list_transfer_orders(
         context: TransferRead,
         session: SessionDep,
         params: PageDep,
         status: Annotated[TransferStatus | None, Query()] = None,
-        wallet_biz_id: Annotated[str | None, Query(alias="walletBizId", max_length=64)] = None,
+        wallet_biz_id: WalletFilter = None,
     ) -> Response:
-        """Transfers the workspace sent or received, newest first."""
-        return await _page(session, context.workspace.id, params, status, wallet_biz_id)
+        """Transfers the workspace sent or received, newest first; `walletBizId` (one of the
+        workspace's wallets, else 404) keeps those in or out of that wallet."""
+        wallet = await wallet_service.wallet_filter(
+            session, workspace_id=context.workspace.id, wallet_biz_id=wallet_biz_id
+        )
+        return await _page(session, context.workspace.id, params, status, wallet)
 
     if with_wallet_orders:
 
@@ -89,10 +108,18 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
         async def list_wallet_transfer_orders(
             walletBizId: str, context: TransferRead, session: SessionDep, params: PageDep
         ) -> Response:
-            """Transfers in or out of one wallet (an unknown wallet has none: an empty page)."""
-            return await _page(session, context.workspace.id, params, None, walletBizId)
+            """Transfers in or out of one of the workspace's wallets. Any other id, unknown or
+            another workspace's alike, has none: the documented empty page."""
+            try:
+                wallet = await wallet_service.get_wallet(
+                    session, workspace_id=context.workspace.id, wallet_biz_id=walletBizId
+                )
+            except NotFound:
+                return ok(Page[TransferOrderOut](items=[], pagination=Pagination.unpaged(0)))
+            return await _page(session, context.workspace.id, params, None, wallet)
 
     @router.get("/query/orders/{transferBizId}", response_model=Envelope[TransferOrderOut])
+    @raises(NotFound)
     async def get_transfer_order(
         transferBizId: str, context: TransferRead, session: SessionDep
     ) -> Response:

@@ -6,11 +6,13 @@ from typing import Annotated
 
 from pydantic import StringConstraints, model_validator
 
+from portico.email_address import EmailAddress
+from portico.enums import TransferStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
+from portico.errors import FieldError
 from portico.money import AmountIn
 
 BizId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
 Remark = Annotated[str, StringConstraints(max_length=200)]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 CurrencyCode = Annotated[str, StringConstraints(min_length=1, max_length=10)]
@@ -21,7 +23,7 @@ class TransferCreateIn(RequestModel):
 
     from_wallet_biz_id: BizId
     to_wallet_biz_id: BizId | None = None
-    to_account_email: Email | None = None
+    to_account_email: EmailAddress | None = None
     amount: AmountIn
     currency: CurrencyCode | None = None
     remark: Remark | None = None
@@ -30,7 +32,8 @@ class TransferCreateIn(RequestModel):
     @model_validator(mode="after")
     def _one_payee(self) -> TransferCreateIn:
         if (self.to_wallet_biz_id is None) == (self.to_account_email is None):
-            raise ValueError("give exactly one of toWalletBizId and toAccountEmail")
+            # exactly one of them
+            raise FieldError("toWalletBizId", "toAccountEmail")
         return self
 
 
@@ -44,7 +47,7 @@ class TransferOrderOut(WireModel):
     amount: str
     fee: str
     currency: str
-    transfer_status: EnumObject
+    transfer_status: EnumObject[TransferStatus]
     remark: str | None
     client_reference: str | None
     created_at: UtcDateTime

@@ -152,7 +152,7 @@ async def create_transfer(
         if target.currency != source.currency:
             raise CurrencyMismatch()
         if target.id == source.id:
-            raise InvalidParameter()
+            raise InvalidParameter("toWalletBizId")
     else:
         source = await wallet_service.get_wallet(
             session, workspace_id=workspace.id, wallet_biz_id=body.from_wallet_biz_id
@@ -166,7 +166,7 @@ async def create_transfer(
             currency=source.currency,
         )
         if target.id == source.id:
-            raise InvalidParameter()
+            raise InvalidParameter("toAccountEmail")
         locked = await ledger.lock_wallets(session, (source.id, target.id))
         source, target = locked[source.id], locked[target.id]
 
@@ -241,17 +241,18 @@ async def list_orders(
     workspace_id: int,
     params: PageParams,
     status: TransferStatus | None = None,
-    wallet_biz_id: str | None = None,
+    wallet: Wallet | None = None,
 ) -> tuple[list[TransferOrder], Pagination]:
+    """The orders the workspace sent or received, newest first; with `wallet` (one of the
+    workspace's own), only those in or out of it."""
     statement = _visible(workspace_id).order_by(TransferOrder.id.desc())
     if status is not None:
         statement = statement.where(TransferOrder.status == status)
-    if wallet_biz_id is not None:
-        wallet_biz_id = wallet_biz_id[:MAX_BIZ_ID]
+    if wallet is not None:
         statement = statement.where(
             or_(
-                TransferOrder.from_wallet_biz_id == wallet_biz_id,
-                TransferOrder.to_wallet_biz_id == wallet_biz_id,
+                TransferOrder.from_wallet_biz_id == wallet.biz_id,
+                TransferOrder.to_wallet_biz_id == wallet.biz_id,
             )
         )
     return await fetch_page(session, statement, params, TransferOrder.created_at)

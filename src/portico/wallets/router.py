@@ -10,6 +10,7 @@ from starlette.responses import Response
 from portico.deps import SessionDep
 from portico.enums import FlowBizType
 from portico.envelope import Envelope, Page, ok
+from portico.errors import NotFound, raises
 from portico.paging import PageDep
 from portico.wallets import service
 from portico.wallets.schemas import WalletBalanceOut, WalletFlowOut, WalletOut
@@ -34,6 +35,7 @@ async def list_wallets(context: WalletRead, session: SessionDep) -> Response:
 
 
 @router.get("/wallets/{walletBizId}", response_model=Envelope[WalletOut])
+@raises(NotFound)
 async def get_wallet(walletBizId: str, context: WalletRead, session: SessionDep) -> Response:
     """One wallet of the workspace."""
     wallet = await service.get_wallet(
@@ -44,6 +46,7 @@ async def get_wallet(walletBizId: str, context: WalletRead, session: SessionDep)
 
 
 @router.get("/wallets/{walletBizId}/balance", response_model=Envelope[WalletBalanceOut])
+@raises(NotFound)
 async def get_wallet_balance(
     walletBizId: str, context: WalletRead, session: SessionDep
 ) -> Response:
@@ -56,6 +59,7 @@ async def get_wallet_balance(
 
 
 @router.get("/wallets/{walletBizId}/flows", response_model=Envelope[Page[WalletFlowOut]])
+@raises(NotFound)
 async def list_wallet_flows(
     walletBizId: str,
     context: WalletRead,

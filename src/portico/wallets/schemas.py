@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from portico.enums import FlowBizType, FlowDirection, WalletStatus, WalletType
 from portico.envelope import EnumObject, UtcDateTime, WireModel
 
 
@@ -10,8 +11,8 @@ class WalletOut(WireModel):
     workspace_biz_id: str
     wallet_name: str
     currency: str
-    wallet_type: EnumObject
-    wallet_status: EnumObject
+    wallet_type: EnumObject[WalletType]
+    wallet_status: EnumObject[WalletStatus]
     available_balance: str
     frozen_balance: str
     total_balance: str
@@ -31,8 +32,8 @@ class WalletBalanceOut(WireModel):
 class WalletFlowOut(WireModel):
     biz_id: str
     wallet_biz_id: str
-    direction: EnumObject
-    biz_type: EnumObject
+    direction: EnumObject[FlowDirection]
+    biz_type: EnumObject[FlowBizType]
     biz_order_id: str | None
     amount: str
     balance_before: str

@@ -34,6 +34,16 @@ async def get_wallet(session: AsyncSession, *, workspace_id: int, wallet_biz_id:
     return await get_in_workspace(session, Wallet, workspace_id=workspace_id, biz_id=wallet_biz_id)
 
 
+async def wallet_filter(
+    session: AsyncSession, *, workspace_id: int, wallet_biz_id: str | None
+) -> Wallet | None:
+    """The wallet a list is filtered by (`walletBizId`): one of the workspace's, else `404`
+    like any other foreign or unknown id; None when the list is not filtered."""
+    if wallet_biz_id is None:
+        return None
+    return await get_wallet(session, workspace_id=workspace_id, wallet_biz_id=wallet_biz_id)
+
+
 async def find_wallet(session: AsyncSession, *, workspace_id: int, currency: str) -> Wallet | None:
     statement = select(Wallet).where(Wallet.currency == currency)
     return (await session.execute(scoped(statement, Wallet, workspace_id))).scalar_one_or_none()

@@ -15,7 +15,7 @@ from starlette.types import Scope
 from portico.config import Settings
 from portico.deps import SessionDep, SettingsDep
 from portico.enums import AccountPortal
-from portico.errors import PortalCodeInvalid
+from portico.errors import PortalCodeInvalid, raises
 from portico.institutions.models import Institution, PortalAccessCode
 
 PORTAL_PREFIXES: dict[AccountPortal, str] = {
@@ -65,6 +65,7 @@ CODE_CACHE_SECONDS = 5.0
 CODE_CACHE_SIZE = 1024
 
 
+@raises(PortalCodeInvalid)
 async def get_portal_context(
     request: Request,
     session: SessionDep,

@@ -1,5 +1,5 @@
-"""Pure-ASGI middleware: request ids and access logging, the request body size limit, and exact
-JSON numbers."""
+"""Pure-ASGI middleware: request ids and access logging, the headers every answer carries, the
+request body size limit, exact JSON numbers, and the answer to an unexpected exception."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ import time
 import uuid
 from typing import Any
 
+from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portico.envelope import error_response
-from portico.errors import BodyTooLarge, InvalidParameter
+from portico.errors import BodyTooLarge, InternalError, InvalidParameter
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 access_logger = logging.getLogger("portico.access")
+error_logger = logging.getLogger("portico.errors")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -68,6 +71,81 @@ class RequestContextMiddleware:
                 (time.perf_counter() - started) * 1000,
             )
             request_id_var.reset(token)
+
+
+PORTAL_PATHS = "/web/v1/"
+# Anything that is not a page: no scripts, no framing.
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+class SecurityHeadersMiddleware:
+    """Adds to every answer `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
+    `X-Frame-Options: DENY` and a Content-Security-Policy (`html_policy` for pages, nothing
+    allowed for the rest), and `Cache-Control: no-store` to every portal answer: they carry
+    tokens, secrets, backup codes and personal data, so no route can forget it."""
+
+    def __init__(self, app: ASGIApp, html_policy: str) -> None:
+        self.app = app
+        self.html_policy = html_policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        portal = scope["path"].startswith(PORTAL_PATHS)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", []))
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("x-content-type-options", "nosniff")
+                headers.setdefault("referrer-policy", "no-referrer")
+                headers.setdefault("x-frame-options", "DENY")
+                html = headers.get("content-type", "").startswith("text/html")
+                headers.setdefault(
+                    "content-security-policy", self.html_policy if html else API_POLICY
+                )
+                if portal:
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an exception no handler took with the `500 SYSTEM.INTERNAL_ERROR` envelope.
+
+    Innermost, so the answer goes out like any other (through the secure channel, with the
+    request id), the log line carries the request id, and the connection stays usable: left to
+    Starlette's outermost error middleware, the exception is re-raised to the server after the
+    500 is sent, and uvicorn then drops the keep-alive connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            raise  # no one to answer (or the body limit cut it off and answers 413 itself)
+        except Exception:
+            if started:  # half an answer is out: only closing the connection can end it
+                raise
+            error_logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            exc = InternalError()
+            await error_response(exc.code, exc.message, exc.http_status)(scope, receive, send)
 
 
 class BodySizeLimitMiddleware:

@@ -10,10 +10,20 @@ from starlette.responses import Response
 from portico.auth.deps import CurrentPrincipal
 from portico.deps import SessionDep
 from portico.enums import WithdrawalStatus
-from portico.envelope import Envelope, Page, created, ok
+from portico.envelope import Created, Envelope, Page, created, ok
+from portico.errors import NotFound, raises
 from portico.idempotency import service as idempotency
 from portico.money import currency_scales
-from portico.paging import PageDep
+from portico.paging import PageDep, WalletFilter
+from portico.wallets import service as wallet_service
+from portico.wallets.errors import (
+    CurrencyMismatch,
+    IdempotencyConflict,
+    InsufficientBalance,
+    InvalidOrderState,
+    WalletClosed,
+    WalletFrozen,
+)
 from portico.withdrawals import service
 from portico.withdrawals.schemas import (
     WithdrawalChannelIn,
@@ -33,7 +43,7 @@ async def list_withdrawal_channels(context: WithdrawalRead, session: SessionDep)
     return ok([service.channel_view(c) for c in channels])
 
 
-@router.post("/withdrawal-channels", response_model=Envelope[WithdrawalChannelOut], status_code=201)
+@router.post("/withdrawal-channels", response_model=Created[WithdrawalChannelOut], status_code=201)
 async def create_withdrawal_channel(
     body: WithdrawalChannelIn, context: WithdrawalWrite, session: SessionDep
 ) -> Response:
@@ -43,22 +53,31 @@ async def create_withdrawal_channel(
 
 
 @router.get("/withdrawals", response_model=Envelope[Page[WithdrawalOut]])
+@raises(NotFound)
 async def list_withdrawals(
     context: WithdrawalRead,
     session: SessionDep,
     params: PageDep,
     status: Annotated[WithdrawalStatus | None, Query()] = None,
+    wallet_biz_id: WalletFilter = None,
 ) -> Response:
-    """The workspace's withdrawals, newest first."""
+    """The workspace's withdrawals, newest first; `walletBizId` (one of the workspace's
+    wallets, else 404) keeps those out of that wallet."""
+    wallet = await wallet_service.wallet_filter(
+        session, workspace_id=context.workspace.id, wallet_biz_id=wallet_biz_id
+    )
     withdrawals, pagination = await service.list_withdrawals(
-        session, workspace_id=context.workspace.id, params=params, status=status
+        session, workspace_id=context.workspace.id, params=params, status=status, wallet=wallet
     )
     scales = await currency_scales(session)
     items = [service.withdrawal_view(w, scales[w.currency]) for w in withdrawals]
     return ok(Page[WithdrawalOut](items=items, pagination=pagination))
 
 
-@router.post("/withdrawals", response_model=Envelope[WithdrawalOut], status_code=201)
+@router.post("/withdrawals", response_model=Created[WithdrawalOut], status_code=201)
+@raises(
+    NotFound, CurrencyMismatch, WalletFrozen, WalletClosed, InsufficientBalance, IdempotencyConflict
+)
 async def create_withdrawal(
     body: WithdrawalCreateIn,
     request: Request,
@@ -86,6 +105,7 @@ async def create_withdrawal(
 
 
 @router.get("/withdrawals/{bizId}", response_model=Envelope[WithdrawalOut])
+@raises(NotFound)
 async def get_withdrawal(bizId: str, context: WithdrawalRead, session: SessionDep) -> Response:
     """One withdrawal of the workspace."""
     withdrawal = await service.get_withdrawal(
@@ -96,6 +116,7 @@ async def get_withdrawal(bizId: str, context: WithdrawalRead, session: SessionDe
 
 
 @router.post("/withdrawals/{bizId}/cancel", response_model=Envelope[WithdrawalOut])
+@raises(NotFound, InvalidOrderState)
 async def cancel_withdrawal(bizId: str, context: WithdrawalWrite, session: SessionDep) -> Response:
     """Cancel a PENDING withdrawal; the frozen amount goes back to available."""
     withdrawal = await service.get_withdrawal(

@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints, model_validator
 
-from portico.enums import ChannelType
+from portico.enums import ChannelType, WithdrawalStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
+from portico.errors import FieldError
 from portico.money import AmountIn
 
 BizId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -48,15 +49,15 @@ class WithdrawalChannelIn(RequestModel):
     def _destination(self) -> WithdrawalChannelIn:
         if self.channel_type == ChannelType.BANK_TRANSFER.value:
             if not (self.account_name and self.account_number):
-                raise ValueError("a bank channel needs accountName and accountNumber")
+                raise FieldError("accountName", "accountNumber")  # a bank channel needs both
         elif not (self.network and self.address):
-            raise ValueError("a crypto channel needs network and address")
+            raise FieldError("network", "address")  # a crypto channel needs both
         return self
 
 
 class WithdrawalChannelOut(WireModel):
     biz_id: str
-    channel_type: EnumObject
+    channel_type: EnumObject[ChannelType]
     channel_name: str
     currency: str
     account_name: str | None
@@ -87,7 +88,7 @@ class WithdrawalOut(WireModel):
     fee: str
     actual_amount: str
     currency: str
-    withdrawal_status: EnumObject
+    withdrawal_status: EnumObject[WithdrawalStatus]
     remark: str | None
     cancel_reason: str | None
     reject_reason: str | None

@@ -19,6 +19,7 @@ from portico.money import get_currency, to_minor, to_wire
 from portico.paging import PageParams, fetch_page
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import CurrencyMismatch, InsufficientBalance
+from portico.wallets.models import Wallet
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from portico.withdrawals.schemas import (
     WithdrawalChannelIn,
@@ -223,10 +224,13 @@ async def list_withdrawals(
     workspace_id: int,
     params: PageParams,
     status: WithdrawalStatus | None,
+    wallet: Wallet | None = None,
 ) -> tuple[list[Withdrawal], Pagination]:
     statement = select(Withdrawal).order_by(Withdrawal.id.desc())
     if status is not None:
         statement = statement.where(Withdrawal.status == status)
+    if wallet is not None:
+        statement = statement.where(Withdrawal.wallet_id == wallet.id)
     return await fetch_page(
         session, scoped(statement, Withdrawal, workspace_id), params, Withdrawal.created_at
     )

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header
 
+from portico.accounts.errors import AccountInactive, PendingApproval
 from portico.auth.deps import CurrentPrincipal
 from portico.deps import SessionDep
 from portico.enums import RoleType
-from portico.errors import PermissionDenied
+from portico.errors import PermissionDenied, raises
 from portico.partners import service as partner_service
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
@@ -39,6 +40,7 @@ def role_permissions(role: WorkspaceRole) -> frozenset[str]:
     return frozenset(c for c in (role.permission_codes or []) if permissions.is_known(c))
 
 
+@raises(PermissionDenied)
 async def get_workspace_context(
     principal: CurrentPrincipal,
     x_workspace_id: Annotated[
@@ -67,10 +69,12 @@ def _check_permission(context: WorkspaceContext, code: str) -> None:
 
 @cache
 def _checker(code: str) -> Callable[..., Awaitable[WorkspaceContext]]:
+    @raises(PermissionDenied)
     async def check(context: CurrentWorkspace) -> WorkspaceContext:
         _check_permission(context, code)
         return context
 
+    @raises(PermissionDenied, PendingApproval, AccountInactive)
     async def check_with_approval(
         context: CurrentWorkspace, principal: CurrentPrincipal, session: SessionDep
     ) -> WorkspaceContext:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import StringConstraints, WithJsonSchema
 
 from portico.errors import PermissionDenied
 
@@ -47,43 +49,67 @@ def refuse_grants(held: frozenset[str], granted: Iterable[str]) -> None:
         raise PermissionDenied()
 
 
+# A permission code in a request (role permissions, API key scopes): any string is read, an
+# unknown one is refused by the service (400); the schema lists the codes that are accepted.
+PermissionCodeIn = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    WithJsonSchema({"type": "string", "enum": list(all_codes())}),
+]
+
+
+# The documents show these two nodes; their ids are kept, the others are derived from the code.
+_DOCUMENTED_NODE_IDS = {
+    "apikey:read": "64db79b4-af35-4101-8f76-a1096183df5a",
+    "apikey:write": "09ef9df3-7434-4e2a-8e78-4b25cd64db34",
+}
+# The documents list a key's grantable permissions starting `wallet:read`, `transfer:read`:
+# the money groups first, every `read` before the `write`s.
+_API_KEY_GROUP_ORDER = (
+    "wallet",
+    "transfer",
+    "exchange",
+    "recharge",
+    "withdrawal",
+    "export",
+    "file",
+    "referral",
+    "workspace",
+    "member",
+    "role",
+    "apikey",
+)
+
+
 def _node_id(code: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, code))
+    return _DOCUMENTED_NODE_IDS.get(code) or str(uuid.uuid5(_NAMESPACE, code))
+
+
+@cache
+def api_key_order() -> tuple[str, ...]:
+    """Every code in the order `api-keys/available-permissions` lists them."""
+    return tuple(f"{group}:{action}" for action in ACTIONS for group in _API_KEY_GROUP_ORDER)
 
 
 @cache
 def tree() -> tuple[dict[str, Any], ...]:
-    """Groups with their permissions as children (stable ids)."""
+    """The catalogue as the documents show it: one root per permission (no group nodes), each
+    naming its `permissionGroup`, in code order (`apikey:read`, `apikey:write`, ...)."""
     nodes = []
-    for group_order, (group, label) in enumerate(GROUPS.items(), start=1):
-        group_id = _node_id(group)
-        children = [
+    for order, code in enumerate(sorted(all_codes()), start=1):
+        group, action = code.split(":")
+        nodes.append(
             {
-                "bizId": _node_id(f"{group}:{action}"),
-                "permissionCode": f"{group}:{action}",
-                "permissionName": f"{label} {action.capitalize()}",
+                "bizId": _node_id(code),
+                "permissionCode": code,
+                "permissionName": f"{GROUPS[group]} {action.capitalize()}",
                 "permissionDescription": None,
-                "parentBizId": group_id,
+                "parentBizId": None,
                 "permissionGroup": group,
                 "portalVisibility": None,
                 "sortOrder": order,
                 "isEnabled": True,
                 "children": list[dict[str, Any]](),
-            }
-            for order, action in enumerate(ACTIONS, start=1)
-        ]
-        nodes.append(
-            {
-                "bizId": group_id,
-                "permissionCode": group,
-                "permissionName": label,
-                "permissionDescription": None,
-                "parentBizId": None,
-                "permissionGroup": group,
-                "portalVisibility": None,
-                "sortOrder": group_order,
-                "isEnabled": True,
-                "children": children,
             }
         )
     return tuple(nodes)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from starlette.responses import Response
 
 from portico.deps import SessionDep
 from portico.enums import AccountPortal
-from portico.envelope import Envelope, created, no_content, ok
+from portico.envelope import Created, Envelope, NoContent, created, no_content, ok
+from portico.errors import NotFound, raises
+from portico.openapi import bare_204_on
 from portico.web.context import PortalDep
 from portico.workspaces import permissions, roles
 from portico.workspaces import service as workspace_service
@@ -18,9 +18,16 @@ from portico.workspaces.deps import (
     RoleRead,
     RoleWrite,
 )
+from portico.workspaces.errors import (
+    BuiltinRoleImmutable,
+    OwnerIsPermanent,
+    RoleInUse,
+    RoleNameTaken,
+)
 from portico.workspaces.schemas import (
     MemberRoleChangeIn,
     MembershipOut,
+    PermissionNodeOut,
     RoleCreateIn,
     RoleIdIn,
     RoleOut,
@@ -38,7 +45,8 @@ async def list_roles(context: RoleRead, session: SessionDep) -> Response:
     return ok([roles.role_view(role, context.workspace) for role in rows])
 
 
-@router.post("/roles", response_model=Envelope[RoleOut], status_code=201)
+@router.post("/roles", response_model=Created[RoleOut], status_code=201)
+@raises(RoleNameTaken)
 async def create_role(body: RoleCreateIn, context: RoleWrite, session: SessionDep) -> Response:
     """Create a custom role (no permissions yet)."""
     role = await roles.create_role(
@@ -50,13 +58,14 @@ async def create_role(body: RoleCreateIn, context: RoleWrite, session: SessionDe
     return created(roles.role_view(role, context.workspace))
 
 
-@router.get("/roles/permissions/tree", response_model=Envelope[list[dict[str, Any]]])
+@router.get("/roles/permissions/tree", response_model=Envelope[list[PermissionNodeOut]])
 async def permission_tree(context: RoleRead) -> Response:
-    """The permission catalogue as groups with their permissions as children."""
+    """The permission catalogue: one node per permission code, with its group."""
     return ok(list(permissions.tree()))
 
 
 @router.post("/roles/update", response_model=Envelope[RoleOut])
+@raises(NotFound, BuiltinRoleImmutable, RoleNameTaken)
 async def update_role(body: RoleUpdateIn, context: RoleWrite, session: SessionDep) -> Response:
     """Rename or redescribe a custom role."""
     role = await roles.get_role(
@@ -67,7 +76,9 @@ async def update_role(body: RoleUpdateIn, context: RoleWrite, session: SessionDe
     return ok(roles.role_view(role, context.workspace))
 
 
-@router.post("/roles/delete", response_model=Envelope[None])
+@router.post("/roles/delete", response_model=NoContent)
+@raises(NotFound, BuiltinRoleImmutable, RoleInUse)
+@bare_204_on(AccountPortal.PARTNER)
 async def delete_role(
     body: RoleIdIn, context: RoleWrite, session: SessionDep, portal: PortalDep
 ) -> Response:
@@ -82,6 +93,7 @@ async def delete_role(
 
 
 @router.post("/roles/permissions", response_model=Envelope[RoleOut])
+@raises(NotFound, BuiltinRoleImmutable)
 async def set_role_permissions(
     body: RolePermissionsIn, context: RoleWrite, session: SessionDep
 ) -> Response:
@@ -97,6 +109,7 @@ async def set_role_permissions(
 
 
 @router.post("/roles/members/role/change", response_model=Envelope[MembershipOut])
+@raises(NotFound, OwnerIsPermanent)
 async def change_member_role(
     body: MemberRoleChangeIn, context: MemberWrite, session: SessionDep
 ) -> Response:
@@ -117,6 +130,7 @@ async def change_member_role(
 
 
 @router.get("/roles/{roleBizId}", response_model=Envelope[RoleOut])
+@raises(NotFound)
 async def get_role(roleBizId: str, context: RoleRead, session: SessionDep) -> Response:
     """One role of the workspace."""
     role = await roles.get_role(session, workspace_id=context.workspace.id, role_biz_id=roleBizId)
@@ -124,6 +138,7 @@ async def get_role(roleBizId: str, context: RoleRead, session: SessionDep) -> Re
 
 
 @router.get("/roles/{roleBizId}/permissions", response_model=Envelope[list[str]])
+@raises(NotFound)
 async def get_role_permissions(
     roleBizId: str,
     context: RoleRead,

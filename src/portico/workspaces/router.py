@@ -8,8 +8,8 @@ from starlette.responses import Response
 from portico.auth.deps import CurrentPrincipal
 from portico.deps import SessionDep
 from portico.enums import JoinSource, WorkspaceKind
-from portico.envelope import Envelope, created, no_content, ok
-from portico.errors import InvalidParameter
+from portico.envelope import Created, Envelope, NoContent, created, no_content, ok
+from portico.errors import InvalidParameter, NotFound, raises
 from portico.workspaces import service as workspace_service
 from portico.workspaces.deps import (
     AnyMember,
@@ -17,6 +17,7 @@ from portico.workspaces.deps import (
     MemberWrite,
     WorkspaceWrite,
 )
+from portico.workspaces.errors import OwnerCannotLeave, OwnerIsPermanent
 from portico.workspaces.schemas import (
     MemberOut,
     MemberRemoveIn,
@@ -29,7 +30,7 @@ from portico.workspaces.schemas import (
 router = APIRouter(tags=["workspaces"])
 
 
-@router.post("/workspaces", response_model=Envelope[WorkspaceOut], status_code=201)
+@router.post("/workspaces", response_model=Created[WorkspaceOut], status_code=201)
 async def create_workspace(
     body: WorkspaceCreateIn, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
@@ -37,7 +38,7 @@ async def create_workspace(
     from portico.constants import data as constants
 
     if body.workspace_timezone not in constants.timezone_ids():
-        raise InvalidParameter()
+        raise InvalidParameter("workspaceTimezone")
     workspace = await workspace_service.create_workspace(
         session,
         owner=principal.account,
@@ -78,7 +79,8 @@ async def make_default(
     )
 
 
-@router.post("/workspaces/current/leave", response_model=Envelope[None])
+@router.post("/workspaces/current/leave", response_model=NoContent)
+@raises(OwnerCannotLeave)
 async def leave_workspace(context: AnyMember, session: SessionDep) -> Response:
     """Leave the current workspace (its owner cannot)."""
     await workspace_service.leave(session, membership=context.membership)
@@ -103,7 +105,8 @@ async def list_members(context: MemberRead, session: SessionDep) -> Response:
     return ok(await workspace_service.members_of(session, workspace=context.workspace))
 
 
-@router.post("/workspaces/current/members/remove", response_model=Envelope[None])
+@router.post("/workspaces/current/members/remove", response_model=NoContent)
+@raises(NotFound, OwnerIsPermanent)
 async def remove_member(
     body: MemberRemoveIn, context: MemberWrite, session: SessionDep
 ) -> Response:

@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
+from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
+from portico.workspaces.permissions import PermissionCodeIn
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
@@ -20,8 +22,8 @@ class WorkspaceOut(WireModel):
     entity_biz_id: str | None
     workspace_name: str
     workspace_timezone: str
-    workspace_status: EnumObject
-    workspace_kind: EnumObject
+    workspace_status: EnumObject[WorkspaceStatus]
+    workspace_kind: EnumObject[WorkspaceKind]
     extra_data: Any | None
     created_at: UtcDateTime
     updated_at: UtcDateTime
@@ -31,11 +33,11 @@ class MembershipOut(WireModel):
     user_biz_id: str
     workspace_biz_id: str
     workspace_name: str
-    workspace_kind: EnumObject
+    workspace_kind: EnumObject[WorkspaceKind]
     institution_biz_id: str
     workspace_role_biz_id: str
     workspace_role_name: str
-    join_source: EnumObject
+    join_source: EnumObject[JoinSource]
     is_owner: bool
     is_default: bool
     enterable: bool
@@ -71,7 +73,7 @@ class RoleOut(WireModel):
     biz_id: str
     workspace_biz_id: str
     role_name: str
-    role_type: EnumObject
+    role_type: EnumObject[RoleType]
     description: str | None
     permission_codes: list[str]
     created_at: UtcDateTime
@@ -95,11 +97,24 @@ class RoleIdIn(RequestModel):
 
 class RolePermissionsIn(RequestModel):
     role_id: BizId
-    permission_codes: Annotated[
-        list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=100)
-    ]
+    permission_codes: Annotated[list[PermissionCodeIn], Field(max_length=100)]
 
 
 class MemberRoleChangeIn(RequestModel):
     user_biz_id: BizId
     role_id: BizId
+
+
+class PermissionNodeOut(WireModel):
+    """A node of `roles/permissions/tree` (every node is a permission: `children` is empty)."""
+
+    biz_id: str
+    permission_code: str
+    permission_name: str
+    permission_description: str | None
+    parent_biz_id: str | None
+    permission_group: str
+    portal_visibility: str | None
+    sort_order: int
+    is_enabled: bool
+    children: list[PermissionNodeOut]
