@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,9 @@ NAMING_CONVENTION = {
 }
 
 AFTER_COMMIT_KEY = "portico.after_commit"
+ON_ROLLBACK_KEY = "portico.on_rollback"
 AfterCommit = Callable[[], Awaitable[None]]
+logger = logging.getLogger("portico.db")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -157,9 +160,35 @@ def after_commit(session: AsyncSession, action: AfterCommit) -> None:
 
 
 async def run_after_commit(session: AsyncSession) -> None:
+    session.info.pop(ON_ROLLBACK_KEY, None)
     actions: list[AfterCommit] = session.info.pop(AFTER_COMMIT_KEY, [])
     for action in actions:
         await action()
+
+
+def on_rollback(session: AsyncSession, action: AfterCommit) -> None:
+    """Run `action` if the request's transaction does not commit (undo what lives outside the
+    database, such as stored bytes)."""
+    session.info.setdefault(ON_ROLLBACK_KEY, []).append(action)
+
+
+async def _rolled_back(session: AsyncSession) -> None:
+    await session.rollback()
+    actions: list[AfterCommit] = session.info.pop(ON_ROLLBACK_KEY, [])
+    for action in actions:
+        try:
+            await action()
+        except Exception:
+            logger.exception("undoing after a rollback failed")
+
+
+async def _commit(session: AsyncSession) -> None:
+    try:
+        await session.commit()
+    except BaseException:
+        await _rolled_back(session)
+        raise
+    await run_after_commit(session)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -174,14 +203,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         except AppError as exc:
             if exc.commit_changes:
-                await session.commit()
-                await run_after_commit(session)
+                await _commit(session)
             else:
-                await session.rollback()
+                await _rolled_back(session)
             raise
         except BaseException:
-            await session.rollback()
+            await _rolled_back(session)
             raise
         else:
-            await session.commit()
-            await run_after_commit(session)
+            await _commit(session)

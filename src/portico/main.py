@@ -28,6 +28,7 @@ from portico.db import Database
 from portico.enums import AccountPortal
 from portico.errors import install_error_handlers
 from portico.exchanges.router import router as exchanges_router
+from portico.files.router import router as files_router
 from portico.idempotency import service as idempotency
 from portico.invitations.router import router as invitations_router
 from portico.mail.sender import Mailer
@@ -36,6 +37,7 @@ from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
 from portico.securechannel.router import router as secure_channel_router
 from portico.security.router import router as security_router
+from portico.storage import build_storage
 from portico.transfers.router import consumer_router as consumer_transfers_router
 from portico.transfers.router import partner_router as partner_transfers_router
 from portico.wallets.router import router as wallets_router
@@ -64,6 +66,7 @@ SHARED_ROUTERS: tuple[APIRouter, ...] = (
     exchanges_router,
     recharges_router,
     withdrawals_router,
+    files_router,
     secure_channel_router,
     constants_router,
 )
@@ -87,6 +90,8 @@ def _document_permissions() -> None:
                     }
 
 
+# The routes whose bodies are uploads, with their own size limit.
+UPLOAD_PATHS = tuple(f"{prefix}/files/upload" for prefix in PORTAL_PREFIXES.values())
 SELECTED_ROUTE = "portico.portal_route"
 
 
@@ -176,10 +181,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     mailer = Mailer(settings)
     kit = AuthKit.build(settings, database, mailer)
+    storage = build_storage(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await kit.hasher.dummy_hash()  # so the first unknown-email login costs the same
+        await storage.open()
         sweep = None
         if settings.idempotency_purge_interval_seconds > 0:
             sweep = asyncio.create_task(
@@ -193,6 +200,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             with contextlib.suppress(asyncio.CancelledError):
                 await sweep
         await mailer.drain()
+        await storage.close()
         kit.hasher.close()
         await database.dispose()
 
@@ -209,6 +217,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.database = database
     app.state.mailer = mailer
     app.state.auth_kit = kit
+    app.state.storage = storage
     install_error_handlers(app)
     app.router.routes.extend(portal_routes())
 
@@ -218,6 +227,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     app.add_middleware(ExactNumbersMiddleware)
     app.add_middleware(SecureChannelMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.file_max_bytes,
+        upload_suffixes=UPLOAD_PATHS,
+    )
     app.add_middleware(RequestContextMiddleware)
     return app

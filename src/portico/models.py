@@ -14,6 +14,7 @@ from portico.auth.models import (
 )
 from portico.db import Base
 from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
+from portico.files.models import StoredFile
 from portico.idempotency.models import IdempotencyRecord
 from portico.institutions.models import Institution, PortalAccessCode
 from portico.invitations.models import Invitation
@@ -51,6 +52,7 @@ __all__ = [
     "Recharge",
     "RechargeChannel",
     "RefreshToken",
+    "StoredFile",
     "ThrottleCounter",
     "TransferOrder",
     "Wallet",

@@ -70,19 +70,38 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-class BodySizeLimitMiddleware:
-    """Refuses bodies over `max_bytes` with `413 REQUEST.BODY_TOO_LARGE`, declared or streamed."""
+# Room for a multipart body's boundaries, part headers and small fields around the file.
+MULTIPART_OVERHEAD = 64 * 1024
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over `max_bytes` with `413 REQUEST.BODY_TOO_LARGE`, declared or streamed.
+
+    Paths ending in one of `upload_suffixes` (file uploads) have their own, larger limit:
+    `upload_max_bytes` plus the multipart overhead; the upload route enforces the file's own
+    size exactly while it streams."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        upload_max_bytes: int = 0,
+        upload_suffixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes + MULTIPART_OVERHEAD
+        self.upload_suffixes = upload_suffixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if self.upload_suffixes and scope["path"].endswith(self.upload_suffixes):
+            limit = max(limit, self.upload_max_bytes)
         declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             exc = BodyTooLarge()
             await error_response(exc.code, exc.message, exc.http_status)(scope, receive, send)
             return
@@ -96,7 +115,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # Stop the app reading: it sees a disconnect, and its answer is replaced.
                     too_large = True
                     return {"type": "http.disconnect"}
