@@ -33,6 +33,7 @@ from portico.idempotency import service as idempotency
 from portico.invitations.router import router as invitations_router
 from portico.mail.sender import Mailer
 from portico.recharges.router import router as recharges_router
+from portico.referrals.router import router as referrals_router
 from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
 from portico.securechannel.router import router as secure_channel_router
@@ -72,7 +73,7 @@ SHARED_ROUTERS: tuple[APIRouter, ...] = (
 )
 PORTAL_ONLY_ROUTERS: dict[AccountPortal, tuple[APIRouter, ...]] = {
     AccountPortal.CONSUMER: (consumer_transfers_router, sandbox_router),
-    AccountPortal.PARTNER: (partner_transfers_router,),
+    AccountPortal.PARTNER: (partner_transfers_router, referrals_router),
 }
 
 

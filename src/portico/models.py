@@ -21,6 +21,7 @@ from portico.invitations.models import Invitation
 from portico.ledger.models import LedgerEntry, LedgerPosting
 from portico.money import Currency
 from portico.recharges.models import Recharge, RechargeChannel
+from portico.referrals.models import Referral, ReferralCode
 from portico.securechannel.models import ChannelKey, ChannelSession
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
@@ -51,6 +52,8 @@ __all__ = [
     "PortalAccessCode",
     "Recharge",
     "RechargeChannel",
+    "Referral",
+    "ReferralCode",
     "RefreshToken",
     "StoredFile",
     "ThrottleCounter",

@@ -30,6 +30,7 @@ from portico.db import after_commit, utcnow
 from portico.enums import AccountPortal, AccountStatus, JoinSource, MfaMethod, WorkspaceKind
 from portico.ids import new_biz_id, new_token
 from portico.mail.sender import Mail
+from portico.referrals import service as referral_service
 from portico.security import mfa
 from portico.web.context import ClientInfo, PortalContext
 from portico.workspaces import service as workspace_service
@@ -497,6 +498,13 @@ async def register_verify(
         account_name=payload.get("accountName"),
         max_sessions=kit.settings.max_sessions_default,
     )
+    if ctx.portal == AccountPortal.CONSUMER:
+        await referral_service.record_referral(
+            session,
+            institution_id=ctx.institution_id,
+            account=account,
+            code=payload.get("referralCode"),
+        )
     return await open_session(session, kit, account=account, ctx=ctx, client=client)
 
 
