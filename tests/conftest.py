@@ -358,6 +358,15 @@ def s3_overrides(endpoint: str, bucket: str) -> dict[str, Any]:
     }
 
 
+def backend_overrides(backend: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings for the storage backend named by a test's `backend` parameter."""
+    if backend != "s3":
+        return {}
+    return s3_overrides(
+        request.getfixturevalue("s3_endpoint"), request.getfixturevalue("s3_bucket")
+    )
+
+
 @pytest.fixture
 async def s3_bucket(s3_endpoint: str) -> str:
     """A fresh bucket on the test S3 server."""

@@ -30,15 +30,20 @@ DEMO_ACCOUNTS = {
 
 
 def upgrade_database(settings: Settings, revision: str = "head") -> None:
-    """Run the Alembic migrations up to `revision`."""
+    """Run the Alembic migrations up to `revision`; on PostgreSQL also create or upgrade the
+    job queue's schema (procrastinate's, in a schema of its own)."""
     from alembic import command
     from alembic.config import Config
+
+    from portico.jobs.schema import upgrade_job_schema
 
     root = Path(__file__).resolve().parents[2]
     config = Config(str(root / "alembic.ini"))
     config.set_main_option("script_location", str(root / "migrations"))
     config.attributes["database_url"] = settings.resolved_database_url
     command.upgrade(config, revision)
+    if not settings.is_sqlite:
+        upgrade_job_schema(settings.resolved_database_url)
 
 
 async def seed_demo(settings: Settings) -> list[str]:

@@ -23,9 +23,6 @@ class Settings(BaseSettings):
     database_url: str = ""
     database_echo: bool = False
     database_pool_size: int = 20
-    # Expired Idempotency-Key records are deleted this often by every API process (0: never;
-    # then run `portico idempotency purge` from cron).
-    idempotency_purge_interval_seconds: float = 3600.0
     secret_key: str = ""
     encryption_key: str = ""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,9 +26,11 @@ from portico.db import Database
 from portico.enums import AccountPortal
 from portico.errors import install_error_handlers
 from portico.exchanges.router import router as exchanges_router
+from portico.exports.router import router as exports_router
 from portico.files.router import router as files_router
-from portico.idempotency import service as idempotency
 from portico.invitations.router import router as invitations_router
+from portico.jobs.app import build_jobs
+from portico.jobs.runtime import JobRuntime
 from portico.mail.sender import Mailer
 from portico.recharges.router import router as recharges_router
 from portico.referrals.router import router as referrals_router
@@ -68,6 +68,7 @@ SHARED_ROUTERS: tuple[APIRouter, ...] = (
     recharges_router,
     withdrawals_router,
     files_router,
+    exports_router,
     secure_channel_router,
     constants_router,
 )
@@ -183,23 +184,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     mailer = Mailer(settings)
     kit = AuthKit.build(settings, database, mailer)
     storage = build_storage(settings)
+    jobs = build_jobs(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await kit.hasher.dummy_hash()  # so the first unknown-email login costs the same
         await storage.open()
-        sweep = None
-        if settings.idempotency_purge_interval_seconds > 0:
-            sweep = asyncio.create_task(
-                idempotency.purge_periodically(
-                    database, settings.idempotency_purge_interval_seconds
-                )
-            )
+        if settings.runs_jobs_in_process:
+            await jobs.start_worker(JobRuntime(settings, database, storage))
         yield
-        if sweep is not None:
-            sweep.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweep
+        await jobs.close()
         await mailer.drain()
         await storage.close()
         kit.hasher.close()
@@ -219,6 +213,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.mailer = mailer
     app.state.auth_kit = kit
     app.state.storage = storage
+    app.state.jobs = jobs
     install_error_handlers(app)
     app.router.routes.extend(portal_routes())
 

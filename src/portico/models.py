@@ -14,6 +14,7 @@ from portico.auth.models import (
 )
 from portico.db import Base
 from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
+from portico.exports.models import Export
 from portico.files.models import StoredFile
 from portico.idempotency.models import IdempotencyRecord
 from portico.institutions.models import Institution, PortalAccessCode
@@ -39,6 +40,7 @@ __all__ = [
     "Currency",
     "Exchange",
     "ExchangeQuote",
+    "Export",
     "FxRate",
     "IdempotencyRecord",
     "Institution",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from portico.config import Settings
-from tests.conftest import make_settings, s3_overrides
+from tests.conftest import backend_overrides, make_settings
 from tests.money.conftest import money  # noqa: F401  (Alice and Bob, signed in)
 
 FILE_MAX_BYTES = 6 * 1024 * 1024  # past one 5 MiB S3 part, so a cut upload has parts to abort
@@ -26,7 +26,5 @@ def settings(
     database_url: str, tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> Settings:
     overrides: dict[str, Any] = {"file_max_bytes": FILE_MAX_BYTES}
-    if backend == "s3":
-        bucket = request.getfixturevalue("s3_bucket")
-        overrides.update(s3_overrides(request.getfixturevalue("s3_endpoint"), bucket))
+    overrides.update(backend_overrides(backend, request))
     return make_settings(database_url, tmp_path, **overrides)

@@ -9,10 +9,12 @@ from portico.auth.deps import CurrentPrincipal
 from portico.db import on_rollback
 from portico.deps import SessionDep, SettingsDep, StorageDep
 from portico.envelope import Envelope, created, ok
+from portico.errors import BodyTooLarge, UnsupportedMediaType
 from portico.files import service
+from portico.files.errors import FileEmpty, FileTooLarge, FileTypeNotAllowed
 from portico.files.schemas import UPLOAD_REQUEST_BODY, FileInfoOut
 from portico.files.upload import receive_upload
-from portico.storage.http import BINARY_RESPONSE, download_response
+from portico.storage.http import BINARY_RESPONSE, documented_errors, download_response
 from portico.workspaces.deps import FileRead, FileWrite
 
 router = APIRouter(tags=["files"])
@@ -23,6 +25,9 @@ router = APIRouter(tags=["files"])
     response_model=Envelope[FileInfoOut],
     status_code=201,
     openapi_extra=UPLOAD_REQUEST_BODY,
+    responses=documented_errors(
+        FileTooLarge, BodyTooLarge, FileTypeNotAllowed, FileEmpty, UnsupportedMediaType
+    ),
 )
 async def upload_file(
     request: Request,

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from starlette.responses import StreamingResponse
 
-from portico.errors import NotFound
+from portico.errors import AppError, NotFound
 from portico.storage.base import Storage, StorageError
 
 logger = logging.getLogger("portico.storage")
@@ -28,6 +28,39 @@ BINARY_RESPONSE: dict[int | str, dict[str, Any]] = {
         },
     }
 }
+
+
+def documented_errors(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for the errors a download route can answer (enveloped JSON)."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        entry = responses.setdefault(
+            error.http_status,
+            {
+                "description": "",
+                "content": {"application/json": {"schema": _error_envelope([])}},
+            },
+        )
+        line = f"`{error.code}` {error.message}"
+        entry["description"] = f"{entry['description']}; {line}" if entry["description"] else line
+        codes = entry["content"]["application/json"]["schema"]["properties"]["code"]["enum"]
+        codes.append(error.code)
+    return responses
+
+
+def _error_envelope(codes: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["version", "timestamp", "success", "code", "message", "data"],
+        "properties": {
+            "version": {"type": "string"},
+            "timestamp": {"type": "integer"},
+            "success": {"type": "boolean", "enum": [False]},
+            "code": {"type": "string", "enum": codes},
+            "message": {"type": "string"},
+            "data": {"type": "null"},
+        },
+    }
 
 
 def content_disposition(file_name: str) -> str:

@@ -223,7 +223,7 @@ async def _amount_in(session: AsyncSession, source: Wallet, body: TransferCreate
     return to_minor(body.amount, await wallet_service.scale_of(session, source.currency))
 
 
-def _visible(workspace_id: int) -> Select[TransferOrder]:
+def visible_orders(workspace_id: int) -> Select[TransferOrder]:
     """Orders the workspace paid or received."""
     statement = select(TransferOrder).where(
         or_(
@@ -243,7 +243,7 @@ async def list_orders(
     status: TransferStatus | None = None,
     wallet_biz_id: str | None = None,
 ) -> tuple[list[TransferOrder], Pagination]:
-    statement = _visible(workspace_id).order_by(TransferOrder.id.desc())
+    statement = visible_orders(workspace_id).order_by(TransferOrder.id.desc())
     if status is not None:
         statement = statement.where(TransferOrder.status == status)
     if wallet_biz_id is not None:
@@ -260,7 +260,9 @@ async def list_orders(
 async def find_order(
     session: AsyncSession, *, workspace_id: int, order_biz_id: str
 ) -> TransferOrder | None:
-    statement = _visible(workspace_id).where(TransferOrder.biz_id == order_biz_id[:MAX_BIZ_ID])
+    statement = visible_orders(workspace_id).where(
+        TransferOrder.biz_id == order_biz_id[:MAX_BIZ_ID]
+    )
     return (await session.execute(statement)).scalar_one_or_none()
 
 

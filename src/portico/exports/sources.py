@@ -1,0 +1,355 @@
+"""What each export type contains: its rows (one query, streamed in id order, oldest first),
+its columns, and the permission needed to read them.
+
+Cells are text: amounts as decimal strings with their currency's scale, times as ISO-8601 UTC,
+the same as the API shows them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeAlias
+
+from sqlalchemy import Select, or_, select
+
+from portico.exchanges.models import Exchange
+from portico.ledger.models import LedgerEntry
+from portico.ledger.service import AVAILABLE
+from portico.money import to_wire
+from portico.recharges.models import Recharge
+from portico.transfers import service as transfer_service
+from portico.transfers.models import TransferOrder
+from portico.wallets.models import Wallet
+from portico.withdrawals.models import Withdrawal
+from portico.workspaces.scope import scoped
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    workspace_id: int
+    start: datetime | None
+    end: datetime | None
+    wallet_id: int | None
+    wallet_biz_id: str | None
+
+
+Row = Sequence[Any]
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
+Cells = list[str]
+
+
+def iso(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else ""
+
+
+def _window(statement: AnySelect, column: Any, filters: Filters) -> AnySelect:
+    if filters.start is not None:
+        statement = statement.where(column >= filters.start)
+    if filters.end is not None:
+        statement = statement.where(column <= filters.end)
+    return statement
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    permission: str
+    file_stem: str
+    columns: tuple[str, ...]
+    query: Callable[[Filters], AnySelect]
+    # (row, scales of every currency, the exporting workspace's id) -> the row's cells
+    cells: Callable[[Row, dict[str, int], int], Cells]
+
+
+def _flows(filters: Filters) -> AnySelect:
+    statement = (
+        select(
+            LedgerEntry.id,
+            Wallet.biz_id,
+            LedgerEntry.currency,
+            LedgerEntry.amount,
+            LedgerEntry.biz_type,
+            LedgerEntry.order_biz_id,
+            LedgerEntry.balance_before,
+            LedgerEntry.balance_after,
+            LedgerEntry.remark,
+            LedgerEntry.created_at,
+        )
+        .join(Wallet, Wallet.id == LedgerEntry.wallet_id)
+        # a sandbox reset hides the flows before it
+        .where(LedgerEntry.account == AVAILABLE, LedgerEntry.id > Wallet.flows_since)
+        .order_by(LedgerEntry.id)
+    )
+    if filters.wallet_id is not None:
+        statement = statement.where(LedgerEntry.wallet_id == filters.wallet_id)
+    statement = _window(statement, LedgerEntry.created_at, filters)
+    return scoped(statement, LedgerEntry, filters.workspace_id)
+
+
+def _flow_cells(row: Row, scales: dict[str, int], _: int) -> Cells:
+    entry_id, wallet, currency, amount, biz_type, order, before, after, remark, at = row
+    scale = scales[currency]
+    return [
+        f"fl{entry_id:014d}",
+        wallet,
+        currency,
+        "IN" if amount > 0 else "OUT",
+        biz_type,
+        order or "",
+        to_wire(abs(amount), scale),
+        to_wire(before or 0, scale),
+        to_wire(after or 0, scale),
+        remark or "",
+        iso(at),
+    ]
+
+
+def _transfers(filters: Filters) -> AnySelect:
+    statement = transfer_service.visible_orders(filters.workspace_id).with_only_columns(
+        TransferOrder.biz_id,
+        TransferOrder.workspace_id,
+        TransferOrder.from_wallet_biz_id,
+        TransferOrder.to_wallet_biz_id,
+        TransferOrder.payer_account_biz_id,
+        TransferOrder.payee_account_biz_id,
+        TransferOrder.currency,
+        TransferOrder.amount,
+        TransferOrder.fee,
+        TransferOrder.status,
+        TransferOrder.remark,
+        TransferOrder.client_reference,
+        TransferOrder.created_at,
+        TransferOrder.completed_at,
+    )
+    if filters.wallet_biz_id is not None:
+        statement = statement.where(
+            or_(
+                TransferOrder.from_wallet_biz_id == filters.wallet_biz_id,
+                TransferOrder.to_wallet_biz_id == filters.wallet_biz_id,
+            )
+        )
+    return _window(statement, TransferOrder.created_at, filters).order_by(TransferOrder.id)
+
+
+def _transfer_cells(row: Row, scales: dict[str, int], workspace_id: int) -> Cells:
+    biz_id, payer_ws, source, target, payer, payee, currency, amount, fee = row[:9]
+    status, remark, reference, created, completed = row[9:]
+    scale = scales[currency]
+    # the client's own reference is shown to the payer only
+    own = payer_ws == workspace_id
+    return [
+        biz_id,
+        "OUT" if own else "IN",
+        source,
+        target,
+        payer,
+        payee or "",
+        currency,
+        to_wire(amount, scale),
+        to_wire(fee, scale),
+        status,
+        remark or "",
+        (reference or "") if own else "",
+        iso(created),
+        iso(completed),
+    ]
+
+
+def _recharges(filters: Filters) -> AnySelect:
+    statement = select(
+        Recharge.biz_id,
+        Recharge.wallet_biz_id,
+        Recharge.channel_biz_id,
+        Recharge.currency,
+        Recharge.amount,
+        Recharge.fee,
+        Recharge.actual_amount,
+        Recharge.status,
+        Recharge.remark,
+        Recharge.created_at,
+        Recharge.completed_at,
+    ).order_by(Recharge.id)
+    if filters.wallet_id is not None:
+        statement = statement.where(Recharge.wallet_id == filters.wallet_id)
+    statement = _window(statement, Recharge.created_at, filters)
+    return scoped(statement, Recharge, filters.workspace_id)
+
+
+def _withdrawals(filters: Filters) -> AnySelect:
+    statement = select(
+        Withdrawal.biz_id,
+        Withdrawal.wallet_biz_id,
+        Withdrawal.withdrawal_channel_biz_id,
+        Withdrawal.currency,
+        Withdrawal.amount,
+        Withdrawal.fee,
+        Withdrawal.actual_amount,
+        Withdrawal.status,
+        Withdrawal.remark,
+        Withdrawal.created_at,
+        Withdrawal.completed_at,
+    ).order_by(Withdrawal.id)
+    if filters.wallet_id is not None:
+        statement = statement.where(Withdrawal.wallet_id == filters.wallet_id)
+    statement = _window(statement, Withdrawal.created_at, filters)
+    return scoped(statement, Withdrawal, filters.workspace_id)
+
+
+def _order_cells(row: Row, scales: dict[str, int], _: int) -> Cells:
+    biz_id, wallet, channel, currency, amount, fee, actual, status, remark, created, done = row
+    scale = scales[currency]
+    return [
+        biz_id,
+        wallet,
+        channel,
+        currency,
+        to_wire(amount, scale),
+        to_wire(fee, scale),
+        to_wire(actual, scale),
+        status,
+        remark or "",
+        iso(created),
+        iso(done),
+    ]
+
+
+def _exchanges(filters: Filters) -> AnySelect:
+    statement = select(
+        Exchange.biz_id,
+        Exchange.from_wallet_biz_id,
+        Exchange.to_wallet_biz_id,
+        Exchange.from_currency,
+        Exchange.from_amount,
+        Exchange.to_currency,
+        Exchange.to_amount,
+        Exchange.rate,
+        Exchange.fee,
+        Exchange.status,
+        Exchange.created_at,
+        Exchange.completed_at,
+    ).order_by(Exchange.id)
+    if filters.wallet_biz_id is not None:
+        statement = statement.where(
+            or_(
+                Exchange.from_wallet_biz_id == filters.wallet_biz_id,
+                Exchange.to_wallet_biz_id == filters.wallet_biz_id,
+            )
+        )
+    statement = _window(statement, Exchange.created_at, filters)
+    return scoped(statement, Exchange, filters.workspace_id)
+
+
+def _exchange_cells(row: Row, scales: dict[str, int], _: int) -> Cells:
+    biz_id, source, target, sold, sold_amount, bought, bought_amount, rate, fee = row[:9]
+    status, created, completed = row[9:]
+    return [
+        biz_id,
+        source,
+        target,
+        sold,
+        to_wire(sold_amount, scales[sold]),
+        bought,
+        to_wire(bought_amount, scales[bought]),
+        rate,
+        to_wire(fee, scales[sold]),
+        sold,
+        status,
+        iso(created),
+        iso(completed),
+    ]
+
+
+_ORDER_COLUMNS = (
+    "bizId",
+    "walletBizId",
+    "channelBizId",
+    "currency",
+    "amount",
+    "fee",
+    "actualAmount",
+    "status",
+    "remark",
+    "createdAt",
+    "completedAt",
+)
+
+SOURCES: dict[str, Source] = {
+    "WALLET_FLOWS": Source(
+        permission="wallet:read",
+        file_stem="wallet-flows",
+        columns=(
+            "flowBizId",
+            "walletBizId",
+            "currency",
+            "direction",
+            "bizType",
+            "bizOrderId",
+            "amount",
+            "balanceBefore",
+            "balanceAfter",
+            "remark",
+            "createdAt",
+        ),
+        query=_flows,
+        cells=_flow_cells,
+    ),
+    "TRANSFERS": Source(
+        permission="transfer:read",
+        file_stem="transfers",
+        columns=(
+            "bizId",
+            "direction",
+            "fromWalletBizId",
+            "toWalletBizId",
+            "payerAccountBizId",
+            "payeeAccountBizId",
+            "currency",
+            "amount",
+            "fee",
+            "status",
+            "remark",
+            "clientReference",
+            "createdAt",
+            "completedAt",
+        ),
+        query=_transfers,
+        cells=_transfer_cells,
+    ),
+    "RECHARGES": Source(
+        permission="recharge:read",
+        file_stem="recharges",
+        columns=_ORDER_COLUMNS,
+        query=_recharges,
+        cells=_order_cells,
+    ),
+    "WITHDRAWALS": Source(
+        permission="withdrawal:read",
+        file_stem="withdrawals",
+        columns=tuple(
+            "withdrawalChannelBizId" if c == "channelBizId" else c for c in _ORDER_COLUMNS
+        ),
+        query=_withdrawals,
+        cells=_order_cells,
+    ),
+    "EXCHANGES": Source(
+        permission="exchange:read",
+        file_stem="exchanges",
+        columns=(
+            "bizId",
+            "fromWalletBizId",
+            "toWalletBizId",
+            "fromCurrency",
+            "fromAmount",
+            "toCurrency",
+            "toAmount",
+            "rate",
+            "fee",
+            "feeCurrency",
+            "status",
+            "createdAt",
+            "completedAt",
+        ),
+        query=_exchanges,
+        cells=_exchange_cells,
+    ),
+}
