@@ -243,6 +243,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    worker = commands.add_parser("worker", help="run the background jobs (PostgreSQL)")
+    worker.add_argument("--concurrency", type=int, default=None, help="jobs run at once")
     db = commands.add_parser("db", help="database migrations")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply all migrations")
@@ -361,6 +363,21 @@ async def _purge_idempotency(settings: Settings) -> int:
         await database.dispose()
 
 
+def _run_worker(settings: Settings, concurrency: int | None) -> int:
+    from portico.jobs.worker import WorkerUnavailable, run_worker
+    from portico.main import configure_logging
+
+    if concurrency is not None:
+        settings = settings.model_copy(update={"jobs_concurrency": max(1, concurrency)})
+    configure_logging(settings)
+    try:
+        asyncio.run(run_worker(settings))
+    except WorkerUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = get_settings()
@@ -379,6 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 proxy_headers=False,
                 access_log=False,
             )
+    elif args.command == "worker":
+        return _run_worker(settings, args.concurrency)
     elif args.command == "db":
         upgrade_database(settings)
         print(f"database is up to date ({settings.resolved_database_url.split('@')[-1]})")
