@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Select, Table, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -152,6 +152,34 @@ class Database:
         await self.engine.dispose()
         if self.side_engine is not self.engine:
             await self.side_engine.dispose()
+
+
+async def stream_batches(
+    database: Database, statement: Select[*tuple[Any, ...]], size: int
+) -> AsyncGenerator[Sequence[Any]]:
+    """The rows of a Core `statement`, `size` at a time, from a server-side cursor in a
+    read-only transaction of its own (memory stays flat whatever the row count).
+
+    On PostgreSQL the compiled statement runs on asyncpg's own cursor, so the rows come as
+    asyncpg records with no SQLAlchemy row object (or result processing) per row: for a
+    100,000-row export that was about a third of the time. Bind values go to asyncpg as they
+    are, so the statement must not need bind processing beyond what asyncpg does itself (plain
+    numbers, strings and aware datetimes)."""
+    engine = database.engine
+    async with engine.connect() as connection:
+        if engine.dialect.name != "postgresql":
+            result = await connection.stream(statement.execution_options(yield_per=size))
+            async for batch in result.partitions(size):
+                yield batch
+            return
+        compiled = statement.compile(dialect=engine.dialect)
+        arguments = [compiled.params[name] for name in compiled.positiontup or ()]
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        async with driver.transaction(readonly=True):
+            cursor = await driver.cursor(str(compiled), *arguments)
+            while batch := await cursor.fetch(size):
+                yield batch
 
 
 def after_commit(session: AsyncSession, action: AfterCommit) -> None:

@@ -58,9 +58,7 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Any]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "portico.cli", "worker"], env=env
-        )
+        process = subprocess.Popen([sys.executable, "-m", "portico.cli", "worker"], env=env)
         started.append(process)
         return process
 

@@ -11,15 +11,16 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from portico.db import stream_batches
 from portico.exports import service
 from portico.exports.models import Export
-from portico.exports.sources import SOURCES, Source
+from portico.exports.sources import SOURCES, Row, Source
 from portico.exports.writers import ExportWriter, make_writer
 from portico.ids import new_token
 from portico.jobs.runtime import JobRuntime
@@ -90,9 +91,10 @@ async def _scales(runtime: JobRuntime) -> dict[str, int]:
 
 
 def _add_batch(
-    writer: ExportWriter, source: Source, batch: list[object], scales: dict[str, int], ws: int
+    writer: ExportWriter, source: Source, batch: Sequence[Row], scales: dict[str, int], ws: int
 ) -> bytes:
-    return writer.add([source.cells(row, scales, ws) for row in batch])  # type: ignore[arg-type]
+    cells = source.cells
+    return writer.add([cells(row, scales, ws) for row in batch])
 
 
 async def write_export(
@@ -113,19 +115,32 @@ async def write_export(
             size += len(data)
             await sink.write(data)
 
-    async with runtime.database.sessionmaker() as session:
-        statement = source.query(filters).execution_options(yield_per=BATCH)
-        result = await session.stream(statement)
-        async for batch in result.partitions(BATCH):
-            rows += len(batch)
-            if rows > limit:
-                raise TooManyRows()
-            lease.check()
-            await emit(
-                await asyncio.to_thread(
-                    _add_batch, output, source, list(batch), scales, filters.workspace_id
+    # Core rows rather than ORM entities; the statement is built by `scoped`, so it reads
+    # this workspace's rows only.
+    formatting: asyncio.Future[bytes] | None = None
+    batches = stream_batches(runtime.database, source.query(filters), BATCH)
+    async with contextlib.aclosing(batches):
+        try:
+            async for batch in batches:
+                rows += len(batch)
+                if rows > limit:
+                    raise TooManyRows()
+                lease.check()
+                # the next batch is fetched while this one is formatted in a thread
+                if formatting is not None:
+                    await emit(await formatting)
+                formatting = asyncio.ensure_future(
+                    asyncio.to_thread(
+                        _add_batch, output, source, batch, scales, filters.workspace_id
+                    )
                 )
-            )
+        except BaseException:
+            if formatting is not None:  # let the thread finish before the writer is dropped
+                with contextlib.suppress(Exception):
+                    await formatting
+            raise
+    if formatting is not None:
+        await emit(await formatting)
     chunks = output.finish()
     while (chunk := await asyncio.to_thread(next, chunks, b"")) != b"":
         await emit(chunk)
@@ -151,7 +166,8 @@ async def run_export(runtime: JobRuntime, *, export_id: int) -> None:
         return
     key = export.storage_key
     lease = Lease(runtime, export.id, token)
-    output = make_writer(export.format, SOURCES[export.export_type].columns)
+    source = SOURCES[export.export_type]
+    output = make_writer(export.format, source.columns, source.text_indexes)
     sink = storage.writer(key)
     reason: str | None = None
     try:

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import aliased
 
 from portico.exchanges.models import Exchange
+from portico.exports.sqltext import iso_text, money_text
 from portico.ledger.models import LedgerEntry
 from portico.ledger.service import AVAILABLE
-from portico.money import to_wire
+from portico.money import Currency, to_wire
 from portico.recharges.models import Recharge
 from portico.transfers import service as transfer_service
 from portico.transfers.models import TransferOrder
@@ -39,8 +41,24 @@ AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
 Cells = list[str]
 
 
-def iso(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else ""
+def iso(value: datetime | str | None) -> str:
+    """ISO-8601 UTC with microseconds and `Z`, as the API writes times (`isoformat` is several
+    times faster than `strftime`); PostgreSQL sends it formatted already (`iso_text`)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=UTC)
+    elif value.utcoffset():
+        value = value.astimezone(UTC)
+    text = value.isoformat()[:-6]  # without "+00:00"; the default form is the fastest
+    return f"{text}Z" if value.microsecond else f"{text}.000000Z"
+
+
+def money(value: int | str, scale: int) -> str:
+    """Minor units as the API's decimal string; PostgreSQL sends it formatted (`money_text`)."""
+    return value if isinstance(value, str) else to_wire(value, scale)
 
 
 def _window(statement: AnySelect, column: Any, filters: Filters) -> AnySelect:
@@ -59,6 +77,12 @@ class Source:
     query: Callable[[Filters], AnySelect]
     # (row, scales of every currency, the exporting workspace's id) -> the row's cells
     cells: Callable[[Row, dict[str, int], int], Cells]
+    # the columns of text users typed (escaped against formula injection in CSV)
+    text_columns: tuple[str, ...] = ("remark",)
+
+    @property
+    def text_indexes(self) -> tuple[int, ...]:
+        return tuple(self.columns.index(name) for name in self.text_columns if name in self.columns)
 
 
 def _flows(filters: Filters) -> AnySelect:
@@ -70,12 +94,14 @@ def _flows(filters: Filters) -> AnySelect:
             LedgerEntry.amount,
             LedgerEntry.biz_type,
             LedgerEntry.order_biz_id,
-            LedgerEntry.balance_before,
-            LedgerEntry.balance_after,
+            money_text(func.abs(LedgerEntry.amount), Currency.scale),
+            money_text(func.coalesce(LedgerEntry.balance_before, 0), Currency.scale),
+            money_text(func.coalesce(LedgerEntry.balance_after, 0), Currency.scale),
             LedgerEntry.remark,
-            LedgerEntry.created_at,
+            iso_text(LedgerEntry.created_at),
         )
         .join(Wallet, Wallet.id == LedgerEntry.wallet_id)
+        .join(Currency, Currency.code == LedgerEntry.currency)
         # a sandbox reset hides the flows before it
         .where(LedgerEntry.account == AVAILABLE, LedgerEntry.id > Wallet.flows_since)
         .order_by(LedgerEntry.id)
@@ -87,39 +113,43 @@ def _flows(filters: Filters) -> AnySelect:
 
 
 def _flow_cells(row: Row, scales: dict[str, int], _: int) -> Cells:
-    entry_id, wallet, currency, amount, biz_type, order, before, after, remark, at = row
+    entry_id, wallet, currency, signed, biz_type, order, amount, before, after, remark, at = row
     scale = scales[currency]
     return [
         f"fl{entry_id:014d}",
         wallet,
         currency,
-        "IN" if amount > 0 else "OUT",
+        "IN" if signed > 0 else "OUT",
         biz_type,
         order or "",
-        to_wire(abs(amount), scale),
-        to_wire(before or 0, scale),
-        to_wire(after or 0, scale),
+        money(amount, scale),
+        money(before, scale),
+        money(after, scale),
         remark or "",
         iso(at),
     ]
 
 
 def _transfers(filters: Filters) -> AnySelect:
-    statement = transfer_service.visible_orders(filters.workspace_id).with_only_columns(
-        TransferOrder.biz_id,
-        TransferOrder.workspace_id,
-        TransferOrder.from_wallet_biz_id,
-        TransferOrder.to_wallet_biz_id,
-        TransferOrder.payer_account_biz_id,
-        TransferOrder.payee_account_biz_id,
-        TransferOrder.currency,
-        TransferOrder.amount,
-        TransferOrder.fee,
-        TransferOrder.status,
-        TransferOrder.remark,
-        TransferOrder.client_reference,
-        TransferOrder.created_at,
-        TransferOrder.completed_at,
+    statement = (
+        transfer_service.visible_orders(filters.workspace_id)
+        .with_only_columns(
+            TransferOrder.biz_id,
+            TransferOrder.workspace_id,
+            TransferOrder.from_wallet_biz_id,
+            TransferOrder.to_wallet_biz_id,
+            TransferOrder.payer_account_biz_id,
+            TransferOrder.payee_account_biz_id,
+            TransferOrder.currency,
+            money_text(TransferOrder.amount, Currency.scale),
+            money_text(TransferOrder.fee, Currency.scale),
+            TransferOrder.status,
+            TransferOrder.remark,
+            TransferOrder.client_reference,
+            iso_text(TransferOrder.created_at),
+            iso_text(TransferOrder.completed_at),
+        )
+        .join(Currency, Currency.code == TransferOrder.currency)
     )
     if filters.wallet_biz_id is not None:
         statement = statement.where(
@@ -145,8 +175,8 @@ def _transfer_cells(row: Row, scales: dict[str, int], workspace_id: int) -> Cell
         payer,
         payee or "",
         currency,
-        to_wire(amount, scale),
-        to_wire(fee, scale),
+        money(amount, scale),
+        money(fee, scale),
         status,
         remark or "",
         (reference or "") if own else "",
@@ -161,14 +191,15 @@ def _recharges(filters: Filters) -> AnySelect:
         Recharge.wallet_biz_id,
         Recharge.channel_biz_id,
         Recharge.currency,
-        Recharge.amount,
-        Recharge.fee,
-        Recharge.actual_amount,
+        money_text(Recharge.amount, Currency.scale),
+        money_text(Recharge.fee, Currency.scale),
+        money_text(Recharge.actual_amount, Currency.scale),
         Recharge.status,
         Recharge.remark,
-        Recharge.created_at,
-        Recharge.completed_at,
-    ).order_by(Recharge.id)
+        iso_text(Recharge.created_at),
+        iso_text(Recharge.completed_at),
+    )
+    statement = statement.join(Currency, Currency.code == Recharge.currency).order_by(Recharge.id)
     if filters.wallet_id is not None:
         statement = statement.where(Recharge.wallet_id == filters.wallet_id)
     statement = _window(statement, Recharge.created_at, filters)
@@ -181,14 +212,17 @@ def _withdrawals(filters: Filters) -> AnySelect:
         Withdrawal.wallet_biz_id,
         Withdrawal.withdrawal_channel_biz_id,
         Withdrawal.currency,
-        Withdrawal.amount,
-        Withdrawal.fee,
-        Withdrawal.actual_amount,
+        money_text(Withdrawal.amount, Currency.scale),
+        money_text(Withdrawal.fee, Currency.scale),
+        money_text(Withdrawal.actual_amount, Currency.scale),
         Withdrawal.status,
         Withdrawal.remark,
-        Withdrawal.created_at,
-        Withdrawal.completed_at,
-    ).order_by(Withdrawal.id)
+        iso_text(Withdrawal.created_at),
+        iso_text(Withdrawal.completed_at),
+    )
+    statement = statement.join(Currency, Currency.code == Withdrawal.currency).order_by(
+        Withdrawal.id
+    )
     if filters.wallet_id is not None:
         statement = statement.where(Withdrawal.wallet_id == filters.wallet_id)
     statement = _window(statement, Withdrawal.created_at, filters)
@@ -203,9 +237,9 @@ def _order_cells(row: Row, scales: dict[str, int], _: int) -> Cells:
         wallet,
         channel,
         currency,
-        to_wire(amount, scale),
-        to_wire(fee, scale),
-        to_wire(actual, scale),
+        money(amount, scale),
+        money(fee, scale),
+        money(actual, scale),
         status,
         remark or "",
         iso(created),
@@ -214,20 +248,26 @@ def _order_cells(row: Row, scales: dict[str, int], _: int) -> Cells:
 
 
 def _exchanges(filters: Filters) -> AnySelect:
-    statement = select(
-        Exchange.biz_id,
-        Exchange.from_wallet_biz_id,
-        Exchange.to_wallet_biz_id,
-        Exchange.from_currency,
-        Exchange.from_amount,
-        Exchange.to_currency,
-        Exchange.to_amount,
-        Exchange.rate,
-        Exchange.fee,
-        Exchange.status,
-        Exchange.created_at,
-        Exchange.completed_at,
-    ).order_by(Exchange.id)
+    sold, bought = aliased(Currency), aliased(Currency)
+    statement = (
+        select(
+            Exchange.biz_id,
+            Exchange.from_wallet_biz_id,
+            Exchange.to_wallet_biz_id,
+            Exchange.from_currency,
+            money_text(Exchange.from_amount, sold.scale),
+            Exchange.to_currency,
+            money_text(Exchange.to_amount, bought.scale),
+            Exchange.rate,
+            money_text(Exchange.fee, sold.scale),
+            Exchange.status,
+            iso_text(Exchange.created_at),
+            iso_text(Exchange.completed_at),
+        )
+        .join(sold, sold.code == Exchange.from_currency)
+        .join(bought, bought.code == Exchange.to_currency)
+        .order_by(Exchange.id)
+    )
     if filters.wallet_biz_id is not None:
         statement = statement.where(
             or_(
@@ -247,11 +287,11 @@ def _exchange_cells(row: Row, scales: dict[str, int], _: int) -> Cells:
         source,
         target,
         sold,
-        to_wire(sold_amount, scales[sold]),
+        money(sold_amount, scales[sold]),
         bought,
-        to_wire(bought_amount, scales[bought]),
+        money(bought_amount, scales[bought]),
         rate,
-        to_wire(fee, scales[sold]),
+        money(fee, scales[sold]),
         sold,
         status,
         iso(created),
@@ -314,6 +354,7 @@ SOURCES: dict[str, Source] = {
         ),
         query=_transfers,
         cells=_transfer_cells,
+        text_columns=("remark", "clientReference"),
     ),
     "RECHARGES": Source(
         permission="recharge:read",
@@ -351,5 +392,6 @@ SOURCES: dict[str, Source] = {
         ),
         query=_exchanges,
         cells=_exchange_cells,
+        text_columns=(),
     ),
 }

@@ -24,15 +24,11 @@ CHUNK = 1024 * 1024
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def defuse(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
-
-
 class ExportWriter(Protocol):
     content_type: str
     extension: str
 
-    def add(self, rows: Sequence[Sequence[str]]) -> bytes:
+    def add(self, rows: Sequence[list[str]]) -> bytes:
         """Write rows; the bytes now ready for the store (maybe none)."""
 
     def finish(self) -> Iterator[bytes]:
@@ -43,25 +39,36 @@ class ExportWriter(Protocol):
 
 
 class CsvWriter:
+    """`text_columns`: the columns that carry text a user typed (remarks, references); every
+    other column is made by the server (ids, codes, amounts, times) and cannot start with a
+    formula character."""
+
     content_type = CSV_TYPE
     extension = "csv"
 
-    def __init__(self, columns: Sequence[str]) -> None:
+    def __init__(self, columns: Sequence[str], text_columns: Sequence[int] = ()) -> None:
+        self.text_columns = tuple(text_columns)
         self.buffer = io.StringIO()
         # a BOM so spreadsheet programs read the file as UTF-8
         self.buffer.write("\ufeff")
         self.writer = csv.writer(self.buffer, lineterminator="\r\n")
         self.writer.writerow(columns)
 
-    def add(self, rows: Sequence[Sequence[str]]) -> bytes:
-        self.writer.writerows([defuse(cell) for cell in row] for row in rows)
+    def add(self, rows: Sequence[list[str]]) -> bytes:
+        if self.text_columns:
+            for row in rows:
+                for column in self.text_columns:
+                    cell = row[column]
+                    if cell.startswith(FORMULA_TRIGGERS):
+                        row[column] = "'" + cell
+        self.writer.writerows(rows)
         data = self.buffer.getvalue().encode()
         self.buffer.seek(0)
         self.buffer.truncate()
         return data
 
     def finish(self) -> Iterator[bytes]:
-        tail = self.add(())
+        tail = self.add([])
         if tail:
             yield tail
 
@@ -86,7 +93,7 @@ class XlsxWriter:
         self.row = 0
         self.add([list(columns)])
 
-    def add(self, rows: Sequence[Sequence[str]]) -> bytes:
+    def add(self, rows: Sequence[list[str]]) -> bytes:
         write = self.sheet.write_string  # always text: never a formula, number or URL
         number = self.row
         for cells in rows:
@@ -106,7 +113,9 @@ class XlsxWriter:
         self.path.unlink(missing_ok=True)
 
 
-def make_writer(file_format: str, columns: Sequence[str]) -> ExportWriter:
+def make_writer(
+    file_format: str, columns: Sequence[str], text_columns: Sequence[int] = ()
+) -> ExportWriter:
     if file_format == "XLSX":
-        return XlsxWriter(columns)
-    return CsvWriter(columns)
+        return XlsxWriter(columns)  # text cells: a spreadsheet never reads them as formulas
+    return CsvWriter(columns, text_columns)
