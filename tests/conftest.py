@@ -24,11 +24,11 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from portico.cli import upgrade_database
 from portico.config import Settings
 from portico.db import Base, Database
 from portico.enums import AccountPortal
 from portico.main import create_app
+from portico.migrate import upgrade_database
 from portico.models import Base as _AllModels  # noqa: F401  (registers every table)
 from tests.factories.accounts import (
     DEFAULT_PASSWORD,
@@ -73,7 +73,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "env": "test",
         "database_url": database_url,
         "var_dir": tmp_path / "var",
         "mail_outbox_dir": tmp_path / "mail",

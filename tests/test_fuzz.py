@@ -104,7 +104,6 @@ def _portal_of(path: str) -> AccountPortal:
 def portal_operations() -> list[Operation]:
     """Every operation under /web/v1/, read from the app's OpenAPI document."""
     settings = Settings(
-        env="test",
         database_url="sqlite+aiosqlite:///:memory:",
         secret_key="openapi-only-secret-0123456789abcdef0123",
         log_level="WARNING",

@@ -18,7 +18,6 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PORTICO_", env_file=".env", extra="ignore")
 
-    env: Literal["development", "production", "test"] = "development"
     var_dir: Path = Path("./var")
     database_url: str = ""
     database_echo: bool = False

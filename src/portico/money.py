@@ -37,23 +37,6 @@ class Currency(Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
-# The seed of the currency table (the migration inserts a frozen copy of these rows).
-SEED_CURRENCIES: tuple[tuple[str, str, int, str], ...] = (
-    ("USD", "US Dollar", 2, "FIAT"),
-    ("EUR", "Euro", 2, "FIAT"),
-    ("GBP", "Pound Sterling", 2, "FIAT"),
-    ("CNY", "Chinese Yuan", 2, "FIAT"),
-    ("JPY", "Japanese Yen", 0, "FIAT"),
-    ("HKD", "Hong Kong Dollar", 2, "FIAT"),
-    ("SGD", "Singapore Dollar", 2, "FIAT"),
-    ("AUD", "Australian Dollar", 2, "FIAT"),
-    ("CAD", "Canadian Dollar", 2, "FIAT"),
-    ("CHF", "Swiss Franc", 2, "FIAT"),
-    ("USDT", "Tether USD", 6, "STABLECOIN"),
-    ("USDC", "USD Coin", 6, "STABLECOIN"),
-)
-
-
 def _decimal_in(value: Any) -> Decimal:
     """A request amount as an exact `Decimal`; never goes through `float` arithmetic."""
     if isinstance(value, bool):

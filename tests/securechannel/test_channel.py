@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico import cli
+from portico.cli.maintenance import rotate_channel_key
 from portico.config import Settings
 from portico.db import Database, utcnow
 from portico.main import create_app
@@ -126,7 +126,7 @@ class TestPublicKey:
     ) -> None:
         old_channel = Channel(portal)
         old_info = assert_ok(await portal.get("/secure-channel/public-key"))
-        await cli.rotate_channel_key(settings, 3600)
+        await rotate_channel_key(settings, 3600)
         new_info = assert_ok(await portal.get("/secure-channel/public-key"))
         assert new_info["keyId"] != old_info["keyId"]
         public = serialization.load_der_public_key(base64.b64decode(old_info["publicKey"]))

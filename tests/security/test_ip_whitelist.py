@@ -9,8 +9,6 @@ import httpx
 from portico.enums import AccountPortal
 from tests.conftest import Portal, assert_error, assert_ok
 
-CALLER = "203.0.113.10"
-
 
 def _key(portal: Portal) -> str:
     return "addresses" if portal.portal == AccountPortal.CONSUMER else "ips"

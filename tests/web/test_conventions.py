@@ -70,7 +70,7 @@ class TestEnvelope:
     ) -> None:
         from starlette.routing import Match
 
-        from portico.main import SELECTED_ROUTE, PortalDispatch
+        from portico.web.routing import SELECTED_ROUTE, PortalDispatch
 
         dispatch = next(r for r in app.router.routes if isinstance(r, PortalDispatch))
         spec = (await http.get("/openapi.json")).json()

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import select
+from starlette.types import Scope
 
 from portico.config import Settings
 from portico.deps import SessionDep, SettingsDep
@@ -39,6 +40,17 @@ class ClientInfo:
     locale: str | None
 
 
+def route_path(scope: Scope) -> str:
+    """The path the routes match: `scope["path"]` without the `root_path` the app is mounted at
+    (ASGI puts the root path in front of the path; `/api` does not prefix `/apis/...`)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    rest = path[len(root_path) :]
+    return rest if rest == "" or rest.startswith("/") else path
+
+
 def portal_of_path(path: str) -> AccountPortal | None:
     for portal, prefix in PORTAL_PREFIXES.items():
         if path.startswith(prefix + "/"):
@@ -61,7 +73,7 @@ async def get_portal_context(
     ] = None,
 ) -> PortalContext:
     """Resolve `X-PORTAL-ACCESS-CODE` to the institution; it must belong to this portal."""
-    portal = portal_of_path(request.scope["path"])
+    portal = portal_of_path(route_path(request.scope))
     if portal is None or not x_portal_access_code or len(x_portal_access_code) > 100:
         raise PortalCodeInvalid()
     cache: dict[str, tuple[float, str, int, str]] = request.app.state.portal_code_cache

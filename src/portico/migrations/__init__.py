@@ -1,0 +1,1 @@
+"""The Alembic environment and revisions (`versions/`), run by `portico db upgrade`."""
