@@ -185,48 +185,35 @@ def _transfer_cells(row: Row, scales: dict[str, int], workspace_id: int) -> Cell
     ]
 
 
-def _recharges(filters: Filters) -> AnySelect:
-    statement = select(
-        Recharge.biz_id,
-        Recharge.wallet_biz_id,
-        Recharge.channel_biz_id,
-        Recharge.currency,
-        money_text(Recharge.amount, Currency.scale),
-        money_text(Recharge.fee, Currency.scale),
-        money_text(Recharge.actual_amount, Currency.scale),
-        Recharge.status,
-        Recharge.remark,
-        iso_text(Recharge.created_at),
-        iso_text(Recharge.completed_at),
-    )
-    statement = statement.join(Currency, Currency.code == Recharge.currency).order_by(Recharge.id)
-    if filters.wallet_id is not None:
-        statement = statement.where(Recharge.wallet_id == filters.wallet_id)
-    statement = _window(statement, Recharge.created_at, filters)
-    return scoped(statement, Recharge, filters.workspace_id)
+def _orders(
+    model: type[Recharge] | type[Withdrawal], channel: Any
+) -> Callable[[Filters], AnySelect]:
+    """The query of recharges or withdrawals (the same columns; `channel` differs)."""
 
+    def query(filters: Filters) -> AnySelect:
+        statement = (
+            select(
+                model.biz_id,
+                model.wallet_biz_id,
+                channel,
+                model.currency,
+                money_text(model.amount, Currency.scale),
+                money_text(model.fee, Currency.scale),
+                money_text(model.actual_amount, Currency.scale),
+                model.status,
+                model.remark,
+                iso_text(model.created_at),
+                iso_text(model.completed_at),
+            )
+            .join(Currency, Currency.code == model.currency)
+            .order_by(model.id)
+        )
+        if filters.wallet_id is not None:
+            statement = statement.where(model.wallet_id == filters.wallet_id)
+        statement = _window(statement, model.created_at, filters)
+        return scoped(statement, model, filters.workspace_id)
 
-def _withdrawals(filters: Filters) -> AnySelect:
-    statement = select(
-        Withdrawal.biz_id,
-        Withdrawal.wallet_biz_id,
-        Withdrawal.withdrawal_channel_biz_id,
-        Withdrawal.currency,
-        money_text(Withdrawal.amount, Currency.scale),
-        money_text(Withdrawal.fee, Currency.scale),
-        money_text(Withdrawal.actual_amount, Currency.scale),
-        Withdrawal.status,
-        Withdrawal.remark,
-        iso_text(Withdrawal.created_at),
-        iso_text(Withdrawal.completed_at),
-    )
-    statement = statement.join(Currency, Currency.code == Withdrawal.currency).order_by(
-        Withdrawal.id
-    )
-    if filters.wallet_id is not None:
-        statement = statement.where(Withdrawal.wallet_id == filters.wallet_id)
-    statement = _window(statement, Withdrawal.created_at, filters)
-    return scoped(statement, Withdrawal, filters.workspace_id)
+    return query
 
 
 def _order_cells(row: Row, scales: dict[str, int], _: int) -> Cells:
@@ -360,7 +347,7 @@ SOURCES: dict[str, Source] = {
         permission="recharge:read",
         file_stem="recharges",
         columns=_ORDER_COLUMNS,
-        query=_recharges,
+        query=_orders(Recharge, Recharge.channel_biz_id),
         cells=_order_cells,
     ),
     "WITHDRAWALS": Source(
@@ -369,7 +356,7 @@ SOURCES: dict[str, Source] = {
         columns=tuple(
             "withdrawalChannelBizId" if c == "channelBizId" else c for c in _ORDER_COLUMNS
         ),
-        query=_withdrawals,
+        query=_orders(Withdrawal, Withdrawal.withdrawal_channel_biz_id),
         cells=_order_cells,
     ),
     "EXCHANGES": Source(

@@ -79,6 +79,7 @@ class JobQueue:
         await self.open()
         options = self.worker_options(runtime, install_signal_handlers=False)
         self._worker = asyncio.create_task(self.app.run_worker_async(**options))
+        self._worker.add_done_callback(_report_stop)
 
     async def stop_worker(self) -> None:
         if self._worker is None:
@@ -87,3 +88,11 @@ class JobQueue:
         with contextlib.suppress(asyncio.CancelledError):
             await self._worker
         self._worker = None
+
+
+def _report_stop(task: asyncio.Task[None]) -> None:
+    """An in-process worker ends only when the app stops; anything else is worth a log line
+    (the API keeps serving, and the maintenance job of another process, or the next start,
+    picks up what was left)."""
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("the in-process job worker stopped", exc_info=task.exception())
