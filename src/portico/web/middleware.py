@@ -156,6 +156,17 @@ def _no_constant(text: str) -> Any:
     raise _InexactNumber(text)
 
 
+def has_nul(body: bytes) -> bool:
+    """Whether a JSON body holds a NUL character (escaped or raw), in whichever of UTF-8, -16
+    or -32 it is written (JSON parsers accept all three; a UTF-16 `\\u0000` is not the bytes
+    `\\u0000`)."""
+    try:
+        text = body.decode(json.detect_encoding(body))
+    except (UnicodeDecodeError, LookupError):
+        return False  # not text at all: the route answers 400 for it
+    return "\\u0000" in text or "\x00" in text
+
+
 def has_inexact_numbers(body: bytes) -> bool:
     """Whether a JSON body holds an exponent (`1e3`) or NaN/Infinity literal.
 
@@ -207,7 +218,7 @@ class ExactNumbersMiddleware:
                 break
             chunks.append(message.get("body", b""))
         body = b"".join(chunks)
-        if message["type"] == "http.request" and (b"\\u0000" in body or has_inexact_numbers(body)):
+        if message["type"] == "http.request" and (has_nul(body) or has_inexact_numbers(body)):
             await _refuse(scope, receive, send)
             return
         replayed = False
