@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,24 @@ from tests.factories.institutions import InstitutionCodes, create_institution
 PG_URL = os.environ.get("PORTICO_TEST_DATABASE_URL", "")
 
 
+@contextmanager
+def scratch_pg_database(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database next to the configured one, dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database for the whole run.
@@ -53,22 +72,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         upgrade_database(Settings(database_url=url))
         yield url
         return
-    base = make_url(PG_URL)
-    name = f"portico_test_{uuid.uuid4().hex[:10]}"
-    url = base.set(database=name).render_as_string(hide_password=False)
-
-    async def admin(statement: str) -> None:
-        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-        await engine.dispose()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
+    with scratch_pg_database("portico_test") as url:
         upgrade_database(Settings(database_url=url))
         yield url
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
@@ -267,18 +273,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def servers(settings: Settings, database: Any, tmp_path: Path) -> Iterator[list[str]]:
-    """Two `uvicorn` processes serving the test database with the same secret."""
+@contextmanager
+def running_servers(settings: Settings, var_dir: Path, count: int = 2) -> Iterator[list[str]]:
+    """`count` `uvicorn` processes serving `settings`' database with its secret."""
     env = {
         **os.environ,
         "PORTICO_DATABASE_URL": settings.resolved_database_url,
         "PORTICO_SECRET_KEY": settings.secret_key,
-        "PORTICO_VAR_DIR": str(tmp_path / "var"),
+        "PORTICO_VAR_DIR": str(var_dir),
         "PORTICO_MAIL_OUTBOX_DIR": str(settings.resolved_mail_outbox_dir),
         "PORTICO_LOG_LEVEL": "WARNING",
     }
-    ports = [_free_port(), _free_port()]
+    ports = [_free_port() for _ in range(count)]
     processes = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [
@@ -317,6 +323,13 @@ def servers(settings: Settings, database: Any, tmp_path: Path) -> Iterator[list[
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def servers(settings: Settings, database: Any, tmp_path: Path) -> Iterator[list[str]]:
+    """Two `uvicorn` processes serving the test database with the same secret."""
+    with running_servers(settings, tmp_path / "var") as urls:
+        yield urls
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
-"""The issuer's back-office actions on money, as run by the `portico` CLI (and, later, the
-issuer API): approve or reject recharges, complete or reject withdrawals, set FX rates and
-recharge channels, verify the ledger, and seed the demo institution's money."""
+"""The issuer's back-office actions, as run by the `portico` CLI (and, later, the issuer API):
+approve or reject recharges, complete or reject withdrawals, set FX rates and recharge
+channels, verify the ledger, seed the demo institution's money, approve or reject partners."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.config import Settings
-from portico.db import Database, create_engine
+from portico.db import Database, create_engine, run_after_commit
 from portico.enums import ChannelType
 from portico.exchanges import service as exchange_service
 from portico.exchanges.models import FxRate
 from portico.institutions.models import Institution, PortalAccessCode
 from portico.ledger import service as ledger
+from portico.mail.sender import Mailer
 from portico.money import enabled_currencies
+from portico.partners import service as partner_service
 from portico.recharges import service as recharge_service
 from portico.recharges.models import RechargeChannel
 from portico.withdrawals import service as withdrawal_service
@@ -178,3 +180,38 @@ async def seed_demo_money(session: AsyncSession, institution_id: int) -> list[st
 
 async def verify_ledger(session: AsyncSession) -> list[str]:
     return await ledger.verify(session)
+
+
+async def decide_partner(
+    settings: Settings,
+    *,
+    decision: str,
+    email: str,
+    institution: str | None = None,
+    reason: str | None = None,
+) -> str:
+    """Approve or reject a partner (`portico partner approve|reject`): the decision in one
+    transaction, then the partner's mail (waited for). Returns the line to print."""
+    mailer = Mailer(settings)
+    database = Database(create_engine(settings.resolved_database_url, null_pool=True))
+    try:
+        async with database.sessionmaker() as session:
+            async with session.begin():
+                found = await institution_by_code_or_id(session, institution)
+                partner = await partner_service.find_partner(
+                    session, institution_id=found.id, email=email
+                )
+                if partner is None:
+                    raise LookupError(f"no partner account {email} in {found.name}")
+                if decision == "approve":
+                    await partner_service.approve_partner(session, mailer, partner=partner)
+                else:
+                    await partner_service.reject_partner(
+                        session, mailer, partner=partner, reason=reason
+                    )
+            await run_after_commit(session)
+        await mailer.drain()
+        done = "approved" if decision == "approve" else "rejected"
+        return f"partner {partner.email} ({partner.biz_id}) {done}; the partner was mailed"
+    finally:
+        await database.dispose()

@@ -8,9 +8,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Select, Table, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    UniqueConstraint,
+    event,
+    select,
+    update,
+)
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -74,6 +86,51 @@ def table_of(model: type[Base]) -> Table:
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+async def lock_row(session: AsyncSession, model: type[Base], row_id: int) -> None:
+    """Make this transaction the only writer under one parent row (an account, a workspace).
+
+    Rules checked before a write ("at most 100 pending invitations", "one TOTP enrolment per
+    account") take this lock before they read, so parallel requests run them one at a time.
+    PostgreSQL: `SELECT … FOR NO KEY UPDATE` (inserts that reference the row are not blocked).
+    SQLite has one writer at a time and the first write of a transaction takes the database's
+    write lock, so a no-op write of the row's `updated_at` (no foreign key refers to it, so no
+    child table is checked) is the lock; the reads after it see every commit.
+    """
+    table = table_of(model)
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(table).where(table.c.id == row_id).values(updated_at=table.c.updated_at)
+        )
+    else:
+        await session.execute(
+            select(table.c.id).where(table.c.id == row_id).with_for_update(key_share=True)
+        )
+
+
+def unique_violation(exc: IntegrityError, rule: Index | UniqueConstraint) -> bool:
+    """Whether `exc` is a breach of the unique index or constraint `rule` (PostgreSQL names
+    it; SQLite names its table and columns)."""
+    name = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+    if name is not None:
+        return bool(name == rule.name)
+    table = cast(Table, rule.table)
+    columns = ", ".join(f"{table.name}.{column.name}" for column in rule.columns)
+    return str(exc.orig) == f"UNIQUE constraint failed: {columns}"
+
+
+async def flush_unique(
+    session: AsyncSession, rule: Index | UniqueConstraint, error: AppError
+) -> None:
+    """Flush; a breach of `rule` (a parallel request won the race) becomes `error`, the rule's
+    business error. Nothing of the request is kept: the unit of work rolls back."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if unique_violation(exc, rule):
+            raise error from exc
+        raise
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

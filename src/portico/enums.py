@@ -45,6 +45,7 @@ class AccountStatus(WireEnum):
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
     DELETED = "DELETED"
+    REJECTED = "REJECTED"
 
 
 class WorkspaceStatus(WireEnum):
@@ -157,6 +158,9 @@ _INFO: dict[tuple[str, str], EnumInfo] = {
         10010203, "Suspended", "Account is suspended by the issuer"
     ),
     ("AccountStatus", "DELETED"): EnumInfo(10010204, "Deleted", "Account has been deleted"),
+    ("AccountStatus", "REJECTED"): EnumInfo(
+        10010205, "Rejected", "Partner account was not approved by the issuer"
+    ),
     ("WorkspaceStatus", "ACTIVE"): EnumInfo(
         10010304, "Active", "Workspace is active and tenant verified"
     ),

@@ -494,7 +494,8 @@ class TestCreate:
         reader = await _member_with(world, ["member:read"])
         response = await world.portal.post("/invitations", body, token=reader, headers=there)
         assert_error(response, 403, "ACCESS.PERMISSION_DENIED")
-        writer = await _member_with(world, ["member:write"], name="erin")
+        # (the invited role's permission, member:read, must be the inviter's too)
+        writer = await _member_with(world, ["member:write", "member:read"], name="erin")
         response = await world.portal.post("/invitations", body, token=writer, headers=there)
         data = assert_ok(response, "2001", 201)
         assert data["invitedBy"] != world.accounts["alice"].biz_id

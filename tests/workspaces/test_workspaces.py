@@ -301,3 +301,65 @@ class TestMembersAndLeave:
             403,
             "ACCESS.PERMISSION_DENIED",
         )
+
+
+class TestDefaultPassesOn:
+    """A departing default membership passes to exactly one other (issue 10 §7: removal left
+    every workspace the member owned marked default)."""
+
+    async def _bob_owning_two_with_alices_as_default(
+        self, session: AsyncSession, institution: Any, portal: Portal, account: Any
+    ) -> tuple[Any, Any, str, str]:
+        bob = await create_account(
+            session,
+            institution_id=institution.institution_id,
+            portal=portal.portal,
+            email="bob@example.com",
+        )
+        alices = await owned_workspace(session, owner=account)
+        await add_member(session, workspace=alices, account=bob, permission_codes=[])
+        await session.commit()
+        bob_token = str((await portal.login(bob.email))["accessToken"])
+        second = assert_ok(
+            await portal.post("/workspaces", {"workspaceName": "Bob's second"}, token=bob_token),
+            "2001",
+            201,
+        )
+        there = {"X-Workspace-Id": alices.biz_id}
+        assert_ok(await portal.post("/workspaces/current/default", token=bob_token, headers=there))
+        return bob, alices, bob_token, second["bizId"]
+
+    async def _defaults(self, portal: Portal, token: str) -> list[tuple[str, bool]]:
+        mine = assert_ok(await portal.get("/workspaces/mine", token=token))
+        return [(m["workspaceBizId"], m["isDefault"]) for m in mine]
+
+    async def test_removal(
+        self, portal: Portal, account: Any, session: AsyncSession, institution: Any
+    ) -> None:
+        bob, _, bob_token, second = await self._bob_owning_two_with_alices_as_default(
+            session, institution, portal, account
+        )
+        first = (await owned_workspace(session, owner=bob)).biz_id
+        owner_token = (await portal.login(account.email))["accessToken"]
+        assert_ok(
+            await portal.post(
+                "/workspaces/current/members/remove", {"userBizId": bob.biz_id}, token=owner_token
+            ),
+            code="2004",
+        )
+        # his oldest owned workspace is the default, and only it
+        assert await self._defaults(portal, bob_token) == [(first, True), (second, False)]
+        assert_ok(await portal.get("/workspaces/current", token=bob_token))
+
+    async def test_leave(
+        self, portal: Portal, account: Any, session: AsyncSession, institution: Any
+    ) -> None:
+        bob, alices, bob_token, second = await self._bob_owning_two_with_alices_as_default(
+            session, institution, portal, account
+        )
+        first = (await owned_workspace(session, owner=bob)).biz_id
+        there = {"X-Workspace-Id": alices.biz_id}
+        assert_ok(
+            await portal.post("/workspaces/current/leave", token=bob_token, headers=there), "2004"
+        )
+        assert await self._defaults(portal, bob_token) == [(first, True), (second, False)]

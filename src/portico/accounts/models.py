@@ -10,10 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import AccountPortal, AccountStatus
 
+ONE_ACCOUNT_PER_EMAIL = UniqueConstraint("institution_id", "portal", "email")
+
 
 class Account(Base):
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("institution_id", "portal", "email"),)
+    __table_args__ = (ONE_ACCOUNT_PER_EMAIL,)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     biz_id: Mapped[str] = mapped_column(String(16), unique=True)
@@ -26,7 +28,11 @@ class Account(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     remark: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[AccountStatus] = mapped_column(String(20), default=AccountStatus.ACTIVE)
+    # A partner awaits the issuer's approval (`partners.service`): pending, then approved
+    # (`pending_approval` false) or REJECTED (the status), with the decision's time and reason.
     pending_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    approval_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
     password_hash: Mapped[str] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     default_language: Mapped[str] = mapped_column(String(16), default="en")

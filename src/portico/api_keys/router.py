@@ -54,9 +54,9 @@ async def available_permissions(context: ApiKeyRead) -> Response:
 
 @router.post("/api-keys/enable", response_model=Envelope[ApiKeyOut])
 async def enable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: SessionDep) -> Response:
-    """Let a disabled key authenticate again."""
+    """Let a disabled key authenticate again (the caller must hold the key's scopes)."""
     key = await service.get_key(session, workspace_id=context.workspace.id, key_id=body.api_key_id)
-    await service.set_status(session, key=key, status=service.ACTIVE)
+    await service.set_status(session, key=key, status=service.ACTIVE, held=context.permissions)
     return ok(service.key_view(key))
 
 
@@ -64,7 +64,7 @@ async def enable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: Sessio
 async def disable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: SessionDep) -> Response:
     """Stop a key from authenticating, keeping it for later re-enabling."""
     key = await service.get_key(session, workspace_id=context.workspace.id, key_id=body.api_key_id)
-    await service.set_status(session, key=key, status=service.DISABLED)
+    await service.set_status(session, key=key, status=service.DISABLED, held=context.permissions)
     return ok(service.key_view(key))
 
 

@@ -17,6 +17,7 @@ from portico.errors import InvalidParameter, NotFound
 from portico.security import ipwhitelist
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace
+from portico.workspaces.permissions import refuse_grants
 from portico.workspaces.scope import across_workspaces, scoped
 
 ACTIVE = "ACTIVE"
@@ -62,15 +63,19 @@ def grantable(held: Iterable[str]) -> list[str]:
 
 
 def _scopes(requested: list[str], held: frozenset[str]) -> list[str]:
-    """Known codes the caller holds, without repeats, in the order asked for."""
+    """Known codes the caller holds, without repeats, in the order asked for.
+
+    An unknown code is a bad parameter; a known one the caller does not hold is refused (403):
+    nobody hands out a permission they do not hold."""
     result: list[str] = []
     for code in requested:
-        if not permissions.is_known(code) or code not in held:
+        if not permissions.is_known(code):
             raise InvalidParameter()
         if code not in result:
             result.append(code)
     if not result:
         raise InvalidParameter()
+    refuse_grants(held, result)
     return result
 
 
@@ -130,7 +135,13 @@ async def create_key(
     return key, secret
 
 
-async def set_status(session: AsyncSession, *, key: ApiKey, status: str) -> ApiKey:
+async def set_status(
+    session: AsyncSession, *, key: ApiKey, status: str, held: frozenset[str]
+) -> ApiKey:
+    """Enable or disable a key; enabling hands its scopes out again, so the caller must hold
+    them."""
+    if status == ACTIVE:
+        refuse_grants(held, key.scopes or [])
     key.status = status
     await session.flush()
     return key

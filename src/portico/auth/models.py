@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
@@ -99,10 +109,17 @@ class PasswordResetToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# One row per account and method: a second TOTP row made every TOTP route fail for good.
+ONE_ENROLMENT_PER_METHOD = Index(
+    "uq_mfa_enrollments_account_id_method", "account_id", "method", unique=True
+)
+
+
 class MfaEnrollment(Base):
     """An account's MFA method (EMAIL at registration; TOTP and backup codes later)."""
 
     __tablename__ = "mfa_enrollments"
+    __table_args__ = (ONE_ENROLMENT_PER_METHOD,)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     account_id: Mapped[int] = mapped_column(

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.accounts.models import Account
+from portico.accounts.models import ONE_ACCOUNT_PER_EMAIL, Account
 from portico.auth import emails, throttle
 from portico.auth.errors import (
     AccountNotActive,
@@ -26,10 +27,10 @@ from portico.auth.kit import AuthKit
 from portico.auth.models import AuthSession, LoginChallenge, MfaEnrollment, PasswordResetToken
 from portico.auth.sessions import IssuedTokens, open_session, record_login, revoke_sessions
 from portico.auth.tokens import new_email_code
-from portico.db import after_commit, utcnow
+from portico.db import unique_violation, utcnow
 from portico.enums import AccountPortal, AccountStatus, JoinSource, MfaMethod, WorkspaceKind
 from portico.ids import new_biz_id, new_token
-from portico.mail.sender import Mail
+from portico.mail.sender import Mail, send_after_commit
 from portico.referrals import service as referral_service
 from portico.security import mfa
 from portico.web.context import ClientInfo, PortalContext
@@ -54,10 +55,7 @@ class ChallengeStarted:
 
 
 def _mail_after_commit(session: AsyncSession, kit: AuthKit, mail: Mail) -> None:
-    async def send() -> None:
-        kit.mailer.send_later(mail)
-
-    after_commit(session, send)
+    send_after_commit(session, kit.mailer, mail)
 
 
 async def _reserve(kit: AuthKit, key: str, limit: int) -> None:
@@ -489,15 +487,21 @@ async def register_verify(
     if await _find_account(session, ctx, challenge.email) is not None:
         # Registered meanwhile through another challenge: this one is simply spent.
         raise SessionNotFound(commit_changes=True)
-    account = await create_account(
-        session,
-        institution_id=ctx.institution_id,
-        portal=ctx.portal,
-        email=challenge.email,
-        password_hash=str(payload["passwordHash"]),
-        account_name=payload.get("accountName"),
-        max_sessions=kit.settings.max_sessions_default,
-    )
+    try:
+        account = await create_account(
+            session,
+            institution_id=ctx.institution_id,
+            portal=ctx.portal,
+            email=challenge.email,
+            password_hash=str(payload["passwordHash"]),
+            account_name=payload.get("accountName"),
+            max_sessions=kit.settings.max_sessions_default,
+        )
+    except IntegrityError as exc:
+        # Another challenge for the same email completed at the same moment: as above.
+        if unique_violation(exc, ONE_ACCOUNT_PER_EMAIL):
+            raise SessionNotFound() from exc
+        raise
     if ctx.portal == AccountPortal.CONSUMER:
         await referral_service.record_referral(
             session,

@@ -12,7 +12,7 @@ from portico.accounts.models import Account
 from portico.auth.kit import AuthKit
 from portico.auth.models import AuthSession, LoginHistory, RefreshToken
 from portico.auth.tokens import AccessClaims
-from portico.db import utcnow
+from portico.db import lock_row, utcnow
 from portico.ids import new_login_history_id, new_token
 from portico.web.context import ClientInfo, PortalContext
 
@@ -88,6 +88,8 @@ async def open_session(
     session: AsyncSession, kit: AuthKit, *, account: Account, ctx: PortalContext, client: ClientInfo
 ) -> IssuedTokens:
     """Start a signed-in session, evicting the oldest beyond the account's limit."""
+    # Parallel logins count and evict one at a time, so the limit holds.
+    await lock_row(session, Account, account.id)
     now = utcnow()
     live = (
         (

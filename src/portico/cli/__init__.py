@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import click
 
-from portico.cli import issuer, maintenance, worker
+from portico.cli import issuer, maintenance, partner, worker
 from portico.cli.db import db
 from portico.cli.demo import demo
 from portico.cli.serve import serve
@@ -19,6 +19,7 @@ COMMANDS: tuple[click.Command, ...] = (
     db,
     demo,
     *issuer.COMMANDS,
+    *partner.COMMANDS,
     *maintenance.COMMANDS,
     *worker.COMMANDS,
 )

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 
+_PENDING = text("status = 'PENDING'")
+# At most one PENDING invitation per email and workspace (an expired one is marked EXPIRED
+# before a new one is made).
+ONE_PENDING_PER_EMAIL = Index(
+    "uq_invitations_workspace_id_email_pending",
+    "workspace_id",
+    "email",
+    unique=True,
+    sqlite_where=_PENDING,
+    postgresql_where=_PENDING,
+)
+
 
 class Invitation(Base):
     __tablename__ = "invitations"
+    __table_args__ = (ONE_PENDING_PER_EMAIL,)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     biz_id: Mapped[str] = mapped_column(String(16), unique=True)

@@ -38,7 +38,8 @@ async def create_invitation(
     session: SessionDep,
     kit: AuthKitDep,
 ) -> Response:
-    """Invite an email to the current workspace with one of its roles (not OWNER).
+    """Invite an email to the current workspace with one of its roles (not OWNER) whose every
+    permission the caller holds.
 
     The invitation is valid for 7 days, in this portal; the invitee is mailed.
     """
@@ -47,6 +48,7 @@ async def create_invitation(
         kit.mailer,
         workspace=context.workspace,
         inviter=principal.account,
+        held=context.permissions,
         portal=portal.portal,
         email=body.email,
         role_biz_id=body.role_id,

@@ -1,8 +1,9 @@
 """Invitations: sent by a workspace, answered by the invitee in the same institution and portal.
 
-A PENDING invitation past `expires_at` is EXPIRED on the wire; its row is not rewritten. Every
-answer (accept, decline, cancel) claims the row with one conditional UPDATE, so two concurrent
-answers never both succeed.
+A PENDING invitation past `expires_at` is EXPIRED on the wire; its row is rewritten EXPIRED
+when the email is invited again (one PENDING row per email and workspace). Every answer
+(accept, decline, cancel) claims the row with one conditional UPDATE, so two concurrent answers
+never both succeed.
 """
 
 from __future__ import annotations
@@ -10,21 +11,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import after_commit, utcnow
+from portico.db import flush_unique, lock_row, utcnow
 from portico.enums import AccountPortal, InvitationStatus, JoinSource, RoleType
 from portico.errors import InvalidParameter, NotFound
 from portico.ids import new_biz_id
 from portico.invitations import emails
 from portico.invitations.errors import AlreadyMember, AlreadyPending, NotPending, TooManyPending
-from portico.invitations.models import Invitation
+from portico.invitations.models import ONE_PENDING_PER_EMAIL, Invitation
 from portico.invitations.schemas import InvitationOut
-from portico.mail.sender import Mailer
+from portico.mail.sender import Mailer, send_after_commit
 from portico.workspaces import service as workspace_service
-from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.deps import role_permissions
+from portico.workspaces.models import ONE_MEMBERSHIP, Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.permissions import refuse_grants
 from portico.workspaces.schemas import MembershipOut
 from portico.workspaces.scope import across_workspaces, scoped
 
@@ -104,13 +106,24 @@ async def _invitable_role(
     return role
 
 
-async def _lock_workspace(session: AsyncSession, workspace_id: int) -> None:
-    """Serialise invitation creation per workspace (PostgreSQL; SQLite has a single writer).
-
-    `FOR NO KEY UPDATE` does not block inserts elsewhere that reference the workspace.
-    """
+async def _mark_expired(
+    session: AsyncSession, *, workspace_id: int, email: str, now: datetime
+) -> None:
+    """Store EXPIRED on the email's unanswered invitations past their time (only one PENDING row
+    per email may exist)."""
     await session.execute(
-        select(Workspace.id).where(Workspace.id == workspace_id).with_for_update(key_share=True)
+        scoped(
+            update(Invitation)
+            .where(
+                Invitation.email == email,
+                Invitation.status == InvitationStatus.PENDING,
+                Invitation.expires_at <= now,
+            )
+            .values(status=InvitationStatus.EXPIRED.value, updated_at=now)
+            .execution_options(synchronize_session=False),
+            Invitation,
+            workspace_id,
+        )
     )
 
 
@@ -136,16 +149,21 @@ async def create_invitation(
     *,
     workspace: Workspace,
     inviter: Account,
+    held: frozenset[str],
     portal: AccountPortal,
     email: str,
     role_biz_id: str,
 ) -> InvitationOut:
-    """Invite `email` to the workspace with a role; the invitee is mailed after commit."""
+    """Invite `email` to the workspace with a role whose every permission the inviter holds;
+    the invitee is mailed after commit."""
     role = await _invitable_role(session, workspace_id=workspace.id, role_biz_id=role_biz_id)
-    await _lock_workspace(session, workspace.id)
+    refuse_grants(held, role_permissions(role))
+    # Invitations of a workspace are made one at a time, so the count below stays true.
+    await lock_row(session, Workspace, workspace.id)
     if await _email_is_member(session, workspace=workspace, email=email, portal=portal):
         raise AlreadyMember()
     now = utcnow()
+    await _mark_expired(session, workspace_id=workspace.id, email=email, now=now)
     live = scoped(
         select(func.count(Invitation.id)).where(
             Invitation.status == InvitationStatus.PENDING, Invitation.expires_at > now
@@ -171,7 +189,7 @@ async def create_invitation(
         updated_at=now,
     )
     session.add(invitation)
-    await session.flush()
+    await flush_unique(session, ONE_PENDING_PER_EMAIL, AlreadyPending())
 
     mail = emails.invitation(
         email,
@@ -181,11 +199,7 @@ async def create_invitation(
         portal_label=portal.info.label,
         expires_at=invitation.expires_at,
     )
-
-    async def send() -> None:
-        mailer.send_later(mail)
-
-    after_commit(session, send)
+    send_after_commit(session, mailer, mail)
     return invitation_view(invitation, workspace, role, now)
 
 
@@ -308,11 +322,8 @@ async def accept_invitation(
         updated_at=now,
     )
     session.add(membership)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        # Joined by another path at the same moment: nothing is kept (the request rolls back).
-        raise InvalidParameter() from exc
+    # Joined by another path at the same moment: nothing is kept (the request rolls back).
+    await flush_unique(session, ONE_MEMBERSHIP, InvalidParameter())
     return await workspace_service.membership_view(
         session, membership_id=membership.id, workspace_id=workspace.id
     )

@@ -14,7 +14,10 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from portico.config import Settings
+from portico.db import after_commit
 
 logger = logging.getLogger("portico.mail")
 
@@ -119,3 +122,12 @@ class Mailer:
         """Wait for background deliveries (shutdown, tests)."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+
+def send_after_commit(session: AsyncSession, mailer: Mailer, mail: Mail) -> None:
+    """Send `mail` in the background once the session's transaction has committed."""
+
+    async def send() -> None:
+        mailer.send_later(mail)
+
+    after_commit(session, send)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.auth.kit import AuthKit
 from portico.auth.models import BackupCode, MfaEnrollment
-from portico.db import utcnow
+from portico.db import lock_row, utcnow
 from portico.enums import MfaMethod
 from portico.security.errors import MfaCodeRejected, TotpAlreadyEnabled, TotpNotSetUp
 
@@ -124,6 +124,8 @@ async def method_statuses(session: AsyncSession, account_id: int) -> list[Method
 
 async def setup_totp(session: AsyncSession, kit: AuthKit, *, account: Account) -> OtpSetup:
     """Create (or replace) a pending TOTP secret; it is enabled by `verify_totp`."""
+    # Every MFA change runs one at a time per account: the enrolment row is read, then written.
+    await lock_row(session, Account, account.id)
     enrollment = await _enrollment(session, account.id, MfaMethod.TOTP)
     if enrollment is not None and enrollment.is_enabled:
         raise TotpAlreadyEnabled()
@@ -180,6 +182,7 @@ async def verify_totp(
     session: AsyncSession, kit: AuthKit, *, account: Account, code: str
 ) -> MethodStatus:
     """Enable TOTP with a first valid code from the authenticator."""
+    await lock_row(session, Account, account.id)
     enrollment = await _enrollment(session, account.id, MfaMethod.TOTP)
     if enrollment is None or enrollment.secret_encrypted is None:
         raise TotpNotSetUp()
@@ -194,6 +197,7 @@ async def verify_totp(
 
 async def revoke_totp(session: AsyncSession, kit: AuthKit, *, account: Account, code: str) -> None:
     """Turn TOTP off; needs a current code (or a pending setup is simply dropped)."""
+    await lock_row(session, Account, account.id)
     enrollment = await _enrollment(session, account.id, MfaMethod.TOTP)
     if enrollment is None:
         raise TotpNotSetUp()
@@ -216,6 +220,7 @@ async def generate_backup_codes(
     session: AsyncSession, kit: AuthKit, *, account: Account
 ) -> list[str]:
     """Replace the account's backup codes with 10 new ones, returned once in clear."""
+    await lock_row(session, Account, account.id)
     await session.execute(delete(BackupCode).where(BackupCode.account_id == account.id))
     codes = []
     now = utcnow()

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.auth.models import AuthSession, LoginHistory
-from portico.db import utcnow
+from portico.db import lock_row, utcnow
 from portico.errors import InvalidParameter
 
 
@@ -51,6 +51,7 @@ async def set_session_limit(
     session: AsyncSession, *, account: Account, limit: int, current_session_id: int
 ) -> None:
     """Apply a new limit; the oldest sessions beyond it (never the caller's) are ended."""
+    await lock_row(session, Account, account.id)
     account.max_sessions = limit
     account.updated_at = utcnow()
     others = [

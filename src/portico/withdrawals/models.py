@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import ChannelType, WithdrawalStatus
 
+_DEFAULT = text("is_default")
+ONE_DEFAULT_CHANNEL = Index(
+    "uq_withdrawal_channels_workspace_id_default",
+    "workspace_id",
+    unique=True,
+    sqlite_where=_DEFAULT,
+    postgresql_where=_DEFAULT,
+)
+
 
 class WithdrawalChannel(Base):
     __tablename__ = "withdrawal_channels"
+    __table_args__ = (ONE_DEFAULT_CHANNEL,)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     biz_id: Mapped[str] = mapped_column(String(16), unique=True)

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import utcnow
+from portico.db import lock_row, utcnow
 from portico.enums import ChannelType, FlowBizType, WithdrawalStatus
 from portico.envelope import Pagination
 from portico.errors import InvalidParameter
@@ -55,6 +55,8 @@ async def create_channel(
     session: AsyncSession, *, workspace: Workspace, body: WithdrawalChannelIn
 ) -> WithdrawalChannel:
     currency = await get_currency(session, body.currency)
+    # Channels of a workspace are made one at a time: the count and the default stay true.
+    await lock_row(session, Workspace, workspace.id)
     existing = await list_channels(session, workspace_id=workspace.id)
     if len(existing) >= MAX_CHANNELS:
         raise InvalidParameter()

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header
 
 from portico.auth.deps import CurrentPrincipal
+from portico.deps import SessionDep
 from portico.enums import RoleType
 from portico.errors import PermissionDenied
+from portico.partners import service as partner_service
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 
@@ -58,16 +60,34 @@ async def get_workspace_context(
 CurrentWorkspace = Annotated[WorkspaceContext, Depends(get_workspace_context)]
 
 
+def _check_permission(context: WorkspaceContext, code: str) -> None:
+    if code != permissions.MEMBERSHIP and code not in context.permissions:
+        raise PermissionDenied()
+
+
 @cache
 def _checker(code: str) -> Callable[..., Awaitable[WorkspaceContext]]:
     async def check(context: CurrentWorkspace) -> WorkspaceContext:
-        if code != permissions.MEMBERSHIP and code not in context.permissions:
-            raise PermissionDenied()
+        _check_permission(context, code)
         return context
 
-    setattr(check, PERMISSION_ATTRIBUTE, code)
-    check.__name__ = f"require_{code.replace(':', '_')}"
-    return check
+    async def check_with_approval(
+        context: CurrentWorkspace, principal: CurrentPrincipal, session: SessionDep
+    ) -> WorkspaceContext:
+        _check_permission(context, code)
+        # Money and credentials wait for the issuer's approval of the workspace's owner.
+        await partner_service.ensure_workspace_may_transact(
+            session,
+            caller=principal.account,
+            workspace_id=context.workspace.id,
+            caller_is_owner=context.is_owner or context.membership.is_owner,
+        )
+        return context
+
+    checker = check_with_approval if code in partner_service.GATED else check
+    setattr(checker, PERMISSION_ATTRIBUTE, code)
+    checker.__name__ = f"require_{code.replace(':', '_')}"
+    return checker
 
 
 def require(code: str) -> Any:

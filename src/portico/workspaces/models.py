@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
@@ -30,8 +30,19 @@ class Workspace(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def role_name_key(name: str) -> str:
+    """What makes two role names the same: case and surrounding space do not count."""
+    return name.strip().casefold()
+
+
+ONE_ROLE_NAME = Index(
+    "uq_workspace_roles_workspace_id_name_key", "workspace_id", "name_key", unique=True
+)
+
+
 class WorkspaceRole(Base):
     __tablename__ = "workspace_roles"
+    __table_args__ = (ONE_ROLE_NAME,)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     biz_id: Mapped[str] = mapped_column(String(16), unique=True)
@@ -39,6 +50,8 @@ class WorkspaceRole(Base):
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(100))
+    # `role_name_key(name)`, kept by `_keep_name_key`: role names are unique in a workspace.
+    name_key: Mapped[str] = mapped_column(String(400), server_default="")
     role_type: Mapped[RoleType] = mapped_column(String(20))
     description: Mapped[str | None] = mapped_column(String(500))
     is_builtin: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -46,10 +59,30 @@ class WorkspaceRole(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = role_name_key(name)
+        return name
+
+
+_DEFAULT = text("is_default")
+# Exactly one default workspace per account: at most one here; every path that ends a default
+# membership passes the default on (`workspaces.service.end_membership`).
+ONE_DEFAULT_WORKSPACE = Index(
+    "uq_workspace_members_account_id_default",
+    "account_id",
+    unique=True,
+    sqlite_where=_DEFAULT,
+    postgresql_where=_DEFAULT,
+)
+
+
+ONE_MEMBERSHIP = UniqueConstraint("workspace_id", "account_id")
+
 
 class WorkspaceMember(Base):
     __tablename__ = "workspace_members"
-    __table_args__ = (UniqueConstraint("workspace_id", "account_id"),)
+    __table_args__ = (ONE_MEMBERSHIP, ONE_DEFAULT_WORKSPACE)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     workspace_id: Mapped[int] = mapped_column(

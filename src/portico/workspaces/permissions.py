@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
+
+from portico.errors import PermissionDenied
 
 # Group -> label; every group has `read` and `write`.
 GROUPS: dict[str, str] = {
@@ -35,6 +38,13 @@ def all_codes() -> tuple[str, ...]:
 
 def is_known(code: str) -> bool:
     return code in all_codes()
+
+
+def refuse_grants(held: frozenset[str], granted: Iterable[str]) -> None:
+    """Nobody hands out a permission they do not hold themselves (the OWNER holds them all):
+    through a role change, a role's permissions, an invitation or an API key's scopes."""
+    if not set(granted) <= held:
+        raise PermissionDenied()
 
 
 def _node_id(code: str) -> str:

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.db import utcnow
+from portico.db import flush_unique, utcnow
 from portico.enums import RoleType
-from portico.errors import InvalidParameter, NotFound
+from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
 from portico.workspaces import permissions
+from portico.workspaces.deps import role_permissions
 from portico.workspaces.errors import (
     BuiltinRoleImmutable,
     OwnerIsPermanent,
     RoleInUse,
     RoleNameTaken,
 )
-from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.models import (
+    ONE_ROLE_NAME,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceRole,
+    role_name_key,
+)
+from portico.workspaces.permissions import refuse_grants
 from portico.workspaces.schemas import RoleOut
 from portico.workspaces.scope import scoped
 from portico.workspaces.service import find_member
@@ -70,7 +78,7 @@ async def get_role(session: AsyncSession, *, workspace_id: int, role_biz_id: str
 async def _name_taken(
     session: AsyncSession, *, workspace_id: int, name: str, except_id: int | None = None
 ) -> bool:
-    statement = select(WorkspaceRole.id).where(func.lower(WorkspaceRole.name) == name.lower())
+    statement = select(WorkspaceRole.id).where(WorkspaceRole.name_key == role_name_key(name))
     if except_id is not None:
         statement = statement.where(WorkspaceRole.id != except_id)
     return (
@@ -97,7 +105,7 @@ async def create_role(
         updated_at=now,
     )
     session.add(role)
-    await session.flush()
+    await flush_unique(session, ONE_ROLE_NAME, RoleNameTaken())
     return role
 
 
@@ -114,14 +122,22 @@ async def update_role(
     if description is not None:
         role.description = description
     role.updated_at = utcnow()
+    await flush_unique(session, ONE_ROLE_NAME, RoleNameTaken())
 
 
-def set_permissions(role: WorkspaceRole, codes: list[str]) -> None:
-    """Replace a role's permission codes; the OWNER role always holds everything."""
+def set_permissions(
+    role: WorkspaceRole, codes: list[str], *, actor_role: WorkspaceRole, held: frozenset[str]
+) -> None:
+    """Replace a role's permission codes; the OWNER role always holds everything.
+
+    The caller may add only codes it holds itself, and may not edit the role it holds."""
     if role.role_type == RoleType.OWNER:
         raise BuiltinRoleImmutable()
     if any(not permissions.is_known(code) for code in codes):
         raise InvalidParameter()
+    if role.id == actor_role.id:
+        raise PermissionDenied()
+    refuse_grants(held, set(codes) - role_permissions(role))
     ordered = [code for code in permissions.all_codes() if code in set(codes)]
     role.permission_codes = ordered
     role.updated_at = utcnow()
@@ -142,8 +158,6 @@ async def delete_role(session: AsyncSession, *, role: WorkspaceRole) -> None:
     ).scalar_one()
     if holders:
         raise RoleInUse()
-    from sqlalchemy import delete
-
     await session.execute(
         scoped(
             delete(WorkspaceRole).where(WorkspaceRole.id == role.id),
@@ -154,13 +168,23 @@ async def delete_role(session: AsyncSession, *, role: WorkspaceRole) -> None:
 
 
 async def change_member_role(
-    session: AsyncSession, *, workspace_id: int, user_biz_id: str, role_biz_id: str
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    actor: WorkspaceMember,
+    held: frozenset[str],
+    user_biz_id: str,
+    role_biz_id: str,
 ) -> WorkspaceMember:
-    """Give a member another role; the owner's role and the OWNER role are not assignable."""
+    """Give another member a role whose every permission the caller holds; the owner's role and
+    the OWNER role are not assignable, and nobody changes their own role."""
     member = await find_member(session, workspace_id=workspace_id, user_biz_id=user_biz_id)
     role = await get_role(session, workspace_id=workspace_id, role_biz_id=role_biz_id)
     if member.is_owner or role.role_type == RoleType.OWNER:
         raise OwnerIsPermanent()
+    if member.id == actor.id:
+        raise PermissionDenied()
+    refuse_grants(held, role_permissions(role))
     member.role_id = role.id
     member.updated_at = utcnow()
     await session.flush()

@@ -85,11 +85,13 @@ async def delete_role(
 async def set_role_permissions(
     body: RolePermissionsIn, context: RoleWrite, session: SessionDep
 ) -> Response:
-    """Replace a role's permission codes."""
+    """Replace a role's permission codes (adding only codes the caller holds; not its own role)."""
     role = await roles.get_role(
         session, workspace_id=context.workspace.id, role_biz_id=body.role_id
     )
-    roles.set_permissions(role, body.permission_codes)
+    roles.set_permissions(
+        role, body.permission_codes, actor_role=context.role, held=context.permissions
+    )
     await session.flush()
     return ok(roles.role_view(role, context.workspace))
 
@@ -98,10 +100,12 @@ async def set_role_permissions(
 async def change_member_role(
     body: MemberRoleChangeIn, context: MemberWrite, session: SessionDep
 ) -> Response:
-    """Move a member to another role."""
+    """Move another member to a role whose every permission the caller holds."""
     member = await roles.change_member_role(
         session,
         workspace_id=context.workspace.id,
+        actor=context.membership,
+        held=context.permissions,
         user_biz_id=body.user_biz_id,
         role_biz_id=body.role_id,
     )

@@ -79,11 +79,9 @@ async def make_default(
 
 
 @router.post("/workspaces/current/leave", response_model=Envelope[None])
-async def leave_workspace(
-    context: AnyMember, principal: CurrentPrincipal, session: SessionDep
-) -> Response:
+async def leave_workspace(context: AnyMember, session: SessionDep) -> Response:
     """Leave the current workspace (its owner cannot)."""
-    await workspace_service.leave(session, account=principal.account, membership=context.membership)
+    await workspace_service.leave(session, membership=context.membership)
     return no_content()
 
 

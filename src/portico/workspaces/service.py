@@ -8,9 +8,9 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import utcnow
+from portico.db import lock_row, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
-from portico.errors import InvalidParameter, NotFound
+from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
 from portico.workspaces.errors import OwnerCannotLeave, OwnerIsPermanent
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
@@ -223,23 +223,29 @@ async def make_default(
     session: AsyncSession, *, account: Account, membership: WorkspaceMember
 ) -> None:
     """Make this membership the caller's default (and no other)."""
-    await session.execute(
-        across_workspaces(
-            update(WorkspaceMember)
-            .where(WorkspaceMember.account_id == account.id, WorkspaceMember.id != membership.id)
-            .values(is_default=False),
-            "the caller's own memberships",
-        )
+    # One change of an account's defaults at a time (the partial unique index backs it up).
+    await lock_row(session, Account, account.id)
+    mine = across_workspaces(
+        update(WorkspaceMember)
+        .where(WorkspaceMember.account_id == account.id)
+        .execution_options(synchronize_session=False),
+        "the caller's own memberships",
     )
-    membership.is_default = True
-    membership.updated_at = utcnow()
+    await session.execute(mine.where(WorkspaceMember.id != membership.id).values(is_default=False))
+    now = utcnow()
+    made = await session.execute(
+        mine.where(WorkspaceMember.id == membership.id).values(is_default=True, updated_at=now)
+    )
+    if made.rowcount != 1:  # type: ignore[attr-defined]
+        raise PermissionDenied()  # removed from the workspace meanwhile
+    membership.is_default, membership.updated_at = True, now
 
 
-async def leave(session: AsyncSession, *, account: Account, membership: WorkspaceMember) -> None:
-    """Leave the workspace; owners cannot. A departing default passes to an owned workspace."""
-    if membership.is_owner:
-        raise OwnerCannotLeave()
-    was_default = membership.is_default
+async def end_membership(session: AsyncSession, *, membership: WorkspaceMember) -> None:
+    """Delete a membership (leaving or being removed); an account left without a default gets
+    its oldest owned workspace, else its oldest other membership."""
+    account_id = membership.account_id
+    await lock_row(session, Account, account_id)
     await session.execute(
         scoped(
             delete(WorkspaceMember).where(WorkspaceMember.id == membership.id),
@@ -247,20 +253,29 @@ async def leave(session: AsyncSession, *, account: Account, membership: Workspac
             membership.workspace_id,
         )
     )
-    if was_default:
-        successor = (
-            await session.execute(
-                across_workspaces(
-                    select(WorkspaceMember)
-                    .where(WorkspaceMember.account_id == account.id)
-                    .order_by(WorkspaceMember.is_owner.desc(), WorkspaceMember.id)
-                    .limit(1),
-                    "the caller's own memberships",
-                )
-            )
-        ).scalar_one_or_none()
-        if successor is not None:
-            successor.is_default = True
+    others = select(WorkspaceMember.id).where(WorkspaceMember.account_id == account_id)
+    successor = (
+        others.order_by(WorkspaceMember.is_owner.desc(), WorkspaceMember.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    has_default = others.where(WorkspaceMember.is_default.is_(True)).exists()
+    await session.execute(
+        across_workspaces(
+            update(WorkspaceMember)
+            .where(WorkspaceMember.id == successor, ~has_default)
+            .values(is_default=True, updated_at=utcnow())
+            .execution_options(synchronize_session=False),
+            "the departing member's own memberships",
+        )
+    )
+
+
+async def leave(session: AsyncSession, *, membership: WorkspaceMember) -> None:
+    """Leave the workspace; owners cannot."""
+    if membership.is_owner:
+        raise OwnerCannotLeave()
+    await end_membership(session, membership=membership)
 
 
 async def find_member(
@@ -288,27 +303,4 @@ async def remove_member(session: AsyncSession, *, workspace_id: int, user_biz_id
     member = await find_member(session, workspace_id=workspace_id, user_biz_id=user_biz_id)
     if member.is_owner:
         raise OwnerIsPermanent()
-    account_id = member.account_id
-    await leave_by_removal(session, member=member, account_id=account_id)
-
-
-async def leave_by_removal(
-    session: AsyncSession, *, member: WorkspaceMember, account_id: int
-) -> None:
-    was_default = member.is_default
-    await session.execute(
-        scoped(
-            delete(WorkspaceMember).where(WorkspaceMember.id == member.id),
-            WorkspaceMember,
-            member.workspace_id,
-        )
-    )
-    if was_default:
-        await session.execute(
-            across_workspaces(
-                update(WorkspaceMember)
-                .where(WorkspaceMember.account_id == account_id, WorkspaceMember.is_owner.is_(True))
-                .values(is_default=True),
-                "the removed member's own workspaces",
-            )
-        )
+    await end_membership(session, membership=member)

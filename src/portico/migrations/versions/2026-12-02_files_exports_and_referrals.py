@@ -1,7 +1,7 @@
 """files exports and referrals
 
 Revision ID: e5b86666be25
-Revises: 67906b5de2ce
+Revises: c42d0fa97021
 Create Date: 2026-12-02 05:16:27.601288+00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import portico.db
 
 revision: str = "e5b86666be25"
-down_revision: str | None = "67906b5de2ce"
+down_revision: str | None = "c42d0fa97021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Partner accounts awaiting the issuer's approval."""
