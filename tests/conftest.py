@@ -390,3 +390,67 @@ def cli_env(
 async def portico(*argv: str) -> int:
     """Run the command line (it runs its own event loop, so in a thread of its own)."""
     return await asyncio.to_thread(cli.main, list(argv))
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible server over HTTP: moto's server mode, in a process of its own."""
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and a dev dependency
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/moto-api/", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("moto server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def s3_overrides(endpoint: str, bucket: str) -> dict[str, Any]:
+    """Settings for the S3 storage backend on the test server."""
+    return {
+        "storage_backend": "s3",
+        "s3_bucket": bucket,
+        "s3_endpoint_url": endpoint,
+        "s3_access_key_id": "testing",
+        "s3_secret_access_key": "testing",
+        "s3_addressing_style": "path",
+    }
+
+
+def backend_overrides(backend: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings for the storage backend named by a test's `backend` parameter."""
+    if backend != "s3":
+        return {}
+    return s3_overrides(
+        request.getfixturevalue("s3_endpoint"), request.getfixturevalue("s3_bucket")
+    )
+
+
+@pytest.fixture
+async def s3_bucket(s3_endpoint: str) -> str:
+    """A fresh bucket on the test S3 server."""
+    from aiobotocore.session import get_session
+
+    name = f"portico-{uuid.uuid4().hex[:12]}"
+    async with get_session().create_client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ) as client:
+        await client.create_bucket(Bucket=name)
+    return name

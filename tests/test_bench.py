@@ -14,7 +14,13 @@ SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if p.name != "rawhttp.py")
 
 
 def test_every_benchmark_is_listed() -> None:
-    assert SCRIPTS == ["http_floor.py", "login.py", "transfers.py", "transfers_floor.py"]
+    assert SCRIPTS == [
+        "export.py",
+        "http_floor.py",
+        "login.py",
+        "transfers.py",
+        "transfers_floor.py",
+    ]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

@@ -162,3 +162,17 @@ def test_the_command_line_starts_without_importing_the_application() -> None:
     assert "portico.cli.issuer" in loaded
     heavy = {"sqlalchemy", "fastapi", "starlette", "pydantic", "alembic", "uvicorn", "portico.db"}
     assert heavy.isdisjoint(loaded)
+
+
+class TestWorker:
+    def test_on_sqlite_the_api_process_runs_the_jobs(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        monkeypatch.setenv("PORTICO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+        get_settings.cache_clear()
+        try:
+            assert cli.main(["worker"]) == 1
+        finally:
+            get_settings.cache_clear()
+        assert "`portico worker` needs PostgreSQL" in capsys.readouterr().err
+        assert cli.main(["worker", "--concurrency", "0"]) == 2

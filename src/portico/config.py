@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from croniter import croniter
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,9 +22,6 @@ class Settings(BaseSettings):
     database_url: str = ""
     database_echo: bool = False
     database_pool_size: int = 20
-    # Expired Idempotency-Key records are deleted this often by every API process (0: never;
-    # then run `portico idempotency purge` from cron).
-    idempotency_purge_interval_seconds: float = 3600.0
     secret_key: str = ""
     encryption_key: str = ""
 
@@ -81,6 +79,31 @@ class Settings(BaseSettings):
     # Consumer operations are kept this long, then purged (the issuer document: 3 months).
     issuer_operation_retention_days: int = 92
 
+    # Uploaded files and finished exports live in one store: a local directory (the embedded
+    # default, `var_dir/files`) or any S3-compatible bucket.
+    file_max_bytes: int = 10 * 1024 * 1024
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_dir: Path | None = None
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""  # MinIO, Ceph, R2...; empty for AWS S3
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""  # empty: the default AWS credential chain
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+
+    # Background jobs (procrastinate). In-process on SQLite (always) and, when set, on
+    # PostgreSQL; else a separate `portico worker` runs them.
+    jobs_in_process: bool | None = None
+    jobs_concurrency: int = 2
+    # Cron schedules (5 fields, or 6 with seconds last); empty: never.
+    jobs_maintenance_cron: str = "* * * * *"
+    idempotency_purge_cron: str = "17 * * * *"
+    export_lease_seconds: int = 60
+    export_retention_seconds: int = 86_400
+    export_max_attempts: int = 3
+    export_max_rows: int = 1_000_000
+
     turnstile_secret: str = ""
     turnstile_verify_url: str = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
     turnstile_timeout_seconds: float = 5.0
@@ -91,6 +114,27 @@ class Settings(BaseSettings):
         for entry in value:
             ipaddress.ip_network(entry, strict=False)
         return value
+
+    @field_validator("jobs_maintenance_cron", "idempotency_purge_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        if value and not croniter.is_valid(value):
+            raise ValueError(f"not a cron expression: {value!r}")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        """SQLite has no shared queue, so its API process runs the jobs itself."""
+        return self.is_sqlite or bool(self.jobs_in_process)
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        """The local storage backend's root."""
+        return self.storage_dir or self.var_dir / "files"
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     Table,
     UniqueConstraint,
     event,
@@ -43,8 +45,10 @@ NAMING_CONVENTION = {
 }
 
 AFTER_COMMIT_KEY = "portico.after_commit"
+ON_ROLLBACK_KEY = "portico.on_rollback"
 AfterCommit = Callable[[], Awaitable[None]]
 T = TypeVar("T")
+logger = logging.getLogger("portico.db")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -208,15 +212,69 @@ class Database:
             await self.side_engine.dispose()
 
 
+async def stream_batches(
+    database: Database, statement: Select[*tuple[Any, ...]], size: int
+) -> AsyncGenerator[Sequence[Any]]:
+    """The rows of a Core `statement`, `size` at a time, from a server-side cursor in a
+    read-only transaction of its own (memory stays flat whatever the row count).
+
+    On PostgreSQL the compiled statement runs on asyncpg's own cursor, so the rows come as
+    asyncpg records with no SQLAlchemy row object (or result processing) per row: for a
+    100,000-row export that was about a third of the time. Bind values go to asyncpg as they
+    are, so the statement must not need bind processing beyond what asyncpg does itself (plain
+    numbers, strings and aware datetimes)."""
+    engine = database.engine
+    async with engine.connect() as connection:
+        if engine.dialect.name != "postgresql":
+            result = await connection.stream(statement.execution_options(yield_per=size))
+            async for batch in result.partitions(size):
+                yield batch
+            return
+        compiled = statement.compile(dialect=engine.dialect)
+        arguments = [compiled.params[name] for name in compiled.positiontup or ()]
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        async with driver.transaction(readonly=True):
+            cursor = await driver.cursor(str(compiled), *arguments)
+            while batch := await cursor.fetch(size):
+                yield batch
+
+
 def after_commit(session: AsyncSession, action: AfterCommit) -> None:
     """Run `action` once the request's transaction has committed (mail, notifications)."""
     session.info.setdefault(AFTER_COMMIT_KEY, []).append(action)
 
 
 async def run_after_commit(session: AsyncSession) -> None:
+    session.info.pop(ON_ROLLBACK_KEY, None)
     actions: list[AfterCommit] = session.info.pop(AFTER_COMMIT_KEY, [])
     for action in actions:
         await action()
+
+
+def on_rollback(session: AsyncSession, action: AfterCommit) -> None:
+    """Run `action` if the request's transaction does not commit (undo what lives outside the
+    database, such as stored bytes)."""
+    session.info.setdefault(ON_ROLLBACK_KEY, []).append(action)
+
+
+async def _rolled_back(session: AsyncSession) -> None:
+    await session.rollback()
+    actions: list[AfterCommit] = session.info.pop(ON_ROLLBACK_KEY, [])
+    for action in actions:
+        try:
+            await action()
+        except Exception:
+            logger.exception("undoing after a rollback failed")
+
+
+async def _commit(session: AsyncSession) -> None:
+    try:
+        await session.commit()
+    except BaseException:
+        await _rolled_back(session)
+        raise
+    await run_after_commit(session)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -231,17 +289,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         except AppError as exc:
             if exc.commit_changes:
-                await session.commit()
-                await run_after_commit(session)
+                await _commit(session)
             else:
-                await session.rollback()
+                await _rolled_back(session)
             raise
         except BaseException:
-            await session.rollback()
+            await _rolled_back(session)
             raise
         else:
-            await session.commit()
-            await run_after_commit(session)
+            await _commit(session)
 
 
 async def in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

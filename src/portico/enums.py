@@ -135,6 +135,13 @@ class WithdrawalStatus(WireEnum):
     CANCELLED = "CANCELLED"
 
 
+class ExportStatus(WireEnum):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
 class ChannelType(WireEnum):
     BANK_TRANSFER = "BANK_TRANSFER"
     CRYPTO = "CRYPTO"
@@ -234,4 +241,13 @@ _INFO: dict[tuple[str, str], EnumInfo] = {
     ),
     ("ChannelType", "BANK_TRANSFER"): EnumInfo(10060901, "Bank Transfer", "Bank account"),
     ("ChannelType", "CRYPTO"): EnumInfo(10060902, "Crypto", "Blockchain address"),
+    # 1007: files and exports
+    ("ExportStatus", "PENDING"): EnumInfo(10070101, "Pending", "Export is waiting for a worker"),
+    ("ExportStatus", "PROCESSING"): EnumInfo(
+        10070102, "Processing", "Export file is being written"
+    ),
+    ("ExportStatus", "COMPLETED"): EnumInfo(
+        10070103, "Completed", "Export file is ready to download until it expires"
+    ),
+    ("ExportStatus", "FAILED"): EnumInfo(10070104, "Failed", "Export could not be produced"),
 }

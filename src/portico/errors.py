@@ -122,6 +122,12 @@ class BodyTooLarge(AppError):
     http_status = 413
 
 
+class UnsupportedMediaType(AppError):
+    code = "REQUEST.UNSUPPORTED_MEDIA_TYPE"
+    message = "Unsupported media type"
+    http_status = 415
+
+
 ERRORS_ATTRIBUTE = "__portico_errors__"
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,12 +22,15 @@ from portico.db import Database
 from portico.enums import AccountPortal
 from portico.errors import install_error_handlers
 from portico.exchanges.router import router as exchanges_router
-from portico.idempotency import service as idempotency
+from portico.exports.router import router as exports_router
+from portico.files.router import router as files_router
 from portico.invitations.router import router as invitations_router
 from portico.issuer import errors as issuer_errors
 from portico.issuer.backoffice_router import router as issuer_backoffice_router
 from portico.issuer.middleware import CorrelationIdMiddleware
 from portico.issuer.operations_router import router as issuer_operations_router
+from portico.jobs.app import build_jobs
+from portico.jobs.runtime import JobRuntime
 from portico.mail.sender import Mailer
 from portico.oauth import errors as oauth_errors
 from portico.oauth.errors import OAuthError
@@ -37,13 +38,16 @@ from portico.oauth.keys import Keyring
 from portico.oauth.router import router as oauth_router
 from portico.openapi import install as install_openapi
 from portico.recharges.router import router as recharges_router
+from portico.referrals.router import router as referrals_router
 from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
 from portico.securechannel.router import router as secure_channel_router
 from portico.security.router import router as security_router
+from portico.storage import build_storage
 from portico.transfers.router import consumer_router as consumer_transfers_router
 from portico.transfers.router import partner_router as partner_transfers_router
 from portico.wallets.router import router as wallets_router
+from portico.web.context import PORTAL_PREFIXES
 from portico.web.docs import DOCS_POLICY, install_docs
 from portico.web.error_shapes import ErrorShapeMiddleware
 from portico.web.middleware import (
@@ -73,6 +77,8 @@ SHARED_ROUTERS: tuple[APIRouter, ...] = (
     exchanges_router,
     recharges_router,
     withdrawals_router,
+    files_router,
+    exports_router,
     secure_channel_router,
     constants_router,
 )
@@ -83,7 +89,7 @@ SERVER_ROUTERS: tuple[APIRouter, ...] = (
 )
 PORTAL_ONLY_ROUTERS: dict[AccountPortal, tuple[APIRouter, ...]] = {
     AccountPortal.CONSUMER: (consumer_transfers_router, sandbox_router),
-    AccountPortal.PARTNER: (partner_transfers_router,),
+    AccountPortal.PARTNER: (partner_transfers_router, referrals_router),
 }
 
 
@@ -99,6 +105,10 @@ def _document_permissions() -> None:
                         **(route.openapi_extra or {}),
                         "x-permission": permission,
                     }
+
+
+# The routes whose bodies are uploads, with their own size limit.
+UPLOAD_PATHS = tuple(f"{prefix}/files/upload" for prefix in PORTAL_PREFIXES.values())
 
 
 @cache
@@ -137,25 +147,21 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     mailer = Mailer(settings)
     kit = AuthKit.build(settings, database, mailer)
     app_keyring = Keyring(database, kit.box)
+    storage = build_storage(settings)
+    jobs = build_jobs(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await kit.hasher.dummy_hash()  # so the first unknown-email login costs the same
         # The signing key exists before any request needs it (made on first start).
         await app_keyring.jwks()
-        sweep = None
-        if settings.idempotency_purge_interval_seconds > 0:
-            sweep = asyncio.create_task(
-                idempotency.purge_periodically(
-                    database, settings.idempotency_purge_interval_seconds
-                )
-            )
+        await storage.open()
+        if settings.runs_jobs_in_process:
+            await jobs.start_worker(JobRuntime(settings, database, storage))
         yield
-        if sweep is not None:
-            sweep.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweep
+        await jobs.close()
         await mailer.drain()
+        await storage.close()
         kit.hasher.close()
         await database.dispose()
 
@@ -181,6 +187,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.mailer = mailer
     app.state.auth_kit = kit
     app.state.oauth_keyring = app_keyring
+    app.state.storage = storage
+    app.state.jobs = jobs
     install_error_handlers(app)
     app.add_exception_handler(OAuthError, oauth_errors.handle_oauth_error)
     install_openapi(app)
@@ -198,7 +206,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(ExactNumbersMiddleware)
     app.add_middleware(SecureChannelMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.file_max_bytes,
+        upload_suffixes=UPLOAD_PATHS,
+    )
     app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, html_policy=DOCS_POLICY)
     app.add_middleware(RequestContextMiddleware)

@@ -14,6 +14,8 @@ from portico.auth.models import (
 )
 from portico.db import Base
 from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
+from portico.exports.models import Export
+from portico.files.models import StoredFile
 from portico.idempotency.models import IdempotencyRecord
 from portico.institutions.models import Institution, PortalAccessCode
 from portico.invitations.models import Invitation
@@ -22,6 +24,7 @@ from portico.ledger.models import LedgerEntry, LedgerPosting
 from portico.money import Currency
 from portico.oauth.models import IssuerClient, OAuthRefreshToken, SigningKey, TokenFamily
 from portico.recharges.models import Recharge, RechargeChannel
+from portico.referrals.models import Referral, ReferralCode
 from portico.securechannel.models import ChannelKey, ChannelSession
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
@@ -41,6 +44,7 @@ __all__ = [
     "Currency",
     "Exchange",
     "ExchangeQuote",
+    "Export",
     "FxRate",
     "IdempotencyRecord",
     "Institution",
@@ -56,8 +60,11 @@ __all__ = [
     "PortalAccessCode",
     "Recharge",
     "RechargeChannel",
+    "Referral",
+    "ReferralCode",
     "RefreshToken",
     "SigningKey",
+    "StoredFile",
     "ThrottleCounter",
     "TokenFamily",
     "TransferOrder",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import BigInteger, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portico.db import UTCDateTime, utcnow
 from portico.enums import ChannelType, FlowBizType
 from portico.exchanges import service as exchange_service
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
-from portico.ledger.service import SETTLEMENT, Leg
+from portico.ledger.models import LedgerEntry, LedgerPosting
+from portico.ledger.service import AVAILABLE, SETTLEMENT, Leg
 from portico.money import get_currency, to_minor
 from portico.recharges import service as recharge_service
 from portico.recharges.models import RechargeChannel
@@ -106,3 +109,65 @@ async def create_withdrawal_channel(
     session.add(channel)
     await session.flush()
     return channel
+
+
+async def add_flows(
+    session: AsyncSession, *, wallet: Wallet, count: int, amount: int = 100
+) -> None:
+    """`count` credits of `amount` minor units to the wallet in one statement (a large history
+    for exports and benchmarks), balanced by one settlement entry; the wallet's cached balance
+    follows."""
+    posting = LedgerPosting(
+        biz_id=new_biz_id(),
+        institution_id=wallet.institution_id,
+        posting_type="TEST_HISTORY",
+        order_biz_id=None,
+        created_at=utcnow(),
+    )
+    session.add(posting)
+    await session.flush()
+    start = wallet.available
+    await session.execute(
+        text(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count) "
+            "INSERT INTO ledger_entries (posting_id, institution_id, currency, account, wallet_id,"
+            " workspace_id, amount, balance_before, balance_after, biz_type, order_biz_id,"
+            " remark, created_at) "
+            "SELECT :posting, :institution, :currency, :account, :wallet, :workspace, :amount,"
+            " :start + (i - 1) * :amount, :start + i * :amount, 'RECHARGE', :order, 'history',"
+            " :created FROM n"
+        ).bindparams(
+            bindparam("count", type_=BigInteger()),
+            bindparam("amount", type_=BigInteger()),
+            bindparam("start", type_=BigInteger()),
+            bindparam("created", type_=UTCDateTime()),
+        ),
+        {
+            "count": count,
+            "posting": posting.id,
+            "institution": wallet.institution_id,
+            "currency": wallet.currency,
+            "account": AVAILABLE,
+            "wallet": wallet.id,
+            "workspace": wallet.workspace_id,
+            "amount": amount,
+            "start": start,
+            "order": "hist",
+            "created": utcnow(),
+        },
+    )
+    session.add(
+        LedgerEntry(
+            posting_id=posting.id,
+            institution_id=wallet.institution_id,
+            currency=wallet.currency,
+            account=SETTLEMENT,
+            amount=-count * amount,
+            biz_type=FlowBizType.RECHARGE.value,
+            created_at=utcnow(),
+        )
+    )
+    await session.execute(
+        update(Wallet).where(Wallet.id == wallet.id).values(available=start + count * amount)
+    )
+    await session.flush()

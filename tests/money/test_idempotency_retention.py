@@ -1,5 +1,5 @@
-"""Idempotency-Key records are kept 7 days, then swept: by every API process periodically, or
-by `portico idempotency purge`."""
+"""Idempotency-Key records are kept 7 days, then swept: by a periodic job on the job scheduler,
+or by `portico idempotency purge`."""
 
 from __future__ import annotations
 
@@ -63,12 +63,13 @@ async def test_the_purge_command(session: AsyncSession, capsys: pytest.CaptureFi
     assert await remaining_keys(session) == ["key-3"]
 
 
-async def test_each_api_process_sweeps_periodically(
+async def test_the_scheduler_sweeps_periodically(
     session: AsyncSession, database: Database, database_url: str, tmp_path: Path
 ) -> None:
     await add_records(session, expired=2, live=1)
+    # every second (a sixth cron field), on the API process's own worker
     settings: Settings = make_settings(
-        database_url, tmp_path, idempotency_purge_interval_seconds=0.05
+        database_url, tmp_path, idempotency_purge_cron="* * * * * *", jobs_in_process=True
     )
     app: Any = create_app(settings, database=database)
     async with app.router.lifespan_context(app):

@@ -17,15 +17,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico import cli
 from portico.config import get_settings
+from portico.files.filetypes import FilePurpose
 from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry
 from portico.recharges import service
 from portico.recharges.models import Recharge
 from portico.wallets.errors import InvalidOrderState
 from tests.conftest import EMPTY_PAGE, assert_error, assert_ok
+from tests.factories.files import create_file
 from tests.factories.institutions import create_institution
 from tests.factories.money import create_recharge_channel
 from tests.money.conftest import Money, User
+
+
+async def proof(money: Money, user: User | None = None) -> str:
+    """A recharge proof file of the user's (Alice's) workspace."""
+    stored = await create_file(money.session, workspace=(user or money.alice).workspace)
+    await money.session.commit()
+    return stored.biz_id
+
 
 RECHARGE_FIELDS = [
     "bizId",
@@ -473,21 +483,35 @@ class TestProofAndCancel:
         channel = await add_channel(money)
         recharge = await create(money.alice, channel, "10")
         biz_id = recharge["bizId"]
+        first, second = await proof(money), await proof(money)
         reviewed = assert_ok(
-            await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": "file0001"})
+            await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": first})
         )
         assert list(reviewed) == RECHARGE_FIELDS
         assert reviewed["rechargeStatus"] == UNDER_REVIEW
-        assert reviewed["proofFileBizId"] == "file0001"
+        assert reviewed["proofFileBizId"] == first
         # a better proof may replace the first one while under review
         again = assert_ok(
-            await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": "file0002"})
+            await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": second})
         )
-        assert again["proofFileBizId"] == "file0002"
+        assert again["proofFileBizId"] == second
         assert again["rechargeStatus"] == UNDER_REVIEW
         for body in ({}, {"fileBizId": ""}, {"fileBizId": 7}, {"fileBizId": "f" * 65}):
             assert_error(await money.alice.post(f"/recharges/{biz_id}/proof", body), 400, INVALID)
         assert assert_ok(await money.alice.get(f"/recharges/{biz_id}")) == again
+
+    async def test_the_proof_must_be_a_proof_file_of_the_workspace(self, money: Money) -> None:
+        channel = await add_channel(money)
+        biz_id = (await create(money.alice, channel, "10"))["bizId"]
+        attachment = await create_file(
+            money.session, workspace=money.alice.workspace, purpose=FilePurpose.ATTACHMENT
+        )
+        await money.session.commit()
+        path = f"/recharges/{biz_id}/proof"
+        for unknown in ("non-existent-file-id", await proof(money, money.bob)):
+            assert_error(await money.alice.post(path, {"fileBizId": unknown}), 404, NOT_FOUND)
+        assert_error(await money.alice.post(path, {"fileBizId": attachment.biz_id}), 400, INVALID)
+        assert await status_of(money.alice, biz_id) == "PENDING"
 
     async def test_cancel_while_pending(self, money: Money) -> None:
         channel = await add_channel(money)
@@ -508,7 +532,9 @@ class TestProofAndCancel:
         path = f"/recharges/{first['bizId']}"
         assert_error(await money.alice.post(f"{path}/cancel", {}), 400, INVALID_STATE)
         assert_error(
-            await money.alice.post(f"{path}/proof", {"fileBizId": "f1"}), 400, INVALID_STATE
+            await money.alice.post(f"{path}/proof", {"fileBizId": await proof(money)}),
+            400,
+            INVALID_STATE,
         )
         with pytest.raises(InvalidOrderState):
             await approve(money, first["bizId"])
@@ -520,7 +546,9 @@ class TestProofAndCancel:
     async def test_no_cancel_once_under_review(self, money: Money) -> None:
         channel = await add_channel(money)
         biz_id = (await create(money.alice, channel, "10"))["bizId"]
-        assert_ok(await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": "f1"}))
+        assert_ok(
+            await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": await proof(money)})
+        )
         response = await money.alice.post(f"/recharges/{biz_id}/cancel", {"cancelReason": "x"})
         assert_error(response, 400, INVALID_STATE)
         recharge = assert_ok(await money.alice.get(f"/recharges/{biz_id}"))
@@ -532,7 +560,9 @@ class TestProofAndCancel:
         biz_id = recharge["bizId"]
         await approve(money, biz_id)
         assert_error(await money.alice.post(f"/recharges/{biz_id}/cancel"), 400, INVALID_STATE)
-        response = await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": "f1"})
+        response = await money.alice.post(
+            f"/recharges/{biz_id}/proof", {"fileBizId": await proof(money)}
+        )
         assert_error(response, 400, INVALID_STATE)
         assert await status_of(money.alice, biz_id) == "COMPLETED"
         assert await available(money.alice, recharge["walletBizId"]) == "10.00"
@@ -546,7 +576,9 @@ class TestApprove:
         channel = await add_channel(money, fee_bps=100, fixed_fee="0.50")
         recharge = await create(money.alice, channel, "200")
         biz_id, wallet = recharge["bizId"], recharge["walletBizId"]
-        assert_ok(await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": "f1"}))
+        assert_ok(
+            await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": await proof(money)})
+        )
         await approve(money, biz_id)
 
         done = assert_ok(await money.alice.get(f"/recharges/{biz_id}"))
@@ -614,7 +646,9 @@ class TestApprove:
         channel = await add_channel(money)
         recharge = await create(money.alice, channel, "100")
         biz_id = recharge["bizId"]
-        assert_ok(await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": "f1"}))
+        assert_ok(
+            await money.alice.post(f"/recharges/{biz_id}/proof", {"fileBizId": await proof(money)})
+        )
         await reject(money, biz_id, "no payment received")
         rejected = assert_ok(await money.alice.get(f"/recharges/{biz_id}"))
         assert rejected["rechargeStatus"] == REJECTED
@@ -695,7 +729,9 @@ class TestList:
         third = (await create(money.alice, channel, "3"))["bizId"]
         fourth = (await create(money.alice, channel, "4"))["bizId"]
         assert_ok(await money.alice.post(f"/recharges/{second}/cancel"))
-        assert_ok(await money.alice.post(f"/recharges/{third}/proof", {"fileBizId": "f1"}))
+        assert_ok(
+            await money.alice.post(f"/recharges/{third}/proof", {"fileBizId": await proof(money)})
+        )
         await approve(money, fourth)
         await create(money.bob, channel, "9")
 

@@ -38,6 +38,17 @@ class TestEnvelope:
             )
             assert_error(response, 400, "VALIDATION.INVALID_PARAMETER")
 
+    async def test_nul_in_any_json_encoding(self, portal: Portal) -> None:
+        # JSON may come in UTF-16 or -32; a NUL must not reach a (PostgreSQL) query in any
+        for encoding in ("utf-8", "utf-16", "utf-16-le", "utf-32"):
+            body = '{"email":"a@b.co","password":"\\u0000"}'.encode(encoding)
+            response = await portal.http.post(
+                f"{portal.prefix}/auth/login/initiate",
+                content=body,
+                headers={**portal.headers(), "Content-Type": "application/json"},
+            )
+            assert_error(response, 400, "VALIDATION.INVALID_PARAMETER")
+
     async def test_body_too_large(self, portal: Portal) -> None:
         big = b'{"email":"a@b.co","password":"' + b"x" * 2_000_000 + b'"}'
         response = await portal.http.post(

@@ -31,6 +31,7 @@ from portico.db import unique_violation, utcnow
 from portico.enums import AccountPortal, AccountStatus, JoinSource, MfaMethod, WorkspaceKind
 from portico.ids import new_biz_id, new_token
 from portico.mail.sender import Mail, send_after_commit
+from portico.referrals import service as referral_service
 from portico.security import mfa
 from portico.web.context import ClientInfo, PortalContext
 from portico.workspaces import service as workspace_service
@@ -501,6 +502,13 @@ async def register_verify(
         if unique_violation(exc, ONE_ACCOUNT_PER_EMAIL):
             raise SessionNotFound() from exc
         raise
+    if ctx.portal == AccountPortal.CONSUMER:
+        await referral_service.record_referral(
+            session,
+            institution_id=ctx.institution_id,
+            account=account,
+            code=payload.get("referralCode"),
+        )
     return await open_session(session, kit, account=account, ctx=ctx, client=client)
 
 

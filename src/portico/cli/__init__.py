@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import click
 
-from portico.cli import issuer, maintenance, partner, tokens
+from portico.cli import issuer, maintenance, partner, tokens, worker
 from portico.cli.db import db
 from portico.cli.demo import demo
 from portico.cli.serve import serve
@@ -22,6 +22,7 @@ COMMANDS: tuple[click.Command, ...] = (
     *partner.COMMANDS,
     *maintenance.COMMANDS,
     *tokens.COMMANDS,
+    *worker.COMMANDS,
 )
 
 

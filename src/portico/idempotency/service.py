@@ -13,7 +13,6 @@ Keys are kept `RETENTION` (7 days); an expired key is claimed afresh.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -193,17 +192,3 @@ async def purge_expired(database: Database, *, batch: int = PURGE_BATCH) -> int:
         deleted += count
         if count < batch:
             return deleted
-
-
-async def purge_periodically(database: Database, interval_seconds: float) -> None:
-    """Run `purge_expired` every `interval_seconds` (each API process; the deletes are
-    idempotent), for as long as the app runs. Failures are logged and retried next time."""
-    while True:
-        await asyncio.sleep(interval_seconds)
-        try:
-            count = await purge_expired(database)
-        except Exception:
-            logger.exception("idempotency retention sweep failed")
-            continue
-        if count:
-            logger.info("idempotency retention sweep deleted %d expired key(s)", count)

@@ -12,6 +12,7 @@ from portico.deps import SessionDep
 from portico.enums import RechargeStatus
 from portico.envelope import Created, Envelope, Page, created, ok
 from portico.errors import NotFound, raises
+from portico.files import service as file_service
 from portico.idempotency import service as idempotency
 from portico.money import currency_scales, to_minor
 from portico.paging import PageDep, WalletFilter
@@ -124,11 +125,15 @@ async def get_recharge(bizId: str, context: RechargeRead, session: SessionDep) -
 async def attach_recharge_proof(
     bizId: str, body: RechargeProofIn, context: RechargeWrite, session: SessionDep
 ) -> Response:
-    """Attach the payment proof (a file id); the recharge goes UNDER_REVIEW."""
+    """Attach the payment proof (a `RECHARGE_PROOF` file of the workspace); the recharge goes
+    UNDER_REVIEW."""
     recharge = await service.get_recharge(
         session, workspace_id=context.workspace.id, recharge_biz_id=bizId
     )
-    await service.attach_proof(session, recharge=recharge, file_biz_id=body.file_biz_id)
+    proof = await file_service.get_proof(
+        session, workspace_id=context.workspace.id, file_biz_id=body.file_biz_id
+    )
+    await service.attach_proof(session, recharge=recharge, file_biz_id=proof.biz_id)
     scales = await currency_scales(session)
     return ok(service.recharge_view(recharge, scales[recharge.currency]))
 

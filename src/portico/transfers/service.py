@@ -223,7 +223,7 @@ async def _amount_in(session: AsyncSession, source: Wallet, body: TransferCreate
     return to_minor(body.amount, await wallet_service.scale_of(session, source.currency))
 
 
-def _visible(workspace_id: int) -> Select[TransferOrder]:
+def visible_orders(workspace_id: int) -> Select[TransferOrder]:
     """Orders the workspace paid or received."""
     statement = select(TransferOrder).where(
         or_(
@@ -245,7 +245,7 @@ async def list_orders(
 ) -> tuple[list[TransferOrder], Pagination]:
     """The orders the workspace sent or received, newest first; with `wallet` (one of the
     workspace's own), only those in or out of it."""
-    statement = _visible(workspace_id).order_by(TransferOrder.id.desc())
+    statement = visible_orders(workspace_id).order_by(TransferOrder.id.desc())
     if status is not None:
         statement = statement.where(TransferOrder.status == status)
     if wallet is not None:
@@ -261,7 +261,9 @@ async def list_orders(
 async def find_order(
     session: AsyncSession, *, workspace_id: int, order_biz_id: str
 ) -> TransferOrder | None:
-    statement = _visible(workspace_id).where(TransferOrder.biz_id == order_biz_id[:MAX_BIZ_ID])
+    statement = visible_orders(workspace_id).where(
+        TransferOrder.biz_id == order_biz_id[:MAX_BIZ_ID]
+    )
     return (await session.execute(statement)).scalar_one_or_none()
 
 

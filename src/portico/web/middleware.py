@@ -148,19 +148,38 @@ class UnexpectedErrorMiddleware:
             await error_response(exc.code, exc.message, exc.http_status)(scope, receive, send)
 
 
-class BodySizeLimitMiddleware:
-    """Refuses bodies over `max_bytes` with `413 REQUEST.BODY_TOO_LARGE`, declared or streamed."""
+# Room for a multipart body's boundaries, part headers and small fields around the file.
+MULTIPART_OVERHEAD = 64 * 1024
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over `max_bytes` with `413 REQUEST.BODY_TOO_LARGE`, declared or streamed.
+
+    Paths ending in one of `upload_suffixes` (file uploads) have their own, larger limit:
+    `upload_max_bytes` plus the multipart overhead; the upload route enforces the file's own
+    size exactly while it streams."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        upload_max_bytes: int = 0,
+        upload_suffixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes + MULTIPART_OVERHEAD
+        self.upload_suffixes = upload_suffixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if self.upload_suffixes and scope["path"].endswith(self.upload_suffixes):
+            limit = max(limit, self.upload_max_bytes)
         declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             exc = BodyTooLarge()
             await error_response(exc.code, exc.message, exc.http_status)(scope, receive, send)
             return
@@ -174,7 +193,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # Stop the app reading: it sees a disconnect, and its answer is replaced.
                     too_large = True
                     return {"type": "http.disconnect"}
@@ -213,6 +232,17 @@ def _exact_float(text: str) -> float:
 
 def _no_constant(text: str) -> Any:
     raise _InexactNumber(text)
+
+
+def has_nul(body: bytes) -> bool:
+    """Whether a JSON body holds a NUL character (escaped or raw), in whichever of UTF-8, -16
+    or -32 it is written (JSON parsers accept all three; a UTF-16 `\\u0000` is not the bytes
+    `\\u0000`)."""
+    try:
+        text = body.decode(json.detect_encoding(body))
+    except (UnicodeDecodeError, LookupError):
+        return False  # not text at all: the route answers 400 for it
+    return "\\u0000" in text or "\x00" in text
 
 
 def has_inexact_numbers(body: bytes) -> bool:
@@ -266,7 +296,7 @@ class ExactNumbersMiddleware:
                 break
             chunks.append(message.get("body", b""))
         body = b"".join(chunks)
-        if message["type"] == "http.request" and (b"\\u0000" in body or has_inexact_numbers(body)):
+        if message["type"] == "http.request" and (has_nul(body) or has_inexact_numbers(body)):
             await _refuse(scope, receive, send)
             return
         replayed = False

@@ -125,6 +125,12 @@ RechargeRead = Annotated[WorkspaceContext, require("recharge:read")]
 RechargeWrite = Annotated[WorkspaceContext, require("recharge:write")]
 WithdrawalRead = Annotated[WorkspaceContext, require("withdrawal:read")]
 WithdrawalWrite = Annotated[WorkspaceContext, require("withdrawal:write")]
+FileRead = Annotated[WorkspaceContext, require("file:read")]
+FileWrite = Annotated[WorkspaceContext, require("file:write")]
+ExportRead = Annotated[WorkspaceContext, require("export:read")]
+ExportWrite = Annotated[WorkspaceContext, require("export:write")]
+ReferralRead = Annotated[WorkspaceContext, require("referral:read")]
+ReferralWrite = Annotated[WorkspaceContext, require("referral:write")]
 
 
 def declared_permission(dependant: Any) -> str | None:

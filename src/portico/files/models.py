@@ -1,0 +1,31 @@
+"""Uploaded files: the bytes live in the storage backend, the facts about them here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+
+
+class StoredFile(Base):
+    """A file of a workspace: its sniffed type, size and SHA-256, and the server-made key of
+    its bytes in the store (never the client's file name)."""
+
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    biz_id: Mapped[str] = mapped_column(String(16), unique=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(30))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    uploaded_by: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Background jobs on procrastinate: exports, retention sweeps and other deferred work."""

@@ -1,0 +1,96 @@
+"""The tasks: exports, and the periodic maintenance and retention sweeps.
+
+Periodic tasks are deferred by procrastinate's scheduler (one job per tick, whatever the number
+of workers); every task is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from procrastinate import App, JobContext
+from procrastinate.jobs import Status
+
+from portico.exports import runner
+from portico.exports import service as export_service
+from portico.idempotency import service as idempotency
+from portico.jobs.queue import MAINTENANCE, PURGE_IDEMPOTENCY, RUN_EXPORT, JobQueue
+from portico.jobs.runtime import JobRuntime
+
+logger = logging.getLogger("portico.jobs")
+# procrastinate's own job rows: a job whose worker stopped sending heartbeats this long ago is
+# marked failed (its export was handed on through the export row), and finished rows are kept
+# for a few days for the operator.
+STALLED_SECONDS = 120
+KEEP_FINISHED_HOURS = 72
+
+
+def runtime_of(context: JobContext) -> JobRuntime:
+    runtime: JobRuntime = context.additional_context["runtime"]
+    return runtime
+
+
+async def recover_exports(runtime: JobRuntime, queue: JobQueue) -> int:
+    """Defer again every export that no live worker holds."""
+    async with runtime.database.side_sessionmaker() as session:
+        stale = await export_service.stale_export_ids(session)
+    for export_id in stale:
+        await queue.defer_export(export_id)
+    if stale:
+        logger.info("deferred %d unclaimed or abandoned export(s) again", len(stale))
+    return len(stale)
+
+
+async def expire_exports(runtime: JobRuntime) -> int:
+    """Delete the files of exports past their `expiresAt`."""
+    deleted = 0
+    while True:
+        async with runtime.database.side_sessionmaker() as session:
+            expired = await export_service.expired_files(session)
+        for export_id, key in expired:
+            if key:
+                await runtime.storage.delete(key)
+            async with runtime.database.side_sessionmaker() as session, session.begin():
+                await export_service.mark_purged(session, export_id=export_id)
+        deleted += len(expired)
+        if len(expired) < 100:
+            return deleted
+
+
+async def tidy_job_table(app: App) -> None:
+    manager = app.job_manager
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS):
+        if job.id is not None:
+            await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=False)
+    await manager.delete_old_jobs(nb_hours=KEEP_FINISHED_HOURS, include_failed=True)
+
+
+def register(app: App, queue: JobQueue, *, maintenance_cron: str, purge_cron: str) -> None:
+    """Register every task on `app` (one app per process)."""
+
+    @app.task(name=RUN_EXPORT, pass_context=True)
+    async def run_export(context: JobContext, export_id: int) -> None:
+        await runner.run_export(runtime_of(context), export_id=export_id)
+
+    @app.task(name=MAINTENANCE, pass_context=True, queueing_lock=MAINTENANCE)
+    async def maintenance(context: JobContext, timestamp: int | None = None) -> None:
+        runtime = runtime_of(context)
+        await recover_exports(runtime, queue)
+        deleted = await expire_exports(runtime)
+        if deleted:
+            logger.info("deleted the files of %d expired export(s)", deleted)
+        await tidy_job_table(context.app)
+
+    @app.task(name=PURGE_IDEMPOTENCY, pass_context=True, queueing_lock=PURGE_IDEMPOTENCY)
+    async def purge_idempotency(context: JobContext, timestamp: int | None = None) -> None:
+        count = await idempotency.purge_expired(runtime_of(context).database)
+        if count:
+            logger.info("idempotency retention sweep deleted %d expired key(s)", count)
+
+    schedules: list[tuple[Any, str]] = [
+        (maintenance, maintenance_cron),
+        (purge_idempotency, purge_cron),
+    ]
+    for task, cron in schedules:
+        if cron:
+            app.periodic(cron=cron)(task)
