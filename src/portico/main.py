@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         settings.resolved_database_url,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
+        pgbouncer=settings.database_pooling == "pgbouncer",
     )
     mailer = Mailer(settings)
     kit = AuthKit.build(settings, database, mailer)
