@@ -229,9 +229,7 @@ def _comparable(body: Any) -> Any:
     return body
 
 
-def same_answers(
-    portico: str, floor: str, access_code: str, token: str, wallet: str
-) -> list[str]:
+def same_answers(portico: str, floor: str, access_code: str, token: str, wallet: str) -> list[str]:
     """Each read once from both servers; the differences found (none expected)."""
     headers = {"X-PORTAL-ACCESS-CODE": access_code, "Authorization": f"Bearer {token}"}
     problems = []
