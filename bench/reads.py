@@ -305,6 +305,7 @@ def run(args: argparse.Namespace) -> int:
         "PORTICO_MAIL_BACKEND": "file",
         "PORTICO_MAIL_OUTBOX_DIR": str(var_dir / "mail"),
         "PORTICO_SECRET_KEY": secret,
+        "PORTICO_DATABASE_POOL_SIZE": str(args.pool_size),
         **({"PORTICO_DATABASE_POOLING": args.pooling} if args.pooling else {}),
     }
     print(f"before: {_load()}")
@@ -322,6 +323,7 @@ def run(args: argparse.Namespace) -> int:
                 "READS_FLOOR_DSN": f"{pg_url}/{db_name}",
                 "READS_FLOOR_SECRET": secret,
                 "READS_FLOOR_ISSUER": "portico",
+                "READS_FLOOR_POOL_SIZE": str(args.pool_size),
             },
         )
         tokens = asyncio.run(_sign_in(server.base_url, var_dir, seeded, args.logins))
@@ -387,6 +389,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes of each server")
     parser.add_argument("--port", type=int, default=0, help="Portico's port (0: a free one)")
     parser.add_argument("--logins", type=int, default=16, help="signed-in accounts")
+    parser.add_argument(
+        "--pool-size", type=int, default=8, help="database connections per process, each server"
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--duration", type=float, default=10.0, help="measured s per read")

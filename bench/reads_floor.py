@@ -13,7 +13,7 @@ COMMITTED every statement has its own snapshot either way). Currency scales are 
 Portico caches them too. `/healthz` is the one-route FastAPI app the issue compares with.
 
 Configured by the environment (set by `bench/reads.py`): READS_FLOOR_DSN (a plain
-`postgresql://` URL), READS_FLOOR_SECRET (the server's signing secret), READS_FLOOR_ISSUER.
+`postgresql://` URL), READS_FLOOR_SECRET (the server's signing secret), READS_FLOOR_ISSUER, READS_FLOOR_POOL_SIZE.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ state: dict[str, asyncpg.Pool] = {}
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    pool = await asyncpg.create_pool(os.environ["READS_FLOOR_DSN"], min_size=4, max_size=20)
+    size = int(os.environ.get("READS_FLOOR_POOL_SIZE", "8"))
+    pool = await asyncpg.create_pool(os.environ["READS_FLOOR_DSN"], min_size=2, max_size=size)
     scales.update(dict(await pool.fetch("SELECT code, scale FROM currencies")))
     state["pool"] = pool
     yield
