@@ -13,7 +13,8 @@ COMMITTED every statement has its own snapshot either way). Currency scales are 
 Portico caches them too. `/healthz` is the one-route FastAPI app the issue compares with.
 
 Configured by the environment (set by `bench/reads.py`): READS_FLOOR_DSN (a plain
-`postgresql://` URL), READS_FLOOR_SECRET (the server's signing secret), READS_FLOOR_ISSUER, READS_FLOOR_POOL_SIZE.
+`postgresql://` URL), READS_FLOOR_SECRET (the server's signing secret), READS_FLOOR_ISSUER,
+READS_FLOOR_POOL_SIZE.
 """
 
 from __future__ import annotations
