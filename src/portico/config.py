@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     database_url: str = ""
     database_echo: bool = False
     database_pool_size: int = 20
+    # "pgbouncer": `database_url` points at PgBouncer in transaction-pooling mode (no prepared
+    # statement outlives its transaction, every request in a transaction); "direct": PostgreSQL.
+    database_pooling: Literal["direct", "pgbouncer"] = "direct"
+    # The job queue's connection (procrastinate: LISTEN/NOTIFY, session settings), straight to
+    # PostgreSQL when `database_url` goes through PgBouncer; empty: `database_url`.
+    jobs_database_url: str = ""
     secret_key: str = ""
     encryption_key: str = ""
 

@@ -52,10 +52,9 @@ from portico.web.docs import DOCS_POLICY, install_docs
 from portico.web.error_shapes import ErrorShapeMiddleware
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
+    EdgeMiddleware,
     ExactNumbersMiddleware,
-    RequestContextMiddleware,
     RequestIdFilter,
-    SecurityHeadersMiddleware,
     UnexpectedErrorMiddleware,
 )
 from portico.web.routing import portal_routes
@@ -143,6 +142,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         settings.resolved_database_url,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
+        pgbouncer=settings.database_pooling == "pgbouncer",
     )
     mailer = Mailer(settings)
     kit = AuthKit.build(settings, database, mailer)
@@ -202,21 +202,33 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    # Innermost first: the last added is the first to see a request.
-    app.add_middleware(UnexpectedErrorMiddleware)
-    app.add_middleware(ExactNumbersMiddleware)
-    app.add_middleware(SecureChannelMiddleware)
+    # One layer (web.middleware.EdgeMiddleware) for what every request needs; the layers only
+    # some requests need run, in this order (outermost first), for those requests only.
     app.add_middleware(
-        BodySizeLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        upload_max_bytes=settings.file_max_bytes,
-        upload_suffixes=UPLOAD_PATHS,
-    )
-    app.add_middleware(CorrelationIdMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, html_policy=DOCS_POLICY)
-    app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(
-        ErrorShapeMiddleware,
-        shapes=[("/auth/realms/", oauth_errors.shape), ("/issuers/", issuer_errors.shape)],
+        EdgeMiddleware,
+        html_policy=DOCS_POLICY,
+        special=[
+            (
+                ErrorShapeMiddleware,
+                {
+                    "shapes": [
+                        ("/auth/realms/", oauth_errors.shape),
+                        ("/issuers/", issuer_errors.shape),
+                    ]
+                },
+            ),
+            (CorrelationIdMiddleware, {}),
+            (
+                BodySizeLimitMiddleware,
+                {
+                    "max_bytes": settings.max_body_bytes,
+                    "upload_max_bytes": settings.file_max_bytes,
+                    "upload_suffixes": UPLOAD_PATHS,
+                },
+            ),
+            (SecureChannelMiddleware, {}),
+            (ExactNumbersMiddleware, {}),
+            (UnexpectedErrorMiddleware, {}),
+        ],
     )
     return app
