@@ -168,6 +168,16 @@ async def _handle_app_error(request: Request, exc: Exception) -> Response:
         return await _handle_unexpected(request, exc)
     if exc.http_status >= 500:
         logger.error("request failed: %s", exc.code, exc_info=exc)
+    elif isinstance(exc, PermissionDenied):
+        from portico.ops import events
+        from portico.ops.routes import route_template
+
+        events.security_event(
+            events.PERMISSION_REFUSED,
+            route=route_template(request.scope),
+            account_id=getattr(request.state, "account_id", None),
+            workspace_id=getattr(request.state, "workspace_id", None),
+        )
     return _app_error_response(exc)
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portico.db import after_commit
 from portico.ops import metrics
 from portico.ops.logs import SECURITY
 
@@ -34,6 +37,15 @@ def signin_failed(*, portal: str, reason: str, account_id: str | None, ip: str) 
     security_event(SIGNIN_FAILED, portal=portal, reason=reason, account_id=account_id, ip=ip)
 
 
-def locked_out(*, portal: str, scope: str, ip: str) -> None:
+def locked_out(*, portal: str, scope: str, ip: str | None) -> None:
     metrics.LOCKOUTS.labels(portal, scope).inc()
     security_event(LOCKOUT, portal=portal, scope=scope, ip=ip)
+
+
+def after_commit_event(session: AsyncSession, event: str, **fields: Field) -> None:
+    """Log `event` once the request's transaction has committed (what it reports happened)."""
+
+    async def log() -> None:
+        security_event(event, **fields)
+
+    after_commit(session, log)
