@@ -37,6 +37,9 @@ from portico.oauth.errors import OAuthError
 from portico.oauth.keys import Keyring
 from portico.oauth.router import router as oauth_router
 from portico.openapi import install as install_openapi
+from portico.ops import metrics
+from portico.ops.logs import JsonFormatter
+from portico.ops.middleware import OpsMiddleware
 from portico.recharges.router import router as recharges_router
 from portico.referrals.router import router as referrals_router
 from portico.sandbox.router import router as sandbox_router
@@ -127,7 +130,9 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        JsonFormatter()
+        if settings.log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
@@ -144,6 +149,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         pool_size=settings.database_pool_size,
         pgbouncer=settings.database_pooling == "pgbouncer",
     )
+    metrics.track_pool(database.engine, "main")
+    if database.side_engine is not database.engine:
+        metrics.track_pool(database.side_engine, "side")
     mailer = Mailer(settings)
     kit = AuthKit.build(settings, database, mailer)
     app_keyring = Keyring(database, kit.box)
@@ -198,10 +206,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.include_router(router)
     install_docs(app)
 
-    @app.get("/healthz", tags=["system"], include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     # One layer (web.middleware.EdgeMiddleware) for what every request needs; the layers only
     # some requests need run, in this order (outermost first), for those requests only.
     app.add_middleware(
@@ -231,4 +235,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             (UnexpectedErrorMiddleware, {}),
         ],
     )
+    # Outermost: `/healthz`, `/readyz` and `/metrics` cost nothing of the stack above (they are
+    # not in the OpenAPI document: no route serves them), and every request is counted.
+    app.add_middleware(OpsMiddleware, settings=settings, database=database, jobs=jobs)
     return app

@@ -124,6 +124,9 @@ async def get_principal(
         await _touch(kit, auth_session.id, now)
         auth_session.last_activity_time = now
     membership = None if member is None else (member, workspace, role)
+    # for the request's log line (`RequestContextMiddleware`)
+    request.state.account_id = account.biz_id
+    request.state.workspace_id = None if workspace is None else workspace.biz_id
     return Principal(account=account, session=auth_session, membership=membership)
 
 

@@ -17,6 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portico.envelope import error_response
 from portico.errors import BodyTooLarge, InternalError, InvalidParameter
+from portico.ops.logs import ACCESS
+from portico.ops.routes import route_template
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 access_logger = logging.getLogger("portico.access")
@@ -355,12 +357,24 @@ class EdgeMiddleware:
                     scope, receive, edge_send
                 )
         finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            state = scope.get("state", {})
             access_logger.info(
                 "%s %s %s %.1fms",
                 method,
                 scope["path"],
                 status,
-                (time.perf_counter() - started) * 1000,
+                elapsed,
+                extra={  # the JSON format's fields (`portico.ops.logs`)
+                    ACCESS: {
+                        "method": method,
+                        "route": route_template(scope),
+                        "status": status,
+                        "duration_ms": round(elapsed, 1),
+                        "account_id": state.get("account_id"),
+                        "workspace_id": state.get("workspace_id"),
+                    }
+                },
             )
             request_id_var.reset(token)
 
