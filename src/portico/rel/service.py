@@ -694,21 +694,157 @@ def active(model: type[RelContact] | type[RelOrganisation], institution_id: int)
 
 
 async def search_contacts(
-    session: AsyncSession, *, institution_id: int, ids: Sequence[str], emails: Sequence[str]
+    session: AsyncSession,
+    *,
+    institution_id: int,
+    ids: Sequence[str] | None,
+    emails: Sequence[str] | None,
 ) -> list[RelContact]:
-    """The institution's contacts whose id is in `ids` or whose email is in `emails`."""
-    clauses = []
-    if ids:
-        clauses.append(RelContact.uid.in_(list(ids)))
-    if emails:
-        clauses.append(RelContact.email.in_(list(emails)))
-    if not clauses:
+    """The institution's contacts whose id is in `ids` and whose email is in `emails` (`None`:
+    not constrained), oldest first."""
+    statement = active(RelContact, institution_id)
+    if ids is not None:
+        statement = statement.where(RelContact.uid.in_(list(ids)))
+    if emails is not None:
+        statement = statement.where(RelContact.email.in_(list(emails)))
+    if ids is None and emails is None:
         return []
-    condition = clauses[0] if len(clauses) == 1 else clauses[0] | clauses[1]
-    rows = await session.execute(active(RelContact, institution_id).where(condition))
+    rows = await session.execute(statement.limit(MAX_SEARCH_VALUES))
     return list(rows.scalars())
 
 
 async def count(session: AsyncSession, statement: Select[Any]) -> int:
     total = await session.execute(select(func.count()).select_from(statement.subquery()))
     return int(total.scalar_one())
+
+
+# --- organisations ---------------------------------------------------------------------------
+
+
+def _organisation_state(row: RelOrganisation | RelOrganisationVersion) -> dict[str, Any]:
+    return {
+        name: getattr(row, "details" if name == "metadata" else name)
+        for name in (
+            *ORGANISATION_FIELDS,
+            "lists",
+        )
+    }
+
+
+def _write_organisation_version(session: AsyncSession, organisation: RelOrganisation) -> None:
+    now = utcnow()
+    organisation.version = new_uid()
+    organisation.updated_at = now
+    state = _organisation_state(organisation)
+    state["details"] = state.pop("metadata")
+    session.add(
+        RelOrganisationVersion(
+            organisation_id=organisation.id,
+            version=organisation.version,
+            deleted_at=organisation.deleted_at,
+            created_at=now,
+            **state,
+        )
+    )
+
+
+def _apply_organisation_fields(organisation: RelOrganisation, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if name not in ORGANISATION_FIELDS:
+            raise InvalidParameter(name)
+        setattr(organisation, "details" if name == "metadata" else name, value)
+
+
+async def create_organisation(
+    session: AsyncSession, *, institution_id: int, fields: dict[str, Any], lists: dict[str, Any]
+) -> RelOrganisation:
+    now = utcnow()
+    organisation = RelOrganisation(
+        uid=new_uid(),
+        institution_id=institution_id,
+        version=new_uid(),
+        tags=[],
+        details={},
+        registrations=[],
+        lists=await resolve_lists(
+            session,
+            institution_id=institution_id,
+            given=lists,
+            current=None,
+            with_organisations=False,
+        ),
+        created_at=now,
+        updated_at=now,
+    )
+    _apply_organisation_fields(organisation, fields)
+    session.add(organisation)
+    await session.flush()
+    _write_organisation_version(session, organisation)
+    await session.flush()
+    return organisation
+
+
+async def _locked_organisation(
+    session: AsyncSession, institution_id: int, uid: str
+) -> RelOrganisation:
+    organisation = await get_one(session, RelOrganisation, institution_id=institution_id, uid=uid)
+    await lock_row(session, RelOrganisation, organisation.id)
+    await session.refresh(organisation)
+    if organisation.deleted_at is not None:
+        raise NotFound()
+    return organisation
+
+
+async def update_organisation(
+    session: AsyncSession,
+    *,
+    institution_id: int,
+    uid: str,
+    fields: dict[str, Any],
+    lists: dict[str, Any],
+) -> RelOrganisation:
+    """Change the fields given; a new version unless nothing changed."""
+    organisation = await _locked_organisation(session, institution_id, uid)
+    before = _organisation_state(organisation)
+    organisation.lists = await resolve_lists(
+        session,
+        institution_id=institution_id,
+        given=lists,
+        current=organisation.lists,
+        with_organisations=False,
+    )
+    _apply_organisation_fields(organisation, fields)
+    if _organisation_state(organisation) != before:
+        _write_organisation_version(session, organisation)
+    await session.flush()
+    return organisation
+
+
+async def delete_organisation(
+    session: AsyncSession, *, institution_id: int, uid: str
+) -> RelOrganisation:
+    """Mark the organisation deleted (a last version records it); it is no longer found, but
+    contacts pinned to one of its versions still show that version."""
+    organisation = await _locked_organisation(session, institution_id, uid)
+    organisation.deleted_at = utcnow()
+    _write_organisation_version(session, organisation)
+    await session.flush()
+    return organisation
+
+
+async def organisation_version(
+    session: AsyncSession, organisation: RelOrganisation, version: str | None
+) -> RelOrganisation | RelOrganisationVersion:
+    if version is None or version == organisation.version:
+        return organisation
+    snapshot = (
+        await session.execute(
+            select(RelOrganisationVersion).where(
+                RelOrganisationVersion.organisation_id == organisation.id,
+                RelOrganisationVersion.version == version,
+            )
+        )
+    ).scalar_one_or_none()
+    if snapshot is None:
+        raise NotFound()
+    return snapshot
