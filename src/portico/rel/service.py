@@ -497,7 +497,7 @@ async def versions_of(
     rows = await session.execute(
         select(model.version, model.created_at).where(column == owner).order_by(model.id)
     )
-    return [(version, created_at) for version, created_at in rows.tuples()]
+    return [(version, created_at) for version, created_at in rows.all()]
 
 
 async def delete_contact(session: AsyncSession, *, institution_id: int, uid: str) -> None:
