@@ -75,7 +75,9 @@ def _validator(path: str, method: str, status: str) -> Any:
     )
 
 
-def conformance_errors(method: str, path: str, status: int, content: bytes) -> list[str]:
+def conformance_errors(
+    method: str, path: str, status: int, content: bytes, content_type: str = ""
+) -> list[str]:
     """What is wrong with this answer by the document (nothing for an undocumented route)."""
     operation = find_operation(method, path)
     if operation is None:
@@ -86,6 +88,12 @@ def conformance_errors(method: str, path: str, status: int, content: bytes) -> l
         return [f"{where}, a status it does not document ({sorted(operation.responses)})"]
     if "content" not in documented:
         return [] if content == b"" else [f"{where} with a body, documented as empty"]
+    if "application/json" not in documented["content"]:
+        # a download: its media type must be one the operation lists
+        media_type = content_type.split(";")[0].strip()
+        if media_type in documented["content"]:
+            return []
+        return [f"{where} as {media_type!r}, not one of {sorted(documented['content'])}"]
     try:
         body = json.loads(content)
     except ValueError:
@@ -105,6 +113,10 @@ async def check_response(response: httpx.Response) -> None:
     await response.aread()
     request = response.request
     problems = conformance_errors(
-        request.method, request.url.path, response.status_code, response.content
+        request.method,
+        request.url.path,
+        response.status_code,
+        response.content,
+        response.headers.get("content-type", ""),
     )
     assert not problems, "the answer does not match /openapi.json:\n" + "\n".join(problems)

@@ -69,7 +69,7 @@ class TestSuccesses:
         assert created["properties"]["code"] == {"const": "2001", "title": "Code", "type": "string"}
         assert created["properties"]["data"]["$ref"].endswith("/TransferOrderOut")
         creates = [op for _, _, op in _operations() if "201" in op["responses"]]
-        assert len(creates) == 18
+        assert len(creates) == 23
 
     def test_no_content_actions_are_2004(self) -> None:
         status, response = _success("/web/v1/consumer/security/ip-whitelist/enable")

@@ -149,7 +149,8 @@ def _operation(
     responses: dict[str, Any] = operation.setdefault("responses", {})
     responses.pop("422", None)
     for response in responses.values():
-        response.setdefault("headers", _answer_headers())
+        # Downloads keep their own headers (Content-Disposition) beside the common ones.
+        response["headers"] = {**_answer_headers(), **response.get("headers", {})}
     if portal is not None and portal in getattr(route.endpoint, BARE_204_ATTRIBUTE, ()):
         for status in [s for s in responses if s.startswith("2")]:
             del responses[status]

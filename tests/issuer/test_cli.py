@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.db import utcnow
 from portico.enums import AccountPortal
 from portico.issuer.models import AuditEvent, ConsumerOperation
+from portico.jobs.runtime import JobRuntime
+from portico.jobs.tasks import purge_old_operations
 from portico.oauth.models import IssuerClient, SigningKey, TokenFamily
 from tests.conftest import portico
 from tests.factories.accounts import create_account
@@ -119,3 +122,25 @@ async def test_partner_decisions_at_the_cli_are_audited(
         ("partner.approve", "CLI", "APPROVED"),
         ("partner.reject", "CLI", "REJECTED"),
     ]
+
+
+async def test_the_maintenance_job_purges_old_operations(
+    app: Any, issuer_api: IssuerApi, session: AsyncSession, realm: Realm
+) -> None:
+    """The retention needs no cron of the operator's: the periodic maintenance job applies it."""
+    consumer = await create_account(session, institution_id=realm.institution_id)
+    await session.commit()
+    for verb in ("suspend", "resume"):
+        await issuer_api.post(f"/consumers/{consumer.biz_id}/operations:{verb}", {})
+    await session.execute(
+        update(ConsumerOperation)
+        .where(ConsumerOperation.operation == "SUSPEND")
+        .values(start_time=utcnow() - timedelta(days=93))
+    )
+    await session.commit()
+    runtime = JobRuntime(app.state.settings, app.state.database, app.state.storage)
+    assert await purge_old_operations(runtime) == 1
+    assert await purge_old_operations(runtime) == 0
+    session.expire_all()
+    left = (await session.execute(select(ConsumerOperation.operation))).scalars().all()
+    assert left == ["RESUME"]

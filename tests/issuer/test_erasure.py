@@ -32,6 +32,7 @@ from portico.auth.models import (
 )
 from portico.db import utcnow
 from portico.enums import JoinSource, WorkspaceKind
+from portico.files.models import StoredFile
 from portico.idempotency.models import IdempotencyRecord
 from portico.invitations.models import Invitation
 from portico.issuer import service as issuer_service
@@ -335,6 +336,17 @@ async def build(
                 account_id=carol.id,
                 email="carol@example.com",
                 expires_at=now + timedelta(minutes=10),
+            ),
+            StoredFile(
+                biz_id="filofcarol000001",
+                workspace_id=live.id,
+                purpose="ATTACHMENT",
+                file_name="passport_carol_danvers.png",
+                content_type="image/png",
+                file_size=8,
+                sha256="3" * 64,
+                storage_key=f"files/{live.biz_id}/carol-passport",
+                uploaded_by=carol.biz_id,
             ),
             BackupCode(account_id=carol.id, code_hash="0" * 64),
             PasswordResetToken(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import ExportStatus
+from portico.pii import NOT_PII
 
 
 class Export(Base):
@@ -39,7 +40,8 @@ class Export(Base):
     lease_token: Mapped[str | None] = mapped_column(String(40))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     storage_key: Mapped[str | None] = mapped_column(String(300))
-    file_name: Mapped[str | None] = mapped_column(String(255))
+    # Made by the server from the export's type and time, never from a person's data.
+    file_name: Mapped[str | None] = mapped_column(String(255), info=NOT_PII)
     content_type: Mapped[str | None] = mapped_column(String(100))
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))

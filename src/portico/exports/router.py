@@ -8,19 +8,22 @@ from starlette.responses import Response, StreamingResponse
 from portico.auth.deps import CurrentPrincipal
 from portico.db import after_commit
 from portico.deps import SessionDep, StorageDep
-from portico.envelope import Envelope, Page, created, ok
+from portico.envelope import Created, Envelope, Page, created, ok
+from portico.errors import NotFound, PermissionDenied, raises
 from portico.exports import service
 from portico.exports.errors import ExportExpired, ExportFailed, ExportNotReady
 from portico.exports.schemas import ExportCreateIn, ExportOut
+from portico.exports.writers import CSV_TYPE, XLSX_TYPE
 from portico.jobs.queue import JobQueue
 from portico.paging import PageDep
-from portico.storage.http import BINARY_RESPONSE, documented_errors, download_response
+from portico.storage.http import binary_response, download_response
 from portico.workspaces.deps import ExportRead, ExportWrite
 
 router = APIRouter(tags=["exports"])
 
 
-@router.post("/exports", response_model=Envelope[ExportOut], status_code=201)
+@router.post("/exports", response_model=Created[ExportOut], status_code=201)
+@raises(PermissionDenied, NotFound)
 async def create_export(
     body: ExportCreateIn,
     request: Request,
@@ -65,6 +68,7 @@ async def list_exports(context: ExportRead, session: SessionDep, params: PageDep
 
 
 @router.get("/exports/{bizId}", response_model=Envelope[ExportOut])
+@raises(NotFound)
 async def get_export(bizId: str, context: ExportRead, session: SessionDep) -> Response:
     """One export of the workspace: its status, and its file's name and size once done."""
     export = await service.get_export(
@@ -76,11 +80,9 @@ async def get_export(bizId: str, context: ExportRead, session: SessionDep) -> Re
 @router.get(
     "/exports/{bizId}/download",
     response_class=StreamingResponse,
-    responses={
-        **BINARY_RESPONSE,
-        **documented_errors(ExportNotReady, ExportFailed, ExportExpired),
-    },
+    responses=binary_response((CSV_TYPE, XLSX_TYPE)),
 )
+@raises(NotFound, PermissionDenied, ExportNotReady, ExportFailed, ExportExpired)
 async def download_export(
     bizId: str, context: ExportRead, session: SessionDep, storage: StorageDep
 ) -> Response:

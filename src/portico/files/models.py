@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.pii import pii
 
 
 class StoredFile(Base):
@@ -22,7 +23,8 @@ class StoredFile(Base):
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     purpose: Mapped[str] = mapped_column(String(30))
-    file_name: Mapped[str] = mapped_column(String(255))
+    # The client's name for the file: it can name a person ("passport_jane_doe.png").
+    file_name: Mapped[str] = mapped_column(String(255), info=pii("erased"))
     content_type: Mapped[str] = mapped_column(String(100))
     file_size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))

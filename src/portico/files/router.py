@@ -8,13 +8,14 @@ from starlette.responses import Response, StreamingResponse
 from portico.auth.deps import CurrentPrincipal
 from portico.db import on_rollback
 from portico.deps import SessionDep, SettingsDep, StorageDep
-from portico.envelope import Envelope, created, ok
-from portico.errors import BodyTooLarge, UnsupportedMediaType
+from portico.envelope import Created, Envelope, created, ok
+from portico.errors import BodyTooLarge, NotFound, UnsupportedMediaType, raises
 from portico.files import service
 from portico.files.errors import FileEmpty, FileTooLarge, FileTypeNotAllowed
+from portico.files.filetypes import ANY_ALLOWED
 from portico.files.schemas import UPLOAD_REQUEST_BODY, FileInfoOut
 from portico.files.upload import receive_upload
-from portico.storage.http import BINARY_RESPONSE, documented_errors, download_response
+from portico.storage.http import binary_response, download_response
 from portico.workspaces.deps import FileRead, FileWrite
 
 router = APIRouter(tags=["files"])
@@ -22,13 +23,11 @@ router = APIRouter(tags=["files"])
 
 @router.post(
     "/files/upload",
-    response_model=Envelope[FileInfoOut],
+    response_model=Created[FileInfoOut],
     status_code=201,
     openapi_extra=UPLOAD_REQUEST_BODY,
-    responses=documented_errors(
-        FileTooLarge, BodyTooLarge, FileTypeNotAllowed, FileEmpty, UnsupportedMediaType
-    ),
 )
+@raises(FileTooLarge, BodyTooLarge, FileTypeNotAllowed, FileEmpty, UnsupportedMediaType)
 async def upload_file(
     request: Request,
     context: FileWrite,
@@ -62,13 +61,19 @@ async def upload_file(
 
 
 @router.get("/files/{bizId}", response_model=Envelope[FileInfoOut])
+@raises(NotFound)
 async def get_file(bizId: str, context: FileRead, session: SessionDep) -> Response:
     """One file of the workspace."""
     stored = await service.get_file(session, workspace_id=context.workspace.id, file_biz_id=bizId)
     return ok(FileInfoOut.from_row(stored))
 
 
-@router.get("/files/{bizId}/download", response_class=StreamingResponse, responses=BINARY_RESPONSE)
+@router.get(
+    "/files/{bizId}/download",
+    response_class=StreamingResponse,
+    responses=binary_response(ANY_ALLOWED),
+)
+@raises(NotFound)
 async def download_file(
     bizId: str, context: FileRead, session: SessionDep, storage: StorageDep
 ) -> Response:

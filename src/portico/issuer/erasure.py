@@ -58,6 +58,8 @@ from portico.enums import (
     WorkspaceStatus,
 )
 from portico.errors import InternalError
+from portico.exports.models import Export
+from portico.files.models import StoredFile
 from portico.idempotency.models import IdempotencyRecord
 from portico.invitations.models import Invitation
 from portico.issuer.errors import OperationRefused
@@ -350,9 +352,20 @@ async def _erase_personal_data(
             LedgerEntry.wallet_id.in_({wallet_id for wallet_id, _ in paid})
             & LedgerEntry.order_biz_id.in_([biz_id for _, biz_id in paid]),
         )
-    for model in (TransferOrder, Recharge, Withdrawal, WithdrawalChannel, ApiKey):
+    for model in (TransferOrder, Recharge, Withdrawal, WithdrawalChannel, ApiKey, StoredFile):
         await erase(session, model, model.workspace_id.in_(workspace_ids))
     await erase(session, Workspace, Workspace.id.in_(workspace_ids))
+    # Export files hold the consumer's records: they expire now, and the retention sweep
+    # deletes their bytes from the store.
+    await session.execute(
+        across_workspaces(
+            update(Export)
+            .where(Export.workspace_id.in_(workspace_ids), Export.purged_at.is_(None))
+            .values(expires_at=utcnow(), updated_at=utcnow())
+            .execution_options(synchronize_session=False),
+            ERASURE,
+        )
+    )
     await erase(session, AuthSession, AuthSession.account_id == account.id)
     await erase(session, LoginHistory, LoginHistory.account_id == account.id)
     await erase(session, Account, Account.id == account.id)

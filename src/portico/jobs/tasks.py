@@ -1,4 +1,6 @@
-"""The tasks: exports, and the periodic maintenance and retention sweeps.
+"""The tasks: exports, and the periodic maintenance and retention sweeps (abandoned exports
+handed on, expired export files deleted, the issuer's consumer operations past their retention
+deleted, procrastinate's own finished rows tidied).
 
 Periodic tasks are deferred by procrastinate's scheduler (one job per tick, whatever the number
 of workers); every task is safe to run twice."""
@@ -14,6 +16,7 @@ from procrastinate.jobs import Status
 from portico.exports import runner
 from portico.exports import service as export_service
 from portico.idempotency import service as idempotency
+from portico.issuer import operations
 from portico.jobs.queue import MAINTENANCE, PURGE_IDEMPOTENCY, RUN_EXPORT, JobQueue
 from portico.jobs.runtime import JobRuntime
 
@@ -57,6 +60,14 @@ async def expire_exports(runtime: JobRuntime) -> int:
             return deleted
 
 
+async def purge_old_operations(runtime: JobRuntime) -> int:
+    """Delete the issuer's consumer operations past their retention (3 months by default)."""
+    async with runtime.database.side_sessionmaker() as session, session.begin():
+        return await operations.purge_operations(
+            session, retention_days=runtime.settings.issuer_operation_retention_days
+        )
+
+
 async def tidy_job_table(app: App) -> None:
     manager = app.job_manager
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS):
@@ -79,6 +90,9 @@ def register(app: App, queue: JobQueue, *, maintenance_cron: str, purge_cron: st
         deleted = await expire_exports(runtime)
         if deleted:
             logger.info("deleted the files of %d expired export(s)", deleted)
+        purged = await purge_old_operations(runtime)
+        if purged:
+            logger.info("deleted %d consumer operation(s) past their retention", purged)
         await tidy_job_table(context.app)
 
     @app.task(name=PURGE_IDEMPOTENCY, pass_context=True, queueing_lock=PURGE_IDEMPOTENCY)

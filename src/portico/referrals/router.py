@@ -8,8 +8,10 @@ from starlette.responses import Response
 
 from portico.auth.deps import CurrentPrincipal
 from portico.deps import SessionDep
-from portico.envelope import Envelope, created, ok
+from portico.envelope import Created, Envelope, created, ok
+from portico.errors import NotFound, raises
 from portico.referrals import service
+from portico.referrals.errors import ReferralCodeExists, ReferralCodeTaken
 from portico.referrals.schemas import (
     ReferralCodeCreateIn,
     ReferralCodeOut,
@@ -30,7 +32,8 @@ async def get_my_referral_code(context: ReferralRead, session: SessionDep) -> Re
     return ok(ReferralCodeOut.from_row(mine) if mine else None)
 
 
-@router.post("/referral-codes", response_model=Envelope[ReferralCodeOut], status_code=201)
+@router.post("/referral-codes", response_model=Created[ReferralCodeOut], status_code=201)
+@raises(ReferralCodeExists, ReferralCodeTaken)
 async def create_referral_code(
     body: ReferralCodeCreateIn,
     context: ReferralWrite,
@@ -56,6 +59,7 @@ async def _set_active(
 
 
 @router.post("/referral-codes/activate", response_model=Envelope[ReferralCodeOut])
+@raises(NotFound)
 async def activate_referral_code(
     body: ReferralCodeRefIn, context: ReferralWrite, session: SessionDep
 ) -> Response:
@@ -64,6 +68,7 @@ async def activate_referral_code(
 
 
 @router.post("/referral-codes/deactivate", response_model=Envelope[ReferralCodeOut])
+@raises(NotFound)
 async def deactivate_referral_code(
     body: ReferralCodeRefIn, context: ReferralWrite, session: SessionDep
 ) -> Response:
@@ -72,6 +77,7 @@ async def deactivate_referral_code(
 
 
 @router.post("/referral-codes/update", response_model=Envelope[ReferralCodeOut])
+@raises(NotFound)
 async def update_referral_code(
     body: ReferralCodeUpdateIn, context: ReferralWrite, session: SessionDep
 ) -> Response:

@@ -3,63 +3,35 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import quote
 
 from starlette.responses import StreamingResponse
 
-from portico.errors import AppError, NotFound
+from portico.errors import NotFound
 from portico.storage.base import Storage, StorageError
 
 logger = logging.getLogger("portico.storage")
 
-# For the OpenAPI document of download routes.
-BINARY_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The file's bytes (not enveloped)",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-        "headers": {
-            "Content-Disposition": {
-                "description": "`attachment` with an ASCII `filename` and the RFC 6266 "
-                "`filename*` (UTF-8)",
-                "schema": {"type": "string"},
-            }
-        },
-    }
-}
 
-
-def documented_errors(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI responses for the errors a download route can answer (enveloped JSON)."""
-    responses: dict[int | str, dict[str, Any]] = {}
-    for error in errors:
-        entry = responses.setdefault(
-            error.http_status,
-            {
-                "description": "",
-                "content": {"application/json": {"schema": _error_envelope([])}},
-            },
-        )
-        line = f"`{error.code}` {error.message}"
-        entry["description"] = f"{entry['description']}; {line}" if entry["description"] else line
-        codes = entry["content"]["application/json"]["schema"]["properties"]["code"]["enum"]
-        codes.append(error.code)
-    return responses
-
-
-def _error_envelope(codes: list[str]) -> dict[str, Any]:
+def binary_response(content_types: Iterable[str]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `200` of a download route: the bytes (no envelope), as one of these types."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
     return {
-        "type": "object",
-        "required": ["version", "timestamp", "success", "code", "message", "data"],
-        "properties": {
-            "version": {"type": "string"},
-            "timestamp": {"type": "integer"},
-            "success": {"type": "boolean", "enum": [False]},
-            "code": {"type": "string", "enum": codes},
-            "message": {"type": "string"},
-            "data": {"type": "null"},
-        },
+        200: {
+            "description": "The file's bytes (not enveloped)",
+            "content": {
+                content_type.split(";")[0]: binary for content_type in sorted(content_types)
+            },
+            "headers": {
+                "Content-Disposition": {
+                    "description": "`attachment` with an ASCII `filename` and the RFC 6266 "
+                    "`filename*` (UTF-8)",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
     }
 
 
