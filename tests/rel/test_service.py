@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
+from portico.db import Database
 from portico.errors import InvalidParameter
 from portico.rel import service
 from portico.rel.models import RelAddress, RelContact, RelContactVersion, RelPhoneNumber
@@ -166,3 +169,28 @@ async def test_anonymise_erases_the_contact_its_versions_addresses_and_phones(
     ]
     # Another consumer's contact with the same email can be written again.
     assert await _customer(session, realm, consumer) != contact_id
+
+
+async def test_parallel_upserts_of_one_email_make_one_contact(
+    database: Database, session: AsyncSession, realm: Realm, consumer: Account
+) -> None:
+    async def onboard(given_name: str) -> str:
+        async with database.sessionmaker() as own:
+            contact_id = await service.upsert_customer_contact(
+                own,
+                institution_id=realm.institution_id,
+                email="carol@example.com",
+                given_name=given_name,
+                family_name="Danvers",
+                phone_e164=None,
+                address=None,
+                account_id=consumer.id,
+            )
+            await own.commit()
+            return contact_id
+
+    ids = await asyncio.gather(*(onboard(f"Carol{i}") for i in range(4)))
+    assert len(set(ids)) == 1
+    contacts = (await session.execute(select(RelContact))).scalars().all()
+    assert len(contacts) == 1
+    assert await _versions(session, ids[0]) == 4
