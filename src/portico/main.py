@@ -42,6 +42,7 @@ from portico.ops.logs import JsonFormatter
 from portico.ops.middleware import OpsMiddleware
 from portico.recharges.router import router as recharges_router
 from portico.referrals.router import router as referrals_router
+from portico.rel.router import router as rel_router
 from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
 from portico.securechannel.router import router as secure_channel_router
@@ -88,6 +89,7 @@ SERVER_ROUTERS: tuple[APIRouter, ...] = (
     oauth_router,
     issuer_operations_router,
     issuer_backoffice_router,
+    rel_router,
 )
 PORTAL_ONLY_ROUTERS: dict[AccountPortal, tuple[APIRouter, ...]] = {
     AccountPortal.CONSUMER: (consumer_transfers_router, sandbox_router),
