@@ -157,7 +157,8 @@ class BodySizeLimitMiddleware:
 
     Paths ending in one of `upload_suffixes` (file uploads) have their own, larger limit:
     `upload_max_bytes` plus the multipart overhead; the upload route enforces the file's own
-    size exactly while it streams."""
+    size exactly while it streams. `path_limits` gives exact paths a limit of their own (the
+    onboarding body, which carries document images)."""
 
     def __init__(
         self,
@@ -165,11 +166,13 @@ class BodySizeLimitMiddleware:
         max_bytes: int,
         upload_max_bytes: int = 0,
         upload_suffixes: tuple[str, ...] = (),
+        path_limits: tuple[tuple[str, int], ...] = (),
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.upload_max_bytes = upload_max_bytes + MULTIPART_OVERHEAD
         self.upload_suffixes = upload_suffixes
+        self.path_limits = dict(path_limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -178,6 +181,7 @@ class BodySizeLimitMiddleware:
         limit = self.max_bytes
         if self.upload_suffixes and scope["path"].endswith(self.upload_suffixes):
             limit = max(limit, self.upload_max_bytes)
+        limit = self.path_limits.get(scope["path"], limit)
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             exc = BodyTooLarge()
