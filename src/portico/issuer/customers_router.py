@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
 from pydantic import StringConstraints
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -26,6 +27,7 @@ from portico.issuer.operations_router import CORRELATION, ERRORS, IssuerId, json
 from portico.issuer.schemas import IsoTime
 from portico.onboarding import service as onboarding_service
 from portico.onboarding.models import ComplianceStatus, KycProfile
+from portico.workspaces.scope import across_workspaces
 
 router = APIRouter(prefix="/issuers/{issuerId}", responses=ERRORS, tags=["issuer: customers"])
 ConsumerId = Annotated[
@@ -95,8 +97,11 @@ def _masked(box: SecretBox, sealed: str | None) -> str | None:
 
 
 async def _file_id(session: AsyncSession, file_id: int | None) -> str | None:
-    row = await session.get(StoredFile, file_id) if file_id else None
-    return row.biz_id if row is not None else None
+    if not file_id:
+        return None
+    statement = select(StoredFile.biz_id).where(StoredFile.id == file_id)
+    found = await session.execute(across_workspaces(statement, "a customer's KYC document ids"))
+    return found.scalar_one_or_none()
 
 
 async def profile_view(

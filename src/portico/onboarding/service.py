@@ -49,7 +49,7 @@ from portico.onboarding.models import (
 from portico.rel import service as rel_service
 from portico.storage.base import Storage
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
+from portico.workspaces.scope import across_workspaces, scoped
 
 # Not an argon2 hash: nothing verifies against it until the customer sets its password from
 # the activation mail.
@@ -501,7 +501,19 @@ async def _store_images(
     for image in images:
         attribute = slots[image.kind]
         current_id = getattr(profile, attribute)
-        current = await session.get(StoredFile, current_id) if current_id else None
+        current = (
+            (
+                await session.execute(
+                    scoped(
+                        select(StoredFile).where(StoredFile.id == current_id),
+                        StoredFile,
+                        workspace.id,
+                    )
+                )
+            ).scalar_one_or_none()
+            if current_id
+            else None
+        )
         if current is not None and current.sha256 == image.sha256:
             continue
         key = new_storage_key(workspace.biz_id)
@@ -624,8 +636,11 @@ async def onboard(
         profile = KycProfile(
             institution_id=institution.id,
             account_id=account.id,
+            kyc_level=checked.kyc_level,
+            screening_status=checked.screening_status,
             compliance_status=ComplianceStatus.NONE,
             created_at=utcnow(),
+            updated_at=utcnow(),
         )
         session.add(profile)
     await lock_row(session, Account, account.id)
