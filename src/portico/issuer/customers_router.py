@@ -25,6 +25,7 @@ from portico.issuer import idempotent
 from portico.issuer.deps import ConsumersRead, ConsumersWrite, IssuerCaller
 from portico.issuer.operations_router import CORRELATION, ERRORS, IssuerId, json_response
 from portico.issuer.schemas import IsoTime
+from portico.onboarding import masterdata
 from portico.onboarding import service as onboarding_service
 from portico.onboarding.models import ComplianceStatus, KycProfile
 from portico.workspaces.scope import across_workspaces
@@ -92,7 +93,7 @@ def _masked(box: SecretBox, sealed: str | None) -> str | None:
     number = box.open(sealed) if sealed else None
     if number is None:
         return None
-    text = number.decode()
+    text = masterdata.normalise_id_number(number.decode())
     return "•" * max(len(text) - 4, 0) + text[-4:]
 
 
