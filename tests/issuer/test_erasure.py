@@ -175,7 +175,9 @@ async def assert_no_marker_left(session: AsyncSession, markers: dict[str, Any]) 
     needles |= {"Carol Danvers", "carol@example.com", "+14155550123", "zq.marker"}
     left = []
     for table, column in pii_columns():
-        as_text = func.cast(column, String) if isinstance(column.type, JSON | Integer | Date) else column
+        as_text = (
+            func.cast(column, String) if isinstance(column.type, JSON | Integer | Date) else column
+        )
         for needle in needles:
             clause = (
                 as_text == needle if len(needle) <= 2 else as_text.contains(needle.strip('[]"'))
