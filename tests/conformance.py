@@ -25,8 +25,14 @@ from portico.db import Database, create_engine
 from portico.main import create_app
 from portico.openapi import build_document
 
-# The portals, and the customer data store (`rel`) of the issuer API.
-CHECKED_PREFIXES = ("/web/v1/", "/issuers/{issuerId}/rel/")
+# The portals, the customer data store (`rel`) and the KYC routes of the issuer API, and the
+# onboarding API.
+CHECKED_PREFIXES = (
+    "/web/v1/",
+    "/issuers/{issuerId}/rel/",
+    "/issuers/{issuerId}/consumers/{consumerId}/kyc",
+    "/caas-lcm/",
+)
 
 
 @dataclass(frozen=True)

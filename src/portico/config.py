@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     jobs_database_url: str = ""
     secret_key: str = ""
     encryption_key: str = ""
+    # The key of the ID-number blind index (onboarding); derived from the secret key when
+    # unset. Changing it makes every stored index unfindable: set it once.
+    blind_index_key: str = ""
 
     max_body_bytes: int = 1_048_576
     # Peers whose `CF-Connecting-IP` is believed (CIDRs). None by default: any client could
@@ -84,6 +87,13 @@ class Settings(BaseSettings):
 
     public_base_url: str = "http://127.0.0.1:8000"
     password_reset_url: str = "{base}/reset-password?token={token}"  # noqa: S105 - a URL template
+    # The activation mail of an onboarded customer: a single-use link to set its password
+    # (the token is redeemed by the consumer portal's `auth/password/reset`).
+    activation_url: str = "{base}/activate?token={token}"
+    activation_ttl_seconds: int = 7 * 24 * 3600
+    # The onboarding body carries the document images (base64): its own size limit.
+    onboarding_max_body_bytes: int = 16 * 1024 * 1024
+    onboarding_image_max_bytes: int = 4 * 1024 * 1024
 
     totp_issuer: str = "Portico"
     secure_channel_session_ttl_seconds: int = 3600

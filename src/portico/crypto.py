@@ -1,8 +1,11 @@
-"""Encryption at rest for secrets the server must read back (TOTP secrets, channel keys)."""
+"""Encryption at rest for secrets the server must read back (TOTP secrets, channel keys, ID
+numbers), and the keyed blind index that finds an encrypted value without decrypting it."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -35,3 +38,20 @@ class SecretBox:
             return self._fernet.decrypt(sealed.encode())
         except InvalidToken:
             return None
+
+
+class BlindIndex:
+    """HMAC-SHA256 under a key of its own (`PORTICO_BLIND_INDEX_KEY`, else derived from the
+    secret key with a label of its own): equal inputs give equal digests, so an encrypted
+    value is found by equality, and without the key the digest tells nothing (no dictionary
+    of ID numbers can be hashed against it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        material = settings.blind_index_key or settings.resolved_secret_key
+        self._key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"portico-blind-index-v1"
+        ).derive(material.encode())
+
+    def digest(self, *parts: str) -> str:
+        message = "\x1f".join(parts).encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()

@@ -331,6 +331,12 @@ def on_rollback(session: AsyncSession, action: AfterCommit) -> None:
     session.info.setdefault(ON_ROLLBACK_KEY, []).append(action)
 
 
+async def roll_back(session: AsyncSession) -> None:
+    """Roll the request's transaction back now and run its `on_rollback` actions (a route
+    that answers a refusal as a normal response, after writing)."""
+    await _rolled_back(session)
+
+
 async def _rolled_back(session: AsyncSession) -> None:
     await session.rollback()
     actions: list[AfterCommit] = session.info.pop(ON_ROLLBACK_KEY, [])

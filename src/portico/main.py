@@ -18,6 +18,7 @@ from portico.auth.kit import AuthKit
 from portico.auth.router import router as auth_router
 from portico.config import Settings, get_settings
 from portico.constants.router import router as constants_router
+from portico.crypto import BlindIndex
 from portico.db import Database
 from portico.enums import AccountPortal
 from portico.errors import install_error_handlers
@@ -27,6 +28,7 @@ from portico.files.router import router as files_router
 from portico.invitations.router import router as invitations_router
 from portico.issuer import errors as issuer_errors
 from portico.issuer.backoffice_router import router as issuer_backoffice_router
+from portico.issuer.customers_router import router as issuer_customers_router
 from portico.issuer.middleware import CorrelationIdMiddleware
 from portico.issuer.operations_router import router as issuer_operations_router
 from portico.jobs.app import build_jobs
@@ -36,6 +38,9 @@ from portico.oauth import errors as oauth_errors
 from portico.oauth.errors import OAuthError
 from portico.oauth.keys import Keyring
 from portico.oauth.router import router as oauth_router
+from portico.onboarding import errors as onboarding_errors
+from portico.onboarding.router import PREFIX as ONBOARDING_PREFIX
+from portico.onboarding.router import router as onboarding_router
 from portico.openapi import install as install_openapi
 from portico.ops import metrics
 from portico.ops.logs import JsonFormatter
@@ -89,7 +94,9 @@ SERVER_ROUTERS: tuple[APIRouter, ...] = (
     oauth_router,
     issuer_operations_router,
     issuer_backoffice_router,
+    issuer_customers_router,
     rel_router,
+    onboarding_router,
 )
 PORTAL_ONLY_ROUTERS: dict[AccountPortal, tuple[APIRouter, ...]] = {
     AccountPortal.CONSUMER: (consumer_transfers_router, sandbox_router),
@@ -198,6 +205,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.auth_kit = kit
     app.state.oauth_keyring = app_keyring
     app.state.storage = storage
+    app.state.blind_index = BlindIndex(settings)
     app.state.jobs = jobs
     install_error_handlers(app)
     app.add_exception_handler(OAuthError, oauth_errors.handle_oauth_error)
@@ -220,6 +228,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     "shapes": [
                         ("/auth/realms/", oauth_errors.shape),
                         ("/issuers/", issuer_errors.shape),
+                        (f"{ONBOARDING_PREFIX}/", onboarding_errors.shape),
                     ]
                 },
             ),
@@ -230,6 +239,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     "max_bytes": settings.max_body_bytes,
                     "upload_max_bytes": settings.file_max_bytes,
                     "upload_suffixes": UPLOAD_PATHS,
+                    "path_limits": (
+                        (
+                            f"{ONBOARDING_PREFIX}/onBoarding/customer",
+                            settings.onboarding_max_body_bytes,
+                        ),
+                    ),
                 },
             ),
             (SecureChannelMiddleware, {}),

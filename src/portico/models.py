@@ -23,6 +23,7 @@ from portico.issuer.models import AuditEvent, ConsumerOperation
 from portico.ledger.models import LedgerEntry, LedgerPosting
 from portico.money import Currency
 from portico.oauth.models import IssuerClient, OAuthRefreshToken, SigningKey, TokenFamily
+from portico.onboarding.models import KycProfile, Subscription
 from portico.recharges.models import Recharge, RechargeChannel
 from portico.referrals.models import Referral, ReferralCode
 from portico.rel.models import (
@@ -58,6 +59,7 @@ __all__ = [
     "Institution",
     "Invitation",
     "IssuerClient",
+    "KycProfile",
     "LedgerEntry",
     "LedgerPosting",
     "LoginChallenge",
@@ -79,6 +81,7 @@ __all__ = [
     "RelPhoneNumber",
     "SigningKey",
     "StoredFile",
+    "Subscription",
     "ThrottleCounter",
     "TokenFamily",
     "TransferOrder",

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import JSON, Column, Integer, String, Table, func, or_, select
+from sqlalchemy import JSON, Column, Date, Integer, String, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
@@ -40,6 +40,7 @@ from portico.issuer.audit import cli_actor
 from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry
 from portico.models import Base
+from portico.onboarding.models import KycProfile
 from portico.oauth.models import TokenFamily
 from portico.pii import ERASED_EMAIL, PII_KEY, is_pii
 from portico.recharges import service as recharge_service
@@ -137,6 +138,8 @@ def _marker(index: int, column: Column[Any]) -> Any:
     if column.info.get("erased") == ERASED_EMAIL:
         return MARKED_EMAIL
     text = f"Z{index:03d}Q"
+    if isinstance(column.type, Date):
+        return date(1901, 1 + index % 12, 1 + index % 28)
     if isinstance(column.type, Integer):
         return 7_000_000 + index
     if isinstance(column.type, JSON):
@@ -172,7 +175,9 @@ async def assert_no_marker_left(session: AsyncSession, markers: dict[str, Any]) 
     needles |= {"Carol Danvers", "carol@example.com", "+14155550123", "zq.marker"}
     left = []
     for table, column in pii_columns():
-        as_text = func.cast(column, String) if isinstance(column.type, JSON | Integer) else column
+        as_text = (
+            func.cast(column, String) if isinstance(column.type, JSON | Integer | Date) else column
+        )
         for needle in needles:
             clause = (
                 as_text == needle if len(needle) <= 2 else as_text.contains(needle.strip('[]"'))
@@ -362,6 +367,31 @@ async def build(
                 expires_at=now + timedelta(days=7),
             ),
         ]
+    )
+    # Her KYC profile, as a partner's onboarding writes it.
+    session.add(
+        KycProfile(
+            institution_id=realm.institution_id,
+            account_id=carol.id,
+            given_name="Carol",
+            middle_name="Susan",
+            family_name="Danvers",
+            birth_date=date(1968, 3, 1),
+            gender="FEMALE",
+            nationality="US",
+            id_type="PASSPORT",
+            id_country="US",
+            id_number_sealed=kit.box.seal(b"P1234567"),
+            id_blind_index="a" * 64,
+            id_issue_date=date(2020, 1, 1),
+            id_expiry_date=date(2030, 1, 1),
+            kyc_level="STANDARD",
+            screening_status="CLEAR",
+            partner_kyc_reference="KYC-1",
+            extra_data={"note": "Carol"},
+            compliance_status="BLOCKED",
+            compliance_reason="Carol matched a list",
+        )
     )
     # Her record in the customer data store, as onboarding writes it.
     await rel_service.upsert_customer_contact(

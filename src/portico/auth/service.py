@@ -37,6 +37,7 @@ from portico.db import unique_violation, utcnow
 from portico.enums import AccountPortal, AccountStatus, JoinSource, MfaMethod, WorkspaceKind
 from portico.ids import new_biz_id, new_token
 from portico.mail.sender import Mail, send_after_commit
+from portico.onboarding.activation import activate_subscriptions
 from portico.ops import events
 from portico.referrals import service as referral_service
 from portico.security import mfa
@@ -333,6 +334,9 @@ async def login_verify(
     await throttle.clear(
         session, throttle.account_key(ctx.institution_id, ctx.portal.value, challenge.email)
     )
+    if ctx.portal == AccountPortal.CONSUMER:
+        # An onboarded customer's first sign-in makes its partners' subscriptions ACTIVE.
+        await activate_subscriptions(session, account_id=account.id)
     return await open_session(session, kit, account=account, ctx=ctx, client=client)
 
 

@@ -136,6 +136,87 @@ def purge_operations(retention_days: int | None) -> None:
     run_issuer_action(work)
 
 
+@issuer.command("flag-customer")
+@click.argument("consumer_id")
+@click.option(
+    "--status",
+    type=click.Choice(["UNDER_INVESTIGATION", "BLOCKED"]),
+    required=True,
+    help="The flag the onboarding API answers.",
+)
+@click.option("--reason", help="Why (kept with the flag; 500 characters at most).")
+@click.option("--institution", help=INSTITUTION_HELP)
+def flag_customer(
+    consumer_id: str, status: str, reason: str | None, institution: str | None
+) -> None:
+    """Flag an onboarded customer UNDER_INVESTIGATION or BLOCKED."""
+    from portico.institutions import service as institution_service
+    from portico.issuer.audit import cli_actor
+    from portico.onboarding import service
+    from portico.onboarding.models import ComplianceStatus
+
+    async def work(session: AsyncSession) -> str:
+        found = await institution_service.find_institution(session, institution)
+        _, account = await service.set_compliance(
+            session,
+            institution_id=found.id,
+            consumer_id=consumer_id,
+            status=ComplianceStatus(status),
+            reason=(reason or "").strip()[:500] or None,
+            actor=cli_actor(),
+        )
+        return f"customer {account.biz_id} {status}"
+
+    run_issuer_action(work)
+
+
+@issuer.command("clear-customer")
+@click.argument("consumer_id")
+@click.option("--institution", help=INSTITUTION_HELP)
+def clear_customer(consumer_id: str, institution: str | None) -> None:
+    """Clear an onboarded customer's compliance flag."""
+    from portico.institutions import service as institution_service
+    from portico.issuer.audit import cli_actor
+    from portico.onboarding import service
+    from portico.onboarding.models import ComplianceStatus
+
+    async def work(session: AsyncSession) -> str:
+        found = await institution_service.find_institution(session, institution)
+        _, account = await service.set_compliance(
+            session,
+            institution_id=found.id,
+            consumer_id=consumer_id,
+            status=ComplianceStatus.NONE,
+            reason=None,
+            actor=cli_actor(),
+        )
+        return f"customer {account.biz_id} cleared"
+
+    run_issuer_action(work)
+
+
+@issuer.command("set-id-types")
+@click.argument("id_types", nargs=-1)
+@click.option("--institution", help=INSTITUTION_HELP)
+def set_id_types(id_types: tuple[str, ...], institution: str | None) -> None:
+    """Set the ID document types partners may onboard with (none: the default list)."""
+    import re
+
+    from portico.institutions import service as institution_service
+    from portico.onboarding import masterdata
+
+    async def work(session: AsyncSession) -> str:
+        found = await institution_service.find_institution(session, institution)
+        chosen = list(dict.fromkeys(t.strip().upper() for t in id_types))
+        if any(not re.fullmatch(r"[A-Z][A-Z0-9_]{1,39}", t) for t in chosen):
+            raise LookupError("an ID type is 2-40 of A-Z, 0-9 and _, starting with a letter")
+        found.id_types = chosen or None
+        await session.flush()
+        return f"ID types of {found.name}: {', '.join(masterdata.id_types(found.id_types))}"
+
+    run_issuer_action(work)
+
+
 @click.group()
 def recharge() -> None:
     """Issuer: approve or reject recharges."""

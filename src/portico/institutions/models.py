@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
@@ -24,6 +24,9 @@ class Institution(Base):
         String(64), index=True, unique=True, server_default="", info=NOT_PII
     )
     name: Mapped[str] = mapped_column(String(200), info=NOT_PII)
+    # The ID document types partners may onboard customers with (`portico issuer
+    # set-id-types`); NULL means the platform's default list (`portico.onboarding.masterdata`).
+    id_types: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -67,6 +67,7 @@ from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry
 from portico.ledger.service import SANDBOX, Leg
 from portico.oauth import clients as oauth_clients
+from portico.onboarding.models import KycProfile
 from portico.pii import ERASED_EMAIL, ERASED_KEY, is_pii
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge
@@ -368,6 +369,9 @@ async def _erase_personal_data(
     )
     await erase(session, AuthSession, AuthSession.account_id == account.id)
     await erase(session, LoginHistory, LoginHistory.account_id == account.id)
+    # The onboarded identity: names, birth date, the sealed ID number and its blind index (so
+    # a lookup by the document finds nothing), the partner's reference and extra data.
+    await erase(session, KycProfile, KycProfile.account_id == account.id)
     await erase(session, Account, Account.id == account.id)
     await session.execute(
         update(Account)

@@ -84,7 +84,8 @@ class BodySizeLimitMiddleware:
 
     Paths ending in one of `upload_suffixes` (file uploads) have their own, larger limit:
     `upload_max_bytes` plus the multipart overhead; the upload route enforces the file's own
-    size exactly while it streams."""
+    size exactly while it streams. `path_limits` gives exact paths a limit of their own (the
+    onboarding body, which carries document images)."""
 
     def __init__(
         self,
@@ -92,11 +93,13 @@ class BodySizeLimitMiddleware:
         max_bytes: int,
         upload_max_bytes: int = 0,
         upload_suffixes: tuple[str, ...] = (),
+        path_limits: tuple[tuple[str, int], ...] = (),
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.upload_max_bytes = upload_max_bytes + MULTIPART_OVERHEAD
         self.upload_suffixes = upload_suffixes
+        self.path_limits = dict(path_limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,6 +108,7 @@ class BodySizeLimitMiddleware:
         limit = self.max_bytes
         if self.upload_suffixes and scope["path"].endswith(self.upload_suffixes):
             limit = max(limit, self.upload_max_bytes)
+        limit = self.path_limits.get(scope["path"], limit)
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             exc = BodyTooLarge()
@@ -247,7 +251,9 @@ HEALTH_PATH = "/healthz"
 HEALTH_BODY = b'{"status":"ok"}'
 # The methods whose requests carry no body (unless they declare one).
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
-_SERVER_API_PREFIXES = ("/auth/realms/", "/issuers/")
+# The server APIs (token endpoint, issuer API, onboarding): their error shapes and correlation ids
+# apply to every request of theirs, bodiless ones too.
+_SERVER_API_PREFIXES = ("/auth/realms/", "/issuers/", "/caas-lcm/")
 _COMMON_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),

@@ -25,6 +25,9 @@ GROUPS: dict[str, str] = {
     "export": "Export",
     "file": "File",
     "referral": "Referral",
+    # The onboarding API (`/caas-lcm/...`), for a partner's API keys: `onboarding:read` looks
+    # customers up and reads subscriptions, `onboarding:write` onboards.
+    "onboarding": "Onboarding",
 }
 ACTIONS = ("read", "write")
 # A route open to every member of the workspace (no permission beyond membership).
@@ -74,6 +77,7 @@ _API_KEY_GROUP_ORDER = (
     "export",
     "file",
     "referral",
+    "onboarding",
     "workspace",
     "member",
     "role",
