@@ -40,8 +40,8 @@ from portico.issuer.audit import cli_actor
 from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry
 from portico.models import Base
-from portico.onboarding.models import KycProfile
 from portico.oauth.models import TokenFamily
+from portico.onboarding.models import KycProfile
 from portico.pii import ERASED_EMAIL, PII_KEY, is_pii
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge

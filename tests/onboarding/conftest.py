@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.api_keys.models import ApiKey
-
 from tests.factories.oauth import mint_token
 from tests.oauth_fixtures import KeyCredentials, Realm, partner_key
 
