@@ -25,14 +25,9 @@ from portico.db import Database, create_engine
 from portico.main import create_app
 from portico.openapi import build_document
 
-# The portals, the customer data store (`rel`) and the KYC routes of the issuer API, and the
-# onboarding API.
-CHECKED_PREFIXES = (
-    "/web/v1/",
-    "/issuers/{issuerId}/rel/",
-    "/issuers/{issuerId}/consumers/{consumerId}/kyc",
-    "/caas-lcm/",
-)
+# Every API: the portals, the token endpoint, the issuer API (the customer data store `rel`
+# included) and the onboarding API.
+CHECKED_PREFIXES = ("/web/v1/", "/auth/realms/", "/issuers/", "/caas-lcm/")
 
 
 @dataclass(frozen=True)

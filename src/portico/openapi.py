@@ -213,6 +213,40 @@ def _components(document: dict[str, Any]) -> None:
     )
 
 
+# The failures every server-API request can meet, in that API's own error body: a body past the
+# size limit; for the issuer and onboarding APIs also a write losing a race or replaying an
+# `Idempotency-Key` with another body, and the database going away.
+_SERVER_WRITES = {"post", "put", "patch", "delete"}
+_IDEMPOTENCY_CONFLICT = (
+    "A parallel write won a race, or the Idempotency-Key was used with another body"
+)
+_SERVER_FAILURES: tuple[tuple[str, bool, str, str], ...] = (
+    # (path prefix, writes only, status, description)
+    ("/", True, "413", "The body is too large"),
+    ("/issuers/", True, "409", _IDEMPOTENCY_CONFLICT),
+    ("/caas-lcm/", True, "409", "A parallel write won a race"),
+    ("/issuers/", False, "503", "The database is unavailable"),
+    ("/caas-lcm/", False, "503", "The database is unavailable"),
+)
+
+
+def _server_operation(path: str, method: str, operation: dict[str, Any]) -> None:
+    """Publish the server-wide failures of a server-API operation, in the body its own
+    refusals have (the schema of its first documented 4xx answer)."""
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    template = next(
+        (r for status, r in sorted(responses.items()) if status.startswith("4") and "content" in r),
+        None,
+    )
+    if template is None:
+        return
+    for prefix, writes_only, status, description in _SERVER_FAILURES:
+        if not path.startswith(prefix) or (writes_only and method not in _SERVER_WRITES):
+            continue
+        responses.setdefault(status, {"description": description, "content": template["content"]})
+    operation["responses"] = dict(sorted(responses.items()))
+
+
 def _portal_of(path: str) -> AccountPortal | None:
     for portal, prefix in PORTAL_PREFIXES.items():
         if path.startswith(prefix):
@@ -244,6 +278,7 @@ def build_document(app: FastAPI) -> dict[str, Any]:
             elif method in _HTTP_METHODS:
                 # The server APIs declare their own error bodies; none sends a 422 either.
                 operation.get("responses", {}).pop("422", None)
+                _server_operation(path, method, operation)
     _components(document)
     return document
 

@@ -15,7 +15,7 @@ from portico.db import utcnow
 from portico.enums import AccountPortal
 from portico.issuer.models import AuditEvent, ConsumerOperation
 from portico.jobs.runtime import JobRuntime
-from portico.jobs.tasks import purge_old_operations
+from portico.jobs.tasks import purge_old_operations, retention_sweeps
 from portico.oauth.models import IssuerClient, SigningKey, TokenFamily
 from tests.conftest import portico
 from tests.factories.accounts import create_account
@@ -144,3 +144,15 @@ async def test_the_maintenance_job_purges_old_operations(
     session.expire_all()
     left = (await session.execute(select(ConsumerOperation.operation))).scalars().all()
     assert left == ["RESUME"]
+
+
+async def test_the_maintenance_job_purges_expired_grants(
+    app: Any, session: AsyncSession, realm: Realm, issuer_api: IssuerApi
+) -> None:
+    await session.execute(update(TokenFamily).values(expires_at=utcnow() - timedelta(seconds=1)))
+    await session.commit()
+    assert (await session.execute(select(TokenFamily))).first() is not None
+    runtime = JobRuntime(app.state.settings, app.state.database, app.state.storage)
+    await retention_sweeps(runtime)
+    session.expire_all()
+    assert (await session.execute(select(TokenFamily))).first() is None

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from tests.oauth_fixtures import IssuerApi, Realm
+
 
 async def test_both_apis_are_described(http: httpx.AsyncClient) -> None:
     spec: dict[str, Any] = (await http.get("/openapi.json")).json()
@@ -57,3 +59,24 @@ async def test_both_apis_are_described(http: httpx.AsyncClient) -> None:
         "not-before-policy",
         "session_state",
     }
+
+
+async def test_server_wide_failures_are_documented(
+    http: httpx.AsyncClient, issuer_api: IssuerApi, realm: Realm
+) -> None:
+    """A body past the limit, an Idempotency-Key replayed with another body and an unknown
+    realm's keys: answered, and (the test client checks every answer against the document)
+    published for the operation that answers them."""
+    big = {"padding": "x" * 1_100_000}
+    assert (await issuer_api.post("/consumers:lookup", big)).status_code == 413
+    token_url = f"{realm.base}/token"
+    too_large = await http.post(token_url, content=b"grant_type=" + b"x" * 1_100_000)
+    assert too_large.status_code == 413
+    assert too_large.json()["error"] == "invalid_request"
+    body = {"baseCurrency": "USD", "quoteCurrency": "GBP", "rate": "0.8"}
+    key = {"Idempotency-Key": "server-wide-1"}
+    assert (await issuer_api.post("/fx-rates:set", body, headers=key)).status_code == 200
+    replay = await issuer_api.post("/fx-rates:set", {**body, "rate": "0.7"}, headers=key)
+    assert replay.status_code == 409
+    for tail in ("protocol/openid-connect/certs", ".well-known/openid-configuration"):
+        assert (await http.get(f"/auth/realms/no-such-realm/{tail}")).status_code == 404

@@ -1,6 +1,6 @@
 """The tasks: exports, and the periodic maintenance and retention sweeps (abandoned exports
 handed on, expired export files deleted, the issuer's consumer operations past their retention
-deleted, procrastinate's own finished rows tidied).
+and expired OAuth2 grants deleted, procrastinate's own finished rows tidied).
 
 Periodic tasks are deferred by procrastinate's scheduler (one job per tick, whatever the number
 of workers); every task is safe to run twice."""
@@ -19,6 +19,7 @@ from portico.idempotency import service as idempotency
 from portico.issuer import operations
 from portico.jobs.queue import MAINTENANCE, PURGE_IDEMPOTENCY, RUN_EXPORT, JobQueue
 from portico.jobs.runtime import JobRuntime
+from portico.oauth import service as oauth_service
 
 logger = logging.getLogger("portico.jobs")
 # procrastinate's own job rows: a job whose worker stopped sending heartbeats this long ago is
@@ -68,6 +69,16 @@ async def purge_old_operations(runtime: JobRuntime) -> int:
         )
 
 
+async def retention_sweeps(runtime: JobRuntime) -> None:
+    """What the retention rules delete: old consumer operations, expired OAuth2 grants."""
+    purged = await purge_old_operations(runtime)
+    if purged:
+        logger.info("deleted %d consumer operation(s) past their retention", purged)
+    grants = await oauth_service.purge_expired(runtime.database)
+    if grants:
+        logger.info("deleted %d expired OAuth2 grant(s)", grants)
+
+
 async def tidy_job_table(app: App) -> None:
     manager = app.job_manager
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS):
@@ -90,9 +101,7 @@ def register(app: App, queue: JobQueue, *, maintenance_cron: str, purge_cron: st
         deleted = await expire_exports(runtime)
         if deleted:
             logger.info("deleted the files of %d expired export(s)", deleted)
-        purged = await purge_old_operations(runtime)
-        if purged:
-            logger.info("deleted %d consumer operation(s) past their retention", purged)
+        await retention_sweeps(runtime)
         await tidy_job_table(context.app)
 
     @app.task(name=PURGE_IDEMPOTENCY, pass_context=True, queueing_lock=PURGE_IDEMPOTENCY)

@@ -248,7 +248,12 @@ async def introspect(
     return _json(out.model_dump(exclude_none=True))
 
 
-@router.get("/protocol/openid-connect/certs", summary="The signing keys (JWKS)")
+UNKNOWN_REALM: dict[int | str, dict[str, Any]] = {404: ERRORS[404]}
+
+
+@router.get(
+    "/protocol/openid-connect/certs", summary="The signing keys (JWKS)", responses=UNKNOWN_REALM
+)
 async def certs(institution: RealmDep, keyring: KeyringDep) -> Response:
     """The public keys access tokens are signed with (ES256), each with its `kid`: the
     current one and any rotated out within their grace period."""
@@ -256,7 +261,9 @@ async def certs(institution: RealmDep, keyring: KeyringDep) -> Response:
     return Response(body, media_type="application/json", headers={"Cache-Control": "max-age=60"})
 
 
-@router.get("/.well-known/openid-configuration", summary="Discovery document")
+@router.get(
+    "/.well-known/openid-configuration", summary="Discovery document", responses=UNKNOWN_REALM
+)
 async def discovery(institution: RealmDep, kit: AuthKitDep) -> Response:
     """Where the token endpoint and the keys are, and what they support."""
     issuer = service.issuer_url(kit.settings.public_base_url, institution.realm)
