@@ -214,8 +214,8 @@ def _components(document: dict[str, Any]) -> None:
 
 
 # The failures every server-API request can meet, in that API's own error body: a body past the
-# size limit; for the issuer and onboarding APIs also a write losing a race or replaying an
-# `Idempotency-Key` with another body, and the database going away.
+# size limit; for the issuer API also a write losing a race or replaying an `Idempotency-Key`
+# with another body, and the database going away (the onboarding API declares its own).
 _SERVER_WRITES = {"post", "put", "patch", "delete"}
 _IDEMPOTENCY_CONFLICT = (
     "A parallel write won a race, or the Idempotency-Key was used with another body"
@@ -224,9 +224,7 @@ _SERVER_FAILURES: tuple[tuple[str, bool, str, str], ...] = (
     # (path prefix, writes only, status, description)
     ("/", True, "413", "The body is too large"),
     ("/issuers/", True, "409", _IDEMPOTENCY_CONFLICT),
-    ("/caas-lcm/", True, "409", "A parallel write won a race"),
     ("/issuers/", False, "503", "The database is unavailable"),
-    ("/caas-lcm/", False, "503", "The database is unavailable"),
 )
 
 
