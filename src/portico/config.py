@@ -65,7 +65,12 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None
 
     public_base_url: str = "http://127.0.0.1:8000"
-    password_reset_url: str = "{base}/reset-password?token={token}"  # noqa: S105 - a URL template
+    # `{portal}` is `consumer` or `partner`: the link opens that portal's reset page.
+    password_reset_url: str = "{base}/{portal}/reset-password?token={token}"  # noqa: S105
+    # The portal access code the web pages send for each portal (one institution per server's
+    # pages); empty: the only enabled code of that portal in the database, if there is one.
+    web_consumer_access_code: str = ""
+    web_partner_access_code: str = ""
 
     totp_issuer: str = "Portico"
     secure_channel_session_ttl_seconds: int = 3600

@@ -37,6 +37,7 @@ from portico.oauth.errors import OAuthError
 from portico.oauth.keys import Keyring
 from portico.oauth.router import router as oauth_router
 from portico.openapi import install as install_openapi
+from portico.pages import install_pages
 from portico.recharges.router import router as recharges_router
 from portico.referrals.router import router as referrals_router
 from portico.sandbox.router import router as sandbox_router
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in SERVER_ROUTERS:
         app.include_router(router)
     install_docs(app)
+    install_pages(app)
 
     @app.get("/healthz", tags=["system"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
