@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+from portico.config import Settings
 from portico.db import in_transaction
 from portico.demo import seed_demo_money
 from portico.migrate import upgrade_database
-from portico.config import Settings
 from tests.conftest import PG_URL, make_settings, running_servers, scratch_pg_database, server_env
 from tests.factories.institutions import InstitutionCodes, create_institution
 
@@ -38,7 +38,9 @@ CHROMIUM_ARGS = [
 PASSWORD = "Browser-Pass-2026!"
 
 if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
+    )
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
@@ -76,7 +78,9 @@ class Site:
     def _mail(self, to: str, after: float, timeout: float, pattern: str) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for path in sorted(self.mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+            for path in sorted(
+                self.mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True
+            ):
                 if path.stat().st_mtime < after - 1:
                     continue
                 message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -149,5 +153,3 @@ def new_email(prefix: str) -> str:
 def shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-

@@ -37,8 +37,16 @@ def sign_up(page: Page, site: Site, portal: str, email: str) -> None:
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
-def sign_in(page: Page, site: Site, portal: str, email: str, *, method: str = "EMAIL",
-            code: Any = None, password: str = PASSWORD) -> None:
+def sign_in(
+    page: Page,
+    site: Site,
+    portal: str,
+    email: str,
+    *,
+    method: str = "EMAIL",
+    code: Any = None,
+    password: str = PASSWORD,
+) -> None:
     page.goto(f"/{portal}/sign-in")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
@@ -77,8 +85,12 @@ def recharge(page: Page, site: Site, portal: str, amount: str = "500") -> str:
     """Create a USD recharge on the page, upload a proof, and have the issuer approve it."""
     page.goto(f"/{portal}/recharge")
     form = page.locator("form:has(input[name=_action][value=create])")
-    usd = form.locator("select[name=channelBizId] option", has_text="(USD)").first.get_attribute("value")
-    page.locator("form:has(input[name=_action][value=quote]) select[name=channelBizId]").select_option(usd)
+    usd = form.locator("select[name=channelBizId] option", has_text="(USD)").first.get_attribute(
+        "value"
+    )
+    page.locator(
+        "form:has(input[name=_action][value=quote]) select[name=channelBizId]"
+    ).select_option(usd)
     page.locator("#quote-amount").fill(amount)
     page.get_by_role("button", name="Show fees").click()
     expect(page.get_by_text("will be credited")).to_be_visible()

@@ -115,7 +115,12 @@ def test_wrong_input_on_every_form_shows_the_api_error(page: Page, site: Site) -
         ("/withdraw", "create", {"amount": "x"}, "withdrawalChannelBizId"),
         ("/withdraw", "channel", {"channelName": "", "currency": "USD"}, "channelName"),
         ("/security", "totp_verify", {"code": "123456"}, "_"),
-        ("/security", "password", {"currentPassword": "Wrong-1234!", "newPassword": "Other-Pass-2026!"}, "currentPassword"),
+        (
+            "/security",
+            "password",
+            {"currentPassword": "Wrong-1234!", "newPassword": "Other-Pass-2026!"},
+            "currentPassword",
+        ),
         ("/security", "profile", {"accountPhone": "not a phone"}, "accountPhone"),
         ("/sessions", "config", {"maxConcurrentSessions": "99"}, "maxConcurrentSessions"),
         ("/ip-whitelist", "save", {"ips": "300.1.2.3"}, "ips"),

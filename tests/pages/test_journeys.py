@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -83,5 +84,5 @@ def test_journey(page: Page, site: Site, portal: str) -> None:
         page.get_by_role("link", name=re.compile("^Download")).first.click()
     download = info.value
     assert download.suggested_filename.endswith(".csv")
-    content = open(download.path(), encoding="utf-8-sig").read()
+    content = Path(download.path()).read_text(encoding="utf-8-sig")
     assert "120.50" in content

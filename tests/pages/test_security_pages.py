@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pyotp
@@ -34,7 +35,7 @@ def test_totp_setup_and_sign_in_with_it(page: Page, site: Site) -> None:
     assert len(codes) >= 8
     with page.expect_download() as info:
         page.get_by_role("link", name="Download the codes").click()
-    assert open(info.value.path()).read().split() == codes
+    assert Path(info.value.path()).read_text().split() == codes
     shot(page, "consumer-security-backup-codes")
     page.goto("/consumer/security")
     expect(page.locator("#backup-codes")).to_have_count(0)  # shown once

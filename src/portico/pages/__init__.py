@@ -79,9 +79,7 @@ def install_pages(app: FastAPI) -> None:
     routes = [Route("/", _landing, methods=["GET"], name="pages-landing")]
     for portal in AccountPortal:
         root = f"/{portal.value.lower()}"
-        routes.append(
-            Route(root, lambda r, to=root + "/": RedirectResponse(to, status_code=308))
-        )
+        routes.append(Route(root, lambda r, to=root + "/": RedirectResponse(to, status_code=308)))
         routes.append(
             Route(f"{root}/exports/{{biz_id}}/download", partial(_download, portal=portal))
         )

@@ -26,7 +26,7 @@ REFRESH_MARGIN_SECONDS = 30
 FORWARDED_HEADERS = ("user-agent", "cf-ipcountry", "accept-language")
 
 
-class SessionExpired(Exception):  # noqa: N818 - a control-flow signal, not an error answer
+class SessionExpired(Exception):
     """The tokens are gone and cannot be refreshed: the browser goes back to sign-in."""
 
 
@@ -91,8 +91,9 @@ class PortalApi:
     @staticmethod
     def _result(response: httpx.Response) -> ApiResult:
         if not response.headers.get("content-type", "").startswith("application/json"):
-            return ApiResult(response.status_code, "", "", success=response.is_success,
-                             response=response)
+            return ApiResult(
+                response.status_code, "", "", success=response.is_success, response=response
+            )
         body = response.json()
         if not isinstance(body, dict) or "code" not in body:
             return ApiResult(response.status_code, "", "", body, response.is_success, response)

@@ -9,11 +9,11 @@ forms make). Every POST carries the CSRF token and names its action in `_action`
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlencode
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
@@ -279,8 +279,9 @@ async def access_code(request: Request, portal: AccountPortal) -> str | None:
         )
     if len(codes) != 1:
         return None
-    cache[portal] = codes[0]
-    return codes[0]
+    code = str(codes[0])
+    cache[portal] = code
+    return code
 
 
 async def handle(request: Request, portal: AccountPortal, page: Page) -> Response:

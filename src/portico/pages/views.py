@@ -253,9 +253,7 @@ async def load_dashboard(ctx: Ctx) -> dict[str, Any]:
     chart: list[dict[str, str]] = []
     if chosen:
         flows = await ctx.api.get(f"/wallets/{chosen}/flows", page=1, pageSize=50)
-        chart = [
-            {"t": f["createdAt"], "v": f["balanceAfter"]} for f in reversed(items(flows))
-        ]
+        chart = [{"t": f["createdAt"], "v": f["balanceAfter"]} for f in reversed(items(flows))]
     currency = next((w["currency"] for w in rows if w["bizId"] == chosen), "")
     return {
         "wallets": wallet_list,
@@ -494,7 +492,9 @@ page(
             },
             done="withdraw.created",
         ),
-        "cancel": Act(lambda f, c: f"/withdrawals/{f.s('_item')}/cancel", done="withdraw.cancelled"),
+        "cancel": Act(
+            lambda f, c: f"/withdrawals/{f.s('_item')}/cancel", done="withdraw.cancelled"
+        ),
     },
     nav="nav.withdraw",
 )
@@ -770,11 +770,15 @@ page(
             },
             after=after_api_key,
         ),
-        "enable": Act("/api-keys/enable", lambda f, c: {"apiKeyId": f.s("_item")}, done="keys.enabled"),
+        "enable": Act(
+            "/api-keys/enable", lambda f, c: {"apiKeyId": f.s("_item")}, done="keys.enabled"
+        ),
         "disable": Act(
             "/api-keys/disable", lambda f, c: {"apiKeyId": f.s("_item")}, done="keys.disabled"
         ),
-        "delete": Act("/api-keys/delete", lambda f, c: {"apiKeyId": f.s("_item")}, done="keys.deleted"),
+        "delete": Act(
+            "/api-keys/delete", lambda f, c: {"apiKeyId": f.s("_item")}, done="keys.deleted"
+        ),
     },
     nav="nav.api_keys",
 )
@@ -830,7 +834,9 @@ page(
             done="referrals.created",
         ),
         "activate": Act(
-            "/referral-codes/activate", lambda f, c: {"bizId": f.s("_item")}, done="referrals.activated"
+            "/referral-codes/activate",
+            lambda f, c: {"bizId": f.s("_item")},
+            done="referrals.activated",
         ),
         "deactivate": Act(
             "/referral-codes/deactivate",
