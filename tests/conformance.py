@@ -1,4 +1,5 @@
-"""Every answer the tests receive from a portal operation matches `/openapi.json`.
+"""Every answer the tests receive from a portal operation (or a `rel` one) matches
+`/openapi.json`.
 
 The `http` client of the test suite runs each response through `check_response`: its status must
 be one the operation documents, an error's `code` one of that status's codes, and the body valid
@@ -23,6 +24,9 @@ from portico.config import Settings
 from portico.db import Database, create_engine
 from portico.main import create_app
 from portico.openapi import build_document
+
+# The portals, and the customer data store (`rel`) of the issuer API.
+CHECKED_PREFIXES = ("/web/v1/", "/issuers/{issuerId}/rel/")
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ def document() -> dict[str, Any]:
 def operations() -> tuple[Operation, ...]:
     found = []
     for path, item in document()["paths"].items():
-        if not path.startswith("/web/v1/"):
+        if not path.startswith(CHECKED_PREFIXES):
             continue
         regex = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"
         for method, operation in item.items():

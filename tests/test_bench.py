@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if p.name != "rawhttp.py")
+# Modules the benchmarks use, not benchmarks: a raw HTTP client, and the floor app that
+# `reads.py` serves with uvicorn.
+MODULES = ("rawhttp.py", "reads_floor.py")
+SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if p.name not in MODULES)
 
 
 def test_every_benchmark_is_listed() -> None:
@@ -18,6 +21,7 @@ def test_every_benchmark_is_listed() -> None:
         "export.py",
         "http_floor.py",
         "login.py",
+        "reads.py",
         "transfers.py",
         "transfers_floor.py",
     ]
@@ -34,3 +38,15 @@ def test_benchmark_starts(script: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_benchmark_modules_import(module: str) -> None:
+    done = subprocess.run(  # noqa: S603 - our own modules
+        [sys.executable, "-c", f"import runpy; runpy.run_path({str(BENCH / module)!r})"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

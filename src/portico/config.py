@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     database_url: str = ""
     database_echo: bool = False
     database_pool_size: int = 20
+    # "pgbouncer": `database_url` points at PgBouncer in transaction-pooling mode (no prepared
+    # statement outlives its transaction, every request in a transaction); "direct": PostgreSQL.
+    database_pooling: Literal["direct", "pgbouncer"] = "direct"
+    # The job queue's connection (procrastinate: LISTEN/NOTIFY, session settings), straight to
+    # PostgreSQL when `database_url` goes through PgBouncer; empty: `database_url`.
+    jobs_database_url: str = ""
     secret_key: str = ""
     encryption_key: str = ""
 
@@ -30,6 +36,18 @@ class Settings(BaseSettings):
     # otherwise choose the IP that the whitelist and the per-IP limits see.
     trusted_proxies: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
+    # `text` (the default: one readable line per record) or `json` (one JSON object a line).
+    log_format: Literal["text", "json"] = "text"
+
+    # `production` makes `portico serve` run `portico check-config` first and refuse to start
+    # on any problem it finds.
+    env: Literal["development", "production"] = "development"
+    # When set, `/metrics` answers only `Authorization: Bearer <this token>`.
+    metrics_token: str = ""
+    # How long `/readyz` waits for the database before calling it down.
+    readiness_timeout_seconds: float = 2.0
+    # On SIGTERM: requests in flight get this long to finish before the server exits.
+    shutdown_timeout_seconds: float = 30.0
 
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 30 * 24 * 3600

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     event,
+    make_url,
     select,
     update,
 )
@@ -153,11 +156,61 @@ def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError()
 
 
+READS_ONLY = "portico_reads_only"
+PGBOUNCER = "portico.pgbouncer"
+_LOCKING = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+
+
+class WriteInARead(RuntimeError):
+    """A GET/HEAD request tried to write or lock (its statements run without a transaction)."""
+
+
+def _reads_only(
+    connection: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _many: bool
+) -> None:
+    if not connection.get_execution_options().get(READS_ONLY):
+        return
+    if not statement.lstrip()[:6].upper() == "SELECT" or _LOCKING.search(statement):
+        raise WriteInARead(f"a read request may only SELECT: {statement[:200]}")
+
+
+def _statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
 def create_engine(
-    url: str, *, echo: bool = False, pool_size: int = 20, null_pool: bool = False
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 20,
+    null_pool: bool = False,
+    pgbouncer: bool | None = None,
 ) -> AsyncEngine:
-    """An async engine for `sqlite+aiosqlite://` or `postgresql+asyncpg://` URLs."""
+    """An async engine for `sqlite+aiosqlite://` or `postgresql+asyncpg://` URLs.
+
+    `pgbouncer`: the URL is PgBouncer in transaction-pooling mode, where consecutive
+    transactions of one client connection may run on different server connections. asyncpg's
+    statement cache is off and SQLAlchemy's too (a statement prepared in one transaction is
+    unknown to the next one's server connection), and each prepared statement gets a unique
+    name (two clients' `__asyncpg_stmt_1__` would collide on one server connection): what the
+    SQLAlchemy asyncpg dialect's documentation prescribes for PgBouncer. None: as the process's
+    settings say (`PORTICO_DATABASE_POOLING`), for commands and jobs."""
     kwargs: dict[str, Any] = {"echo": echo}
+    if pgbouncer is None:
+        from portico.config import get_settings
+
+        pgbouncer = get_settings().database_pooling == "pgbouncer"
+    if pgbouncer and url.startswith("postgresql"):
+        kwargs["connect_args"] = {
+            "statement_cache_size": 0,
+            "prepared_statement_name_func": _statement_name,
+        }
+        kwargs["execution_options"] = {PGBOUNCER: True}
+        url = (
+            make_url(url)
+            .update_query_dict({"prepared_statement_cache_size": "0"})
+            .render_as_string(hide_password=False)
+        )
     if null_pool:
         kwargs["poolclass"] = NullPool
     else:
@@ -174,6 +227,8 @@ def create_engine(
     event.listen(engine.sync_engine, "checkout", _discard_closed)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine.sync_engine, "before_cursor_execute", _reads_only)
     return engine
 
 
@@ -194,12 +249,30 @@ class Database:
             engine, expire_on_commit=False, autoflush=True, sync_session_class=AppSession
         )
         self.side_sessionmaker = async_sessionmaker(self.side_engine, expire_on_commit=False)
+        # Reads (GET/HEAD) on PostgreSQL: no BEGIN and COMMIT round trips around their SELECTs.
+        # At READ COMMITTED every statement has a snapshot of its own inside a transaction too,
+        # so a read sees nothing different; anything but a plain SELECT is refused (`_reads_only`).
+        self.read_sessionmaker = self.sessionmaker
+        # Not through PgBouncer: outside a transaction, a statement's prepare and its execution
+        # could reach different server connections.
+        if (
+            engine.dialect.name == "postgresql"
+            and not engine.sync_engine.get_execution_options().get(PGBOUNCER)
+        ):
+            self.read_sessionmaker = async_sessionmaker(
+                engine.execution_options(isolation_level="AUTOCOMMIT", **{READS_ONLY: True}),
+                expire_on_commit=False,
+                autoflush=True,
+                sync_session_class=AppSession,
+            )
 
     @classmethod
-    def from_url(cls, url: str, *, echo: bool = False, pool_size: int = 20) -> Database:
+    def from_url(
+        cls, url: str, *, echo: bool = False, pool_size: int = 20, pgbouncer: bool | None = None
+    ) -> Database:
         return cls(
-            create_engine(url, echo=echo, pool_size=pool_size),
-            create_engine(url, echo=echo, pool_size=4),
+            create_engine(url, echo=echo, pool_size=pool_size, pgbouncer=pgbouncer),
+            create_engine(url, echo=echo, pool_size=4, pgbouncer=pgbouncer),
         )
 
     @property
@@ -284,7 +357,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     recorded) before the error is answered. Services never commit.
     """
     database: Database = request.app.state.database
-    async with database.sessionmaker() as session:
+    reads = request.method in ("GET", "HEAD")
+    async with (database.read_sessionmaker if reads else database.sessionmaker)() as session:
         try:
             yield session
         except AppError as exc:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, PlainSerializer
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
@@ -206,8 +207,17 @@ def _render(status: int, success: bool, code: str, message: str, data: Any) -> R
         "message": message,
         "data": _jsonable(data),
     }
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(content=content, status_code=status, media_type="application/json")
+    return Response(content=_dumps(body), status_code=status, media_type="application/json")
+
+
+def _dumps(body: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, as `json.dumps(..., ensure_ascii=False, separators=(",", ":"))`
+    writes it, through orjson (a few times faster); what orjson refuses (an integer beyond 64
+    bits) goes through `json`."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def ok(data: Any = None) -> Response:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -168,6 +169,16 @@ async def _handle_app_error(request: Request, exc: Exception) -> Response:
         return await _handle_unexpected(request, exc)
     if exc.http_status >= 500:
         logger.error("request failed: %s", exc.code, exc_info=exc)
+    elif isinstance(exc, PermissionDenied):
+        from portico.ops import events
+        from portico.ops.routes import route_template
+
+        events.security_event(
+            events.PERMISSION_REFUSED,
+            route=route_template(request.scope),
+            account_id=getattr(request.state, "account_id", None),
+            workspace_id=getattr(request.state, "workspace_id", None),
+        )
     return _app_error_response(exc)
 
 
@@ -248,9 +259,20 @@ def _sqlstate(exc: Exception) -> str | None:
     return None
 
 
+# SQLSTATEs of a database that is going away or not there yet: connection exceptions (08),
+# insufficient resources (53: too many connections) and operator intervention (57P01 admin
+# shutdown, 57P02 crash shutdown, 57P03 cannot connect now: starting up or shutting down).
+_UNAVAILABLE_STATES = ("08", "53", "57P")
+
+
 async def _handle_database_error(request: Request, exc: Exception) -> Response:
     # Class 40 (serialization failure, deadlock): the transaction was rolled back, nothing
     # changed, and the same request can simply be tried again.
+    if (_sqlstate(exc) or "").startswith(_UNAVAILABLE_STATES):
+        logger.error(
+            "database unavailable on %s %s: %s", request.method, request.url.path, _sqlstate(exc)
+        )
+        return _app_error_response(Unavailable())
     if getattr(exc, "connection_invalidated", False):
         # The connection broke mid-request (the database restarted): nothing was committed.
         logger.error("database connection lost on %s %s", request.method, request.url.path)
@@ -264,6 +286,18 @@ async def _handle_database_error(request: Request, exc: Exception) -> Response:
         )
         return _app_error_response(Unavailable())
     return await _handle_unexpected(request, exc)
+
+
+async def _handle_unreachable(request: Request, exc: Exception) -> Response:
+    # The database (or another service) cannot be reached: refused, reset or timed out, or no
+    # pooled connection came free in time. Nothing was committed; the request can be retried.
+    logger.error(
+        "a service is unreachable on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    return _app_error_response(Unavailable())
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> Response:
@@ -280,4 +314,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _handle_integrity_error)
     app.add_exception_handler(OperationalError, _handle_operational_error)
     app.add_exception_handler(DBAPIError, _handle_database_error)
+    app.add_exception_handler(PoolTimeout, _handle_unreachable)
+    app.add_exception_handler(ConnectionError, _handle_unreachable)
+    app.add_exception_handler(TimeoutError, _handle_unreachable)
     app.add_exception_handler(Exception, _handle_unexpected)

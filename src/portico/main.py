@@ -37,9 +37,13 @@ from portico.oauth.errors import OAuthError
 from portico.oauth.keys import Keyring
 from portico.oauth.router import router as oauth_router
 from portico.openapi import install as install_openapi
+from portico.ops import metrics
+from portico.ops.logs import JsonFormatter
+from portico.ops.middleware import OpsMiddleware
 from portico.pages import install_pages
 from portico.recharges.router import router as recharges_router
 from portico.referrals.router import router as referrals_router
+from portico.rel.router import router as rel_router
 from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
 from portico.securechannel.router import router as secure_channel_router
@@ -53,10 +57,9 @@ from portico.web.docs import DOCS_POLICY, install_docs
 from portico.web.error_shapes import ErrorShapeMiddleware
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
+    EdgeMiddleware,
     ExactNumbersMiddleware,
-    RequestContextMiddleware,
     RequestIdFilter,
-    SecurityHeadersMiddleware,
     UnexpectedErrorMiddleware,
 )
 from portico.web.routing import portal_routes
@@ -87,6 +90,7 @@ SERVER_ROUTERS: tuple[APIRouter, ...] = (
     oauth_router,
     issuer_operations_router,
     issuer_backoffice_router,
+    rel_router,
 )
 PORTAL_ONLY_ROUTERS: dict[AccountPortal, tuple[APIRouter, ...]] = {
     AccountPortal.CONSUMER: (consumer_transfers_router, sandbox_router),
@@ -129,7 +133,9 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        JsonFormatter()
+        if settings.log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
@@ -144,7 +150,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         settings.resolved_database_url,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
+        pgbouncer=settings.database_pooling == "pgbouncer",
     )
+    metrics.track_pool(database.engine, "main")
+    if database.side_engine is not database.engine:
+        metrics.track_pool(database.side_engine, "side")
     mailer = Mailer(settings)
     kit = AuthKit.build(settings, database, mailer)
     app_keyring = Keyring(database, kit.box)
@@ -200,25 +210,36 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_docs(app)
     install_pages(app)
 
-    @app.get("/healthz", tags=["system"], include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    # Innermost first: the last added is the first to see a request.
-    app.add_middleware(UnexpectedErrorMiddleware)
-    app.add_middleware(ExactNumbersMiddleware)
-    app.add_middleware(SecureChannelMiddleware)
+    # One layer (web.middleware.EdgeMiddleware) for what every request needs; the layers only
+    # some requests need run, in this order (outermost first), for those requests only.
     app.add_middleware(
-        BodySizeLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        upload_max_bytes=settings.file_max_bytes,
-        upload_suffixes=UPLOAD_PATHS,
+        EdgeMiddleware,
+        html_policy=DOCS_POLICY,
+        special=[
+            (
+                ErrorShapeMiddleware,
+                {
+                    "shapes": [
+                        ("/auth/realms/", oauth_errors.shape),
+                        ("/issuers/", issuer_errors.shape),
+                    ]
+                },
+            ),
+            (CorrelationIdMiddleware, {}),
+            (
+                BodySizeLimitMiddleware,
+                {
+                    "max_bytes": settings.max_body_bytes,
+                    "upload_max_bytes": settings.file_max_bytes,
+                    "upload_suffixes": UPLOAD_PATHS,
+                },
+            ),
+            (SecureChannelMiddleware, {}),
+            (ExactNumbersMiddleware, {}),
+            (UnexpectedErrorMiddleware, {}),
+        ],
     )
-    app.add_middleware(CorrelationIdMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, html_policy=DOCS_POLICY)
-    app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(
-        ErrorShapeMiddleware,
-        shapes=[("/auth/realms/", oauth_errors.shape), ("/issuers/", issuer_errors.shape)],
-    )
+    # Outermost: `/healthz`, `/readyz` and `/metrics` cost nothing of the stack above (they are
+    # not in the OpenAPI document: no route serves them), and every request is counted.
+    app.add_middleware(OpsMiddleware, settings=settings, database=database, jobs=jobs)
     return app

@@ -25,6 +25,14 @@ from portico.money import Currency
 from portico.oauth.models import IssuerClient, OAuthRefreshToken, SigningKey, TokenFamily
 from portico.recharges.models import Recharge, RechargeChannel
 from portico.referrals.models import Referral, ReferralCode
+from portico.rel.models import (
+    RelAddress,
+    RelContact,
+    RelContactVersion,
+    RelOrganisation,
+    RelOrganisationVersion,
+    RelPhoneNumber,
+)
 from portico.securechannel.models import ChannelKey, ChannelSession
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
@@ -63,6 +71,12 @@ __all__ = [
     "Referral",
     "ReferralCode",
     "RefreshToken",
+    "RelAddress",
+    "RelContact",
+    "RelContactVersion",
+    "RelOrganisation",
+    "RelOrganisationVersion",
+    "RelPhoneNumber",
     "SigningKey",
     "StoredFile",
     "ThrottleCounter",

@@ -122,3 +122,33 @@ async def test_a_killed_worker_export_completes_once(
     assert await storage.list_keys() == [done.storage_key]  # no second file, no partial one
     download = await money.alice.get(f"/exports/{biz_id}/download")
     assert download.status_code == 200 and len(download.content) == done.file_size
+
+
+async def test_a_stopped_worker_finishes_or_releases_its_export(
+    money: Money, session: AsyncSession, settings: Settings, start_worker: Any
+) -> None:
+    """SIGTERM mid-export: the worker stops taking jobs, gives the running one its grace
+    period and exits 0; the export is then completed, or released to the next worker, which
+    completes it once."""
+    wallet = await fund_wallet(session, workspace=money.alice.workspace, amount="1")
+    await add_flows(session, wallet=wallet, count=ROWS)
+    await session.commit()
+    requested = assert_ok(
+        await money.alice.post("/exports", {"exportType": "WALLET_FLOWS", "format": "XLSX"}),
+        "2001",
+        201,
+    )
+    biz_id = requested["bizId"]
+    first = start_worker()
+    await until(session, biz_id, {ExportStatus.PROCESSING}, timeout=60)
+    first.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(first.wait, 30) == 0
+    stopped = await export_row(session, biz_id)
+    if stopped.status != ExportStatus.COMPLETED:  # released: the next worker takes it over
+        start_worker()
+    done = await until(session, biz_id, {ExportStatus.COMPLETED, ExportStatus.FAILED}, timeout=90)
+    assert done.status == ExportStatus.COMPLETED, done.failure_reason
+    assert done.row_count == ROWS + 1
+    assert (await session.execute(select(Export.status))).scalars().all() == [
+        ExportStatus.COMPLETED
+    ]

@@ -190,12 +190,14 @@ def eml_files(directory: Path) -> list[Path]:
 
 
 def assert_delivery_failure_logged(records: list[logging.LogRecord], to: str, text: str) -> None:
-    """One error naming the recipient, with the traceback, and never the mail's content."""
-    assert [r.getMessage() for r in records] == [f"mail delivery to {to} failed"]
-    record = records[0]
+    """One error naming the recipient's domain and the failure's kind, never the address (nor
+    a traceback, whose SMTP refusal would quote it) nor the mail's content."""
+    [record] = records
+    domain = to.rpartition("@")[2]
+    assert record.getMessage().startswith(f"mail delivery to a recipient at {domain} failed: ")
     assert record.levelno == logging.ERROR
-    assert record.exc_info is not None
-    assert text not in record.getMessage()
+    assert record.exc_info is None
+    assert to not in record.getMessage() and text not in record.getMessage()
 
 
 class TestBackendChoice:
@@ -399,9 +401,7 @@ class TestSmtpLogin:
         await mailer.drain()  # does not raise
         assert smtp_auth_server.received == []
         assert_delivery_failure_logged(mail_log, "bob@example.com", "222222")
-        exc_info = mail_log[0].exc_info
-        assert exc_info is not None
-        assert isinstance(exc_info[1], smtplib.SMTPAuthenticationError)
+        assert mail_log[0].getMessage().endswith(": SMTPAuthenticationError")
 
 
 class TestSmtpEndToEnd:

@@ -12,6 +12,7 @@ from portico.auth.kit import AuthKitDep
 from portico.deps import SessionDep
 from portico.envelope import Created, Envelope, NoContent, Page, Pagination, created, no_content, ok
 from portico.errors import NotFound, raises
+from portico.ops import events
 from portico.workspaces.deps import ApiKeyRead, ApiKeyWrite
 
 router = APIRouter(tags=["api-keys"])
@@ -43,6 +44,14 @@ async def create_api_key(
         name=body.name,
         scopes=body.scopes,
         ip_whitelist=body.ip_whitelist,
+    )
+    events.after_commit_event(
+        session,
+        events.API_KEY_CREATED,
+        account_id=principal.account.biz_id,
+        workspace_id=context.workspace.biz_id,
+        api_key_id=key.key_id,
+        scopes=len(key.scopes or []),
     )
     return created(service.created_view(key, secret))
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portico.accounts.models import Account
 from portico.auth.kit import AuthKit, AuthKitDep
@@ -122,8 +123,13 @@ async def get_principal(
         raise IpNotAllowed()
     if now - auth_session.last_activity_time > ACTIVITY_RESOLUTION:
         await _touch(kit, auth_session.id, now)
-        auth_session.last_activity_time = now
+        # Written by the side transaction: the request's session must not write it again (a
+        # read request's session may not write at all).
+        set_committed_value(auth_session, "last_activity_time", now)
     membership = None if member is None else (member, workspace, role)
+    # for the request's log line (`RequestContextMiddleware`)
+    request.state.account_id = account.biz_id
+    request.state.workspace_id = None if workspace is None else workspace.biz_id
     return Principal(account=account, session=auth_session, membership=membership)
 
 

@@ -25,12 +25,19 @@ from portico.auth.errors import (
 )
 from portico.auth.kit import AuthKit
 from portico.auth.models import AuthSession, LoginChallenge, MfaEnrollment, PasswordResetToken
-from portico.auth.sessions import IssuedTokens, open_session, record_login, revoke_sessions
+from portico.auth.sessions import (
+    IssuedTokens,
+    open_session,
+    record_login,
+    revoke_sessions,
+    session_ended,
+)
 from portico.auth.tokens import new_email_code
 from portico.db import unique_violation, utcnow
 from portico.enums import AccountPortal, AccountStatus, JoinSource, MfaMethod, WorkspaceKind
 from portico.ids import new_biz_id, new_token
 from portico.mail.sender import Mail, send_after_commit
+from portico.ops import events
 from portico.referrals import service as referral_service
 from portico.security import mfa
 from portico.web.context import ClientInfo, PortalContext
@@ -58,10 +65,16 @@ def _mail_after_commit(session: AsyncSession, kit: AuthKit, mail: Mail) -> None:
     send_after_commit(session, kit.mailer, mail)
 
 
-async def _reserve(kit: AuthKit, key: str, limit: int) -> None:
+async def _reserve(
+    kit: AuthKit, key: str, limit: int, *, lock: tuple[str, str, str | None] | None = None
+) -> None:
+    """Reserve one attempt under `key`; refused beyond `limit`. `lock` (portal, what is locked,
+    client IP) names a sign-in lock, reported as a security event when it refuses."""
     if not await throttle.reserve(
         kit.database, key, limit=limit, window_seconds=kit.settings.login_failure_window_seconds
     ):
+        if lock is not None:
+            events.locked_out(portal=lock[0], scope=lock[1], ip=lock[2])
         raise TooManyAttempts()
 
 
@@ -88,7 +101,12 @@ async def code_attempt(
 ) -> AsyncIterator[None]:
     """Count a signed-in MFA code attempt toward the account's lock; a success clears it."""
     key = throttle.mfa_key(account.institution_id, account.portal, account.email)
-    await _reserve(kit, key, kit.settings.login_account_max_failures)
+    await _reserve(
+        kit,
+        key,
+        kit.settings.login_account_max_failures,
+        lock=(AccountPortal(account.portal).value, "mfa", None),
+    )
     yield
     await throttle.clear(session, key)
 
@@ -142,10 +160,14 @@ async def login_initiate(
     settings = kit.settings
     account_key = throttle.account_key(ctx.institution_id, ctx.portal.value, email)
     ip_key = throttle.ip_key("login", client.ip)
-    await _reserve(kit, ip_key, settings.login_ip_max_failures)
-    await _reserve(kit, account_key, settings.login_account_max_failures)
+    portal = ctx.portal.value
+    await _reserve(kit, ip_key, settings.login_ip_max_failures, lock=(portal, "ip", client.ip))
+    await _reserve(
+        kit, account_key, settings.login_account_max_failures, lock=(portal, "account", client.ip)
+    )
     mfa_key = throttle.mfa_key(ctx.institution_id, ctx.portal.value, email)
     if await throttle.exhausted(kit.database, mfa_key, limit=settings.login_account_max_failures):
+        events.locked_out(portal=portal, scope="mfa", ip=client.ip)
         raise TooManyAttempts()
 
     account = await _find_account(session, ctx, email)
@@ -159,6 +181,12 @@ async def login_initiate(
                 success=False,
                 failure_reason="INVALID_CREDENTIALS",
             )
+        events.signin_failed(
+            portal=portal,
+            reason="INVALID_CREDENTIALS",
+            account_id=account.biz_id if account else None,
+            ip=client.ip,
+        )
         raise InvalidCredentials(commit_changes=True)
 
     await throttle.clear(session, account_key)
@@ -268,7 +296,12 @@ async def login_verify(
         session, ctx=ctx, challenge_id=challenge_id, purpose=PURPOSE_LOGIN
     )
     mfa_key = throttle.mfa_key(ctx.institution_id, ctx.portal.value, challenge.email)
-    await _reserve(kit, mfa_key, kit.settings.login_account_max_failures)
+    await _reserve(
+        kit,
+        mfa_key,
+        kit.settings.login_account_max_failures,
+        lock=(ctx.portal.value, "mfa", client.ip),
+    )
     await _spend_attempt(session, kit, challenge)
     account = await session.get(Account, challenge.account_id) if challenge.account_id else None
     if account is None:
@@ -287,6 +320,12 @@ async def login_verify(
             client=client,
             success=False,
             failure_reason="MFA_CODE_INVALID",
+        )
+        events.signin_failed(
+            portal=ctx.portal.value,
+            reason="MFA_CODE_INVALID",
+            account_id=account.biz_id,
+            ip=client.ip,
         )
         raise _wrong_code(kit, challenge)
     challenge.consumed_at = utcnow()
@@ -523,7 +562,10 @@ async def logout(session: AsyncSession, *, account_id: int, session_id: int) -> 
         )
         .values(revoked_at=utcnow(), revoke_reason="LOGOUT")
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    ended = int(result.rowcount)  # type: ignore[attr-defined]
+    if ended:
+        await session_ended(session, account_id=account_id, reason="LOGOUT", count=ended)
+    return ended
 
 
 FORGOT_MESSAGE = "如果邮箱存在, 将收到重置链接"

@@ -15,6 +15,7 @@ from portico.auth.tokens import AccessClaims
 from portico.db import lock_row, utcnow
 from portico.enums import AccountStatus
 from portico.ids import new_login_history_id, new_token
+from portico.ops import events
 from portico.web.context import ClientInfo, PortalContext
 
 LOGIN_SUCCESS = 1
@@ -82,7 +83,22 @@ async def revoke_sessions(
     if keep_session_id is not None:
         statement = statement.where(AuthSession.id != keep_session_id)
     result = await session.execute(statement)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    ended = int(result.rowcount)  # type: ignore[attr-defined]
+    if ended:
+        await session_ended(session, account_id=account_id, reason=reason, count=ended)
+    return ended
+
+
+async def session_ended(session: AsyncSession, *, account_id: int, reason: str, count: int) -> None:
+    """Report ended sessions as a security event once the transaction commits."""
+    account = await session.get(Account, account_id)  # in the session already: no query
+    events.after_commit_event(
+        session,
+        events.SESSION_ENDED,
+        account_id=account.biz_id if account else None,
+        reason=reason,
+        count=count,
+    )
 
 
 async def open_session(
@@ -115,6 +131,7 @@ async def open_session(
             .where(AuthSession.id.in_(evicted))
             .values(revoked_at=now, revoke_reason="EVICTED")
         )
+        await session_ended(session, account_id=account.id, reason="EVICTED", count=len(evicted))
     auth_session = AuthSession(
         biz_id=new_token(24),
         account_id=account.id,
@@ -177,6 +194,7 @@ async def rotate_refresh_token(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         auth_session.revoked_at = now
         auth_session.revoke_reason = "REFRESH_REUSE"
+        await session_ended(session, account_id=account.id, reason="REFRESH_REUSE", count=1)
         return None
     refresh = await _new_refresh_token(session, kit, auth_session)
     return IssuedTokens(

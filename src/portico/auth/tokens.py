@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +22,9 @@ class AccessClaims:
     institution_biz_id: str
 
 
+CHECKED_TOKENS = 4096
+
+
 class TokenService:
     """Signs and checks access tokens; digests secrets that are stored."""
 
@@ -30,6 +34,10 @@ class TokenService:
         self._secret = secret.encode()
         self.issuer = issuer
         self.access_ttl_seconds = access_ttl_seconds
+        # Tokens already checked, with their expiry: checking the signature again gives the same
+        # answer, so a token is verified once per process (the session row is still read on
+        # every request). Bounded: emptied when full.
+        self._checked: dict[str, tuple[int, AccessClaims]] = {}
 
     def issue_access_token(self, claims: AccessClaims, *, now: datetime | None = None) -> str:
         issued = now or utcnow()
@@ -47,6 +55,12 @@ class TokenService:
 
     def read_access_token(self, token: str) -> AccessClaims | None:
         """The claims of a valid, unexpired token of ours, or None."""
+        checked = self._checked.get(token)
+        if checked is not None:
+            if time.time() < checked[0]:
+                return checked[1]
+            del self._checked[token]
+            return None
         try:
             payload = jwt.decode(
                 token,
@@ -55,14 +69,19 @@ class TokenService:
                 issuer=self.issuer,
                 options={"require": ["exp", "iat", "sub", "sid"]},
             )
-            return AccessClaims(
+            claims = AccessClaims(
                 account_biz_id=str(payload["sub"]),
                 session_biz_id=str(payload["sid"]),
                 portal=str(payload["prt"]),
                 institution_biz_id=str(payload["ins"]),
             )
-        except (jwt.PyJWTError, KeyError):
+            expires = int(payload["exp"])
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError):
             return None
+        if len(self._checked) >= CHECKED_TOKENS:
+            self._checked.clear()
+        self._checked[token] = (expires, claims)
+        return claims
 
     def digest(self, value: str) -> str:
         """A keyed digest for stored secrets (refresh tokens, reset tokens, email codes)."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import click
 
-from portico.cli import issuer, maintenance, partner, tokens, worker
+from portico.cli import check, issuer, maintenance, partner, tokens, worker
 from portico.cli.db import db
 from portico.cli.demo import demo
 from portico.cli.serve import serve
@@ -16,6 +16,7 @@ PROG_NAME = "portico"  # also names the completion variable: _PORTICO_COMPLETE
 
 COMMANDS: tuple[click.Command, ...] = (
     serve,
+    *check.COMMANDS,
     db,
     demo,
     *issuer.COMMANDS,

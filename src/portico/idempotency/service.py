@@ -29,8 +29,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portico.db import Database, table_of, utcnow
-from portico.errors import InvalidParameter
+from portico.errors import AppError, InvalidParameter
 from portico.idempotency.models import IdempotencyRecord
+from portico.ops import metrics
 from portico.wallets.errors import IdempotencyConflict
 from portico.workspaces.scope import across_workspaces, scoped
 
@@ -70,8 +71,52 @@ async def run_once(
     key: str | None,
     request_hash: str,
     action: Callable[[], Awaitable[Response]],
+    operation: str = "other",
 ) -> Response:
-    """Run `action` once per key; replay its stored answer for the same key and body."""
+    """Run `action` once per key; replay its stored answer for the same key and body.
+
+    Replays and refusals (by error code) are counted for `/metrics` under `operation`."""
+    try:
+        response = await _run_once(
+            session,
+            workspace_id=workspace_id,
+            account_id=account_id,
+            key=key,
+            request_hash=request_hash,
+            action=action,
+        )
+    except AppError as exc:
+        metrics.MONEY_REFUSED.labels(operation, exc.code).inc()
+        raise
+    if response.headers.get("Idempotent-Replayed"):
+        metrics.IDEMPOTENT_REPLAYS.labels(operation).inc()
+    return response
+
+
+# The metrics' `operation` label, from the route's first segment after the portal.
+_OPERATIONS = {
+    "transfer": "transfer",
+    "transfers": "transfer",
+    "exchanges": "exchange",
+    "recharges": "recharge",
+    "withdrawals": "withdrawal",
+}
+
+
+def money_operation(path: str) -> str:
+    parts = path.split("/")
+    return _OPERATIONS.get(parts[4] if len(parts) > 4 else "", "other")
+
+
+async def _run_once(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    account_id: int,
+    key: str | None,
+    request_hash: str,
+    action: Callable[[], Awaitable[Response]],
+) -> Response:
     if key is None:
         return await action()
     now = utcnow()
@@ -165,6 +210,7 @@ async def respond_once(
         key=idempotency_key(request, client_reference),
         request_hash=fingerprint(request, body),
         action=action,
+        operation=money_operation(request.url.path),
     )
 
 

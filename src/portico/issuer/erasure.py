@@ -20,6 +20,8 @@ What happens, in order:
    entries, invitations to or from its workspaces) overwritten with its erased value; the
    account keeps only its `bizId` (the `consumerId` of the operations log), status DELETED,
    an unusable password and a meaningless unique address, so the email can register again.
+   Its records in the customer data store (`rel` contacts, their versions, addresses and phone
+   numbers) are anonymised the same way (`portico.rel.service.anonymise_customer_contacts`).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ from portico.oauth import clients as oauth_clients
 from portico.pii import ERASED_EMAIL, ERASED_KEY, is_pii
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge
+from portico.rel import service as rel_service
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
@@ -392,6 +395,9 @@ async def erase_consumer(session: AsyncSession, *, account: Account) -> ErasureR
     )
     sessions, keys, memberships, invitations = await _end_access(session, account, workspace_ids)
     await _erase_personal_data(session, account, workspace_ids)
+    await rel_service.anonymise_customer_contacts(
+        session, institution_id=account.institution_id, account_id=account.id
+    )
     await session.refresh(account)
     return ErasureReport(
         wallets_closed=wallets,

@@ -41,4 +41,5 @@ async def respond_once(
         key=idempotency.idempotency_key(request),
         request_hash=hashlib.sha256(text.encode()).hexdigest(),
         action=action,
+        operation="issuer_operation",
     )

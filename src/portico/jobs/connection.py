@@ -27,7 +27,7 @@ def build_connector(settings: Settings, *, max_size: int = 4) -> BaseConnector:
         # source of truth, so what a restart loses is deferred again by the maintenance job.
         return InMemoryConnector()
     return PsycopgConnector(
-        conninfo=libpq_url(settings.resolved_database_url),
+        conninfo=libpq_url(settings.jobs_database_url or settings.resolved_database_url),
         min_size=1,
         max_size=max_size,
         kwargs={"options": f"-c search_path={SCHEMA}"},

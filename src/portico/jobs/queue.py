@@ -18,6 +18,11 @@ logger = logging.getLogger("portico.jobs")
 RUN_EXPORT = "portico.run_export"
 MAINTENANCE = "portico.maintenance"
 PURGE_IDEMPOTENCY = "portico.purge_idempotency"
+COUNT_JOBS = "SELECT status::text AS status, count(*) AS n FROM procrastinate_jobs GROUP BY status"
+LIVE_WORKERS = (
+    "SELECT count(*) AS n FROM procrastinate_workers "
+    "WHERE last_heartbeat > now() - make_interval(secs => %(seconds)s)"
+)
 
 
 class JobQueue:
@@ -80,6 +85,37 @@ class JobQueue:
         options = self.worker_options(runtime, install_signal_handlers=False)
         self._worker = asyncio.create_task(self.app.run_worker_async(**options))
         self._worker.add_done_callback(_report_stop)
+
+    def worker_alive(self) -> bool | None:
+        """Whether this process's in-process worker runs (None: it runs none)."""
+        if self._worker is None:
+            return None
+        return not self._worker.done()
+
+    async def counts(self) -> dict[str, int]:
+        """Jobs by state: `queued`, `running`, `failed` (from procrastinate's job table, or the
+        in-memory queue's rows)."""
+        states = {"todo": "queued", "doing": "running", "aborting": "running", "failed": "failed"}
+        found = dict.fromkeys(("queued", "running", "failed"), 0)
+        if self.in_memory:
+            connector: Any = self.app.connector
+            rows: Any = [{"status": job["status"], "n": 1} for job in connector.jobs.values()]
+        else:
+            await self.open()
+            rows = await self.app.connector.execute_query_all_async(COUNT_JOBS)
+        for row in rows:
+            state = states.get(str(row["status"]))
+            if state:
+                found[state] += int(row["n"])
+        return found
+
+    async def live_workers(self, within_seconds: int) -> int:
+        """Workers (of any process) whose last heartbeat is at most `within_seconds` old."""
+        await self.open()
+        rows = await self.app.connector.execute_query_all_async(
+            LIVE_WORKERS, seconds=within_seconds
+        )
+        return int(rows[0]["n"])
 
     async def stop_worker(self) -> None:
         if self._worker is None:

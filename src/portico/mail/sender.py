@@ -114,9 +114,15 @@ class Mailer:
     async def _deliver_logged(self, mail: Mail) -> None:
         try:
             await self.backend.deliver(self.build(mail))
-        except Exception:
-            # The recipient is logged, never the content (it holds codes and links).
-            logger.exception("mail delivery to %s failed", mail.to)
+        except Exception as exc:
+            # Neither the recipient (personal data) nor the content (codes, links) is logged,
+            # nor the error's text (an SMTP refusal quotes the address): its kind and the
+            # recipient's domain only.
+            logger.error(
+                "mail delivery to a recipient at %s failed: %s",
+                mail.to.rpartition("@")[2].rstrip(">") or "-",
+                type(exc).__name__,
+            )
 
     async def drain(self) -> None:
         """Wait for background deliveries (shutdown, tests)."""

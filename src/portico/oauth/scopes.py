@@ -1,5 +1,6 @@
-"""The scopes an issuer client can hold (`issuer:<resource>:<access>`); API keys carry their
-workspace permission codes (`wallet:read`, ...) as scopes instead."""
+"""The scopes an issuer client can hold (`issuer:<resource>:<access>`, and `rel:contacts:*`
+for the customer data store); API keys carry their workspace permission codes (`wallet:read`,
+...) as scopes instead."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ ISSUER_SCOPES: tuple[str, ...] = (
     "issuer:partners:read",
     "issuer:partners:write",
     "issuer:audit:read",
+    # The customer data store (`/issuers/{issuerId}/rel/...`), named as Afosto's `rel` scopes:
+    # contacts, organisations, addresses and phone numbers.
+    "rel:contacts:read",
+    "rel:contacts:write",
 )
 
 

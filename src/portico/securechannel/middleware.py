@@ -82,6 +82,8 @@ class SecureChannelMiddleware:
                 chunks.append(message.get("body", b""))
 
         await self.app(inner_scope, inner_receive, capture)
+        if "route" in inner_scope:  # the route template, for the outer metrics and log line
+            scope["route"] = inner_scope["route"]
         wrapped = json.dumps(service.encrypt(aes_key, b"".join(chunks))).encode()
         out_headers = [
             (k, v)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from portico.auth import service as auth_service
-from portico.auth.deps import CurrentPrincipal
+from portico.auth.deps import CurrentPrincipal, Principal
 from portico.auth.errors import TooManyAttempts
 from portico.auth.kit import AuthKitDep
 from portico.deps import SessionDep
 from portico.envelope import Envelope, NoContent, Page, Pagination, no_content, ok
 from portico.errors import InvalidParameter, raises
+from portico.ops import events
 from portico.security import ipwhitelist, mfa
 from portico.security import sessions as session_service
 from portico.security.errors import (
@@ -73,6 +75,12 @@ async def setup_otp(principal: CurrentPrincipal, session: SessionDep, kit: AuthK
     )
 
 
+def _mfa_changed(session: AsyncSession, principal: Principal, change: str) -> None:
+    events.after_commit_event(
+        session, events.MFA_CHANGED, account_id=principal.account.biz_id, change=change
+    )
+
+
 @router.post("/security/mfa/otp/verify", response_model=Envelope[MfaMethodStatusOut])
 @raises(TooManyAttempts, TotpNotSetUp, TotpAlreadyEnabled, MfaCodeRejected)
 async def verify_otp(
@@ -81,6 +89,7 @@ async def verify_otp(
     """Enable the authenticator app with a first code from it."""
     async with auth_service.code_attempt(session, kit, account=principal.account):
         status = await mfa.verify_totp(session, kit, account=principal.account, code=body.code)
+    _mfa_changed(session, principal, "TOTP_ENABLED")
     return ok(_status(status))
 
 
@@ -92,6 +101,7 @@ async def revoke_otp(
     """Turn the authenticator app off (needs a current code from it)."""
     async with auth_service.code_attempt(session, kit, account=principal.account):
         await mfa.revoke_totp(session, kit, account=principal.account, code=body.code)
+    _mfa_changed(session, principal, "TOTP_REVOKED")
     return no_content()
 
 
@@ -110,6 +120,7 @@ async def generate_backup_codes(
 ) -> Response:
     """Replace the backup codes with 10 new single-use codes, shown only this once."""
     codes = await mfa.generate_backup_codes(session, kit, account=principal.account)
+    _mfa_changed(session, principal, "BACKUP_CODES_GENERATED")
     return ok(
         BackupCodesGeneratedOut(codes=codes, remaining_count=len(codes), total_generated=len(codes))
     )

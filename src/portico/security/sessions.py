@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.auth.models import AuthSession, LoginHistory
+from portico.auth.sessions import session_ended
 from portico.db import lock_row, utcnow
 from portico.errors import InvalidParameter
 
@@ -45,6 +46,7 @@ async def terminate_session(session: AsyncSession, *, account_id: int, session_b
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise InvalidParameter("sessionId")
+    await session_ended(session, account_id=account_id, reason="TERMINATED", count=1)
 
 
 async def set_session_limit(
@@ -66,6 +68,7 @@ async def set_session_limit(
             .where(AuthSession.id.in_(evicted))
             .values(revoked_at=utcnow(), revoke_reason="EVICTED")
         )
+        await session_ended(session, account_id=account.id, reason="EVICTED", count=len(evicted))
 
 
 async def login_history(

@@ -9,14 +9,16 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portico.envelope import error_response
 from portico.errors import BodyTooLarge, InternalError, InvalidParameter
+from portico.ops.logs import ACCESS
+from portico.ops.routes import route_template
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 access_logger = logging.getLogger("portico.access")
@@ -32,84 +34,9 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class RequestContextMiddleware:
-    """Takes or makes `X-Request-Id`, echoes it, and logs one line per request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = _header(scope, b"x-request-id")
-        request_id = (
-            incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        )
-        token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            access_logger.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
-            )
-            request_id_var.reset(token)
-
-
 PORTAL_PATHS = "/web/v1/"
 # Anything that is not a page: no scripts, no framing.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
-
-
-class SecurityHeadersMiddleware:
-    """Adds to every answer `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
-    `X-Frame-Options: DENY` and a Content-Security-Policy (`html_policy` for pages, nothing
-    allowed for the rest), and `Cache-Control: no-store` to every portal answer: they carry
-    tokens, secrets, backup codes and personal data, so no route can forget it."""
-
-    def __init__(self, app: ASGIApp, html_policy: str) -> None:
-        self.app = app
-        self.html_policy = html_policy
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        portal = scope["path"].startswith(PORTAL_PATHS)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", []))
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("x-content-type-options", "nosniff")
-                headers.setdefault("referrer-policy", "no-referrer")
-                headers.setdefault("x-frame-options", "DENY")
-                html = headers.get("content-type", "").startswith("text/html")
-                headers.setdefault(
-                    "content-security-policy", self.html_policy if html else API_POLICY
-                )
-                if portal:
-                    headers["cache-control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 class UnexpectedErrorMiddleware:
@@ -312,3 +239,159 @@ class ExactNumbersMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+# --- the edge: one layer for what every request needs ---------------------------------------
+
+HEALTH_PATH = "/healthz"
+HEALTH_BODY = b'{"status":"ok"}'
+# The methods whose requests carry no body (unless they declare one).
+_BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SERVER_API_PREFIXES = ("/auth/realms/", "/issuers/")
+_COMMON_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+class EdgeMiddleware:
+    """The outermost layer: what every request needs, in one pass, and the rest only when needed.
+
+    Every request: `GET /healthz` is answered here, before anything else (the common headers,
+    no log line: probes would drown the access log); otherwise the request id is taken or
+    made, the common headers (`SecurityHeadersMiddleware`'s) and `X-Request-Id` are added to
+    the answer, and one access log line is written (`RequestContextMiddleware`'s).
+
+    Then a plain request (a `GET`/`HEAD`/`OPTIONS` with no body, no secure-channel session, not
+    under a server API's prefix: every read) goes straight to the app, with the NUL check of
+    the path and query and the answer to an unexpected exception done here. Any other request
+    goes through `special`: the layers that only some requests need (error shapes of the server
+    APIs, the issuer correlation id, the body size limit, the secure channel, exact numbers, and
+    the unexpected-error answer innermost, inside the secure channel), each as before.
+    """
+
+    def __init__(
+        self, app: ASGIApp, special: Sequence[tuple[type[Any], dict[str, Any]]], html_policy: str
+    ) -> None:
+        self.app = app
+        # `special`: (middleware class, options), outermost first, wrapped around the same app.
+        chain = app
+        for layer, options in reversed(special):
+            chain = layer(chain, **options)
+        self.special = chain
+        self.html_policy = html_policy.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        root_path: str = scope.get("root_path", "")
+        if root_path and path.startswith(root_path):  # as `web.context.route_path`
+            rest = path[len(root_path) :]
+            path = rest if rest == "" or rest.startswith("/") else path
+        method: str = scope["method"]
+        if path == HEALTH_PATH and method == "GET":
+            await _health(send)
+            return
+        incoming = None
+        plain = method in _BODILESS and not path.startswith(_SERVER_API_PREFIXES)
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                incoming = value.decode("latin-1")
+            elif key == b"x-sc-session-id" or (
+                (key == b"content-length" and value != b"0") or key == b"transfer-encoding"
+            ):
+                plain = False
+        request_id = (
+            incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        )
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        portal = path.startswith(PORTAL_PATHS)
+        started = time.perf_counter()
+        status = 500
+        answered = False
+        extra = [*_COMMON_HEADERS, (b"x-request-id", request_id.encode())]
+
+        async def edge_send(message: Message) -> None:
+            nonlocal status, answered
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                answered = True
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in extra if k not in present]
+                if b"content-security-policy" not in present:
+                    html = any(
+                        name.lower() == b"content-type" and value.startswith(b"text/html")
+                        for name, value in headers
+                    )
+                    policy = self.html_policy if html else API_POLICY_BYTES
+                    headers.append((b"content-security-policy", policy))
+                if portal:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            if not plain:
+                await self.special(scope, receive, edge_send)
+                return
+            query = scope.get("query_string", b"")
+            if "\x00" in path or b"%00" in query or b"\x00" in query:
+                await _refuse(scope, receive, edge_send)
+                return
+            try:
+                await self.app(scope, receive, edge_send)
+            except ClientDisconnect:
+                raise
+            except Exception:
+                if answered:
+                    raise
+                error_logger.exception("unhandled error on %s %s", method, scope["path"])
+                exc = InternalError()
+                await error_response(exc.code, exc.message, exc.http_status)(
+                    scope, receive, edge_send
+                )
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            state = scope.get("state", {})
+            access_logger.info(
+                "%s %s %s %.1fms",
+                method,
+                scope["path"],
+                status,
+                elapsed,
+                extra={  # the JSON format's fields (`portico.ops.logs`)
+                    ACCESS: {
+                        "method": method,
+                        "route": route_template(scope),
+                        "status": status,
+                        "duration_ms": round(elapsed, 1),
+                        "account_id": state.get("account_id"),
+                        "workspace_id": state.get("workspace_id"),
+                    }
+                },
+            )
+            request_id_var.reset(token)
+
+
+API_POLICY_BYTES = API_POLICY.encode()
+_HEALTH_START: Message = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(HEALTH_BODY)).encode()),
+        *_COMMON_HEADERS,
+        (b"content-security-policy", API_POLICY_BYTES),
+    ],
+}
+
+
+async def _health(send: Send) -> None:
+    await send(dict(_HEALTH_START))
+    await send({"type": "http.response.body", "body": HEALTH_BODY})
