@@ -121,8 +121,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             yield Site(urls[0], url, settings, institution, settings.resolved_mail_outbox_dir)
 
     if PG_URL:
-        with blocking(scratch_pg_database, "portico_pages") as url:
+        # entered and left in a thread: it runs its own event loop
+        scratch = scratch_pg_database("portico_pages")
+        url = blocking(scratch.__enter__)
+        try:
             yield from start(url)
+        finally:
+            blocking(scratch.__exit__, None, None, None)
     else:
         yield from start(f"sqlite+aiosqlite:///{tmp / 'pages.db'}")
 
