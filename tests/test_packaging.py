@@ -150,6 +150,13 @@ def test_migrate_seed_and_serve(installed: Installed) -> None:
         assert countries.status_code == 200, countries.text
         body = countries.json()
         assert body["success"] is True and any(c["code"] == "CN" for c in body["data"])
+        # the web pages: templates, text and static files are package data too
+        landing = httpx.get(f"{base}/", timeout=10)
+        assert landing.status_code == 200 and "/consumer/" in landing.text
+        sign_in = httpx.get(f"{base}/partner/sign-in", timeout=10)
+        assert sign_in.status_code == 200 and "Sign in" in sign_in.text
+        for asset in ("portico.css", "portico.js", "vendor/chart.js/chart.umd.min.js"):
+            assert httpx.get(f"{base}/assets/{asset}", timeout=10).status_code == 200, asset
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -86,10 +86,16 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None
 
     public_base_url: str = "http://127.0.0.1:8000"
-    password_reset_url: str = "{base}/reset-password?token={token}"  # noqa: S105 - a URL template
+    # `{portal}` is `consumer` or `partner`: the link opens that portal's reset page.
+    password_reset_url: str = "{base}/{portal}/reset-password?token={token}"  # noqa: S105
+    # The portal access code the web pages send for each portal (one institution per server's
+    # pages); empty: the only enabled code of that portal in the database, if there is one.
+    web_consumer_access_code: str = ""
+    web_partner_access_code: str = ""
     # The activation mail of an onboarded customer: a single-use link to set its password
-    # (the token is redeemed by the consumer portal's `auth/password/reset`).
-    activation_url: str = "{base}/activate?token={token}"
+    # (the token is redeemed by the consumer portal's `auth/password/reset`: the link opens the
+    # consumer portal's reset page).
+    activation_url: str = "{base}/consumer/reset-password?token={token}"
     activation_ttl_seconds: int = 7 * 24 * 3600
     # The onboarding body carries the document images (base64): its own size limit.
     onboarding_max_body_bytes: int = 16 * 1024 * 1024

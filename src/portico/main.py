@@ -45,6 +45,7 @@ from portico.openapi import install as install_openapi
 from portico.ops import metrics
 from portico.ops.logs import JsonFormatter
 from portico.ops.middleware import OpsMiddleware
+from portico.pages import install_pages
 from portico.recharges.router import router as recharges_router
 from portico.referrals.router import router as referrals_router
 from portico.rel.router import router as rel_router
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in SERVER_ROUTERS:
         app.include_router(router)
     install_docs(app)
+    install_pages(app)
 
     # One layer (web.middleware.EdgeMiddleware) for what every request needs; the layers only
     # some requests need run, in this order (outermost first), for those requests only.

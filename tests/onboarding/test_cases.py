@@ -316,7 +316,7 @@ class TestOnboarding:
             "Lovelace",
         )
         mail = await outbox.last("ada@example.com")
-        assert "activate?token=" in mail.get_content()
+        assert "/consumer/reset-password?token=" in mail.get_content()
 
     async def test_same_payload_twice_is_one_customer(
         self, partner: Onboarding, session: AsyncSession, outbox: Outbox

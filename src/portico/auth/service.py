@@ -594,7 +594,9 @@ async def password_forgot(
             created_at=now,
         )
     )
-    link = kit.settings.password_reset_url.format(base=kit.settings.public_base_url, token=token)
+    link = kit.settings.password_reset_url.format(
+        base=kit.settings.public_base_url, portal=ctx.portal.value.lower(), token=token
+    )
     minutes = max(1, kit.settings.password_reset_ttl_seconds // 60)
     _mail_after_commit(session, kit, emails.password_reset(account.email, link, minutes))
 
