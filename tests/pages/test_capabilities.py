@@ -1,11 +1,14 @@
 """The capabilities beyond the journeys: the recharge proof viewed again, the sandbox reset,
-renaming a role, and the referral code's note, each with axe-core and a wrong input."""
+renaming a role, and the referral code's note, each with axe-core and a wrong input; and the
+wrong inputs the other tests leave out (a proof that is no image, a wrong sign-up code)."""
 
 from __future__ import annotations
 
+import time
+
 from playwright.sync_api import Page, expect
 
-from tests.pages.conftest import Site, new_email, shot
+from tests.pages.conftest import PASSWORD, Site, new_email, shot
 from tests.pages.flows import PNG, approve_partner, recharge, sign_up, submit
 from tests.pages.test_every_page import check, error_of
 
@@ -19,6 +22,14 @@ def test_proof_download_sandbox_reset_and_role_rename(page: Page, site: Site) ->
     assert download.value.suggested_filename == "proof.png"
     with open(download.value.path(), "rb") as got:
         assert got.read() == PNG
+    # a file that is no image nor PDF: the API's refusal, shown at the upload form
+    page.locator("#proof-file").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"just text"}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    refusal = page.locator("#proof-file-error, #proof-error").first
+    expect(refusal).to_be_visible()
+    assert refusal.inner_text().strip()
 
     # a sandbox: create it, switch to it, reset it
     page.goto("/consumer/workspace")
@@ -54,7 +65,18 @@ def test_proof_download_sandbox_reset_and_role_rename(page: Page, site: Site) ->
 
 def test_referral_code_note(page: Page, site: Site) -> None:
     me = new_email("note")
-    sign_up(page, site, "partner", me)
+    # sign-up with a wrong emailed code first: the API's error at the code
+    page.goto("/partner/sign-up")
+    page.get_by_label("Email").fill(me)
+    page.get_by_label("Password").fill(PASSWORD)
+    started = time.time()
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Confirm").click()
+    assert error_of(page, "verify", "code") == "Invalid verification code"
+    page.get_by_label("Code").fill(site.mail_code(me, started))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     approve_partner(site, me)
     page.goto("/partner/referrals")
     page.locator("#create-extraData").fill("first")  # a code or a note is required
