@@ -4,6 +4,7 @@ wrong inputs the other tests leave out (a proof that is no image, a wrong sign-u
 
 from __future__ import annotations
 
+import os
 import time
 
 from playwright.sync_api import Page, expect
@@ -30,6 +31,8 @@ def test_proof_download_sandbox_reset_and_role_rename(page: Page, site: Site) ->
     refusal = page.locator("#proof-file-error, #proof-error").first
     expect(refusal).to_be_visible()
     assert refusal.inner_text().strip()
+    # a phone photo's size (past the 1 MiB of other bodies) goes through the page to the API
+    recharge(page, site, "consumer", "30", proof=PNG + os.urandom(3 * 1024 * 1024))
 
     # a sandbox: create it, switch to it, reset it
     page.goto("/consumer/workspace")

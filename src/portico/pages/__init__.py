@@ -27,7 +27,11 @@ STATIC_PATH = "/assets"
 # Headers of an API download passed on to the browser.
 DOWNLOAD_HEADERS = ("content-type", "content-disposition", "content-length")
 
-__all__ = ["install_pages", "views"]
+# The pages whose forms upload a file (a recharge's proof): their bodies may be as large as an
+# upload to the API, which they pass the file on to (and which judges its size and type).
+UPLOAD_PAGES = tuple(f"/{portal.value.lower()}/recharges/" for portal in AccountPortal)
+
+__all__ = ["UPLOAD_PAGES", "install_pages", "views"]
 
 
 async def _landing(request: Request) -> Response:
