@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import os
 import re
 import time
 import uuid
@@ -38,6 +39,9 @@ CHROMIUM_ARGS = [
 PASSWORD = "Browser-Pass-2026!"
 
 if not CHROMIUM.exists():
+    # CI installs it and sets PORTICO_REQUIRE_BROWSER=1: there a missing browser is a failure.
+    if os.environ.get("PORTICO_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
     pytest.skip(
         "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
     )

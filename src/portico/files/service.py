@@ -73,7 +73,9 @@ async def mark_erased(session: AsyncSession, *, workspace_ids: list[int]) -> int
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def erased_unpurged(session: AsyncSession, *, limit: int = 100) -> list[tuple[int, str]]:
+async def erased_unpurged(
+    session: AsyncSession, *, limit: int = 100
+) -> list[tuple[int, str | None]]:
     """Erased files whose bytes may still be in the store: (id, storage key), oldest first."""
     statement = (
         select(StoredFile.id, StoredFile.storage_key)

@@ -8,10 +8,12 @@ of workers); every task is safe to run twice."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from procrastinate import App, JobContext
 from procrastinate.jobs import Status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.exports import runner
 from portico.exports import service as export_service
@@ -46,35 +48,47 @@ async def recover_exports(runtime: JobRuntime, queue: JobQueue) -> int:
     return len(stale)
 
 
-async def expire_exports(runtime: JobRuntime) -> int:
-    """Delete the files of exports past their `expiresAt`."""
-    deleted = 0
+BATCH = 100
+
+
+async def _delete_stored(
+    runtime: JobRuntime,
+    find: Callable[[AsyncSession], Awaitable[list[tuple[int, str | None]]]],
+    mark: Callable[[AsyncSession, int], Awaitable[None]],
+) -> int:
+    """Delete from the store, batch by batch, the objects `find` lists (row id, key), marking
+    each row done (`mark`) once its bytes are gone; a crash between the two deletes again,
+    which is harmless. Returns how many rows were done."""
+    done = 0
     while True:
         async with runtime.database.side_sessionmaker() as session:
-            expired = await export_service.expired_files(session)
-        for export_id, key in expired:
+            found = await find(session)
+        for row_id, key in found:
             if key:
-                await runtime.storage.delete(key)
+                await runtime.storage.delete(key)  # deleting a missing object is not an error
             async with runtime.database.side_sessionmaker() as session, session.begin():
-                await export_service.mark_purged(session, export_id=export_id)
-        deleted += len(expired)
-        if len(expired) < 100:
-            return deleted
+                await mark(session, row_id)
+        done += len(found)
+        if len(found) < BATCH:
+            return done
+
+
+async def expire_exports(runtime: JobRuntime) -> int:
+    """Delete the files of exports past their `expiresAt`."""
+    return await _delete_stored(
+        runtime,
+        lambda session: export_service.expired_files(session, limit=BATCH),
+        lambda session, export_id: export_service.mark_purged(session, export_id=export_id),
+    )
 
 
 async def purge_erased_files(runtime: JobRuntime) -> int:
     """Delete from the store the bytes of files erased with their consumer."""
-    purged = 0
-    while True:
-        async with runtime.database.side_sessionmaker() as session:
-            erased = await file_service.erased_unpurged(session)
-        for file_id, key in erased:
-            await runtime.storage.delete(key)  # deleting a missing object is not an error
-            async with runtime.database.side_sessionmaker() as session, session.begin():
-                await file_service.mark_purged(session, file_id=file_id)
-        purged += len(erased)
-        if len(erased) < 100:
-            return purged
+    return await _delete_stored(
+        runtime,
+        lambda session: file_service.erased_unpurged(session, limit=BATCH),
+        lambda session, file_id: file_service.mark_purged(session, file_id=file_id),
+    )
 
 
 async def purge_old_operations(runtime: JobRuntime) -> int:
