@@ -216,8 +216,12 @@ def create_engine(
     else:
         # No `pool_pre_ping` (a round trip per request): a connection the server closed is
         # discarded at checkout without one (`_discard_closed`), and connections are renewed
-        # every half hour against idle timeouts on the way.
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size // 2, pool_recycle=1800)
+        # every half hour against idle timeouts on the way. Up to half again as many connections
+        # as `pool_size` open under load, and every one opened is kept: as overflow, each burst
+        # past `pool_size` opened connections and closed them on return (asyncpg's connect, its
+        # type introspection and each statement's prepare again: milliseconds of CPU each,
+        # dozens a second under a read benchmark's load).
+        kwargs.update(pool_size=pool_size + pool_size // 2, max_overflow=0, pool_recycle=1800)
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
@@ -253,6 +257,9 @@ class Database:
         # At READ COMMITTED every statement has a snapshot of its own inside a transaction too,
         # so a read sees nothing different; anything but a plain SELECT is refused (`_reads_only`).
         self.read_sessionmaker = self.sessionmaker
+        # Whether reads run their statements outside a transaction (PostgreSQL, not PgBouncer):
+        # then `web.fast_reads` may run them straight on a pooled driver connection.
+        self.reads_without_transaction = False
         # Not through PgBouncer: outside a transaction, a statement's prepare and its execution
         # could reach different server connections.
         if (
@@ -265,6 +272,7 @@ class Database:
                 autoflush=True,
                 sync_session_class=AppSession,
             )
+            self.reads_without_transaction = True
 
     @classmethod
     def from_url(

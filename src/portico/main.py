@@ -60,6 +60,7 @@ from portico.wallets.router import router as wallets_router
 from portico.web.context import PORTAL_PREFIXES
 from portico.web.docs import DOCS_POLICY, install_docs
 from portico.web.error_shapes import ErrorShapeMiddleware
+from portico.web.fast_reads import FastReads
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
     EdgeMiddleware,
@@ -129,7 +130,8 @@ def _portal_routes() -> tuple[BaseRoute, ...]:
     FastAPI's analysis of every route's dependencies is the costly part of building an app."""
     _document_permissions()
     return portal_routes(
-        {portal: SHARED_ROUTERS + PORTAL_ONLY_ROUTERS[portal] for portal in AccountPortal}
+        {portal: SHARED_ROUTERS + PORTAL_ONLY_ROUTERS[portal] for portal in AccountPortal},
+        FastReads(),
     )
 
 

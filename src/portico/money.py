@@ -143,6 +143,11 @@ async def get_currency(session: AsyncSession, code: str, *, field: str = "curren
 _scales: dict[str, int] = {}
 
 
+def known_scale(code: str) -> int | None:
+    """The scale of `code` if this process has read it already (`currency_scales`), else None."""
+    return _scales.get(code)
+
+
 async def currency_scales(session: AsyncSession, *codes: str) -> dict[str, int]:
     """Every currency's scale, by code (reread when one of `codes` is not known yet)."""
     if not _scales or any(code not in _scales for code in codes):

@@ -18,9 +18,14 @@ async def profile_of(session: AsyncSession, account: Account) -> ProfileOut:
     institution = await session.get(Institution, account.institution_id)
     if institution is None:
         raise InternalError()
+    return profile_view(account, institution_biz_id=institution.biz_id)
+
+
+def profile_view(account: Account, *, institution_biz_id: str) -> ProfileOut:
+    """The profile body of `account`, of the institution `institution_biz_id`."""
     return ProfileOut(
         biz_id=account.biz_id,
-        institution_biz_id=institution.biz_id,
+        institution_biz_id=institution_biz_id,
         account_email=account.email,
         account_phone=account.phone,
         account_name=account.name,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,9 +39,12 @@ class Principal:
 
 
 def _principal_statement(
-    *, by_workspace_biz_id: bool
+    *, by_workspace_biz_id: bool, columns: Sequence[ColumnElement[Any]] = ()
 ) -> Select[AuthSession, Account, WorkspaceMember, Workspace, WorkspaceRole]:
-    """The session, its account and the requested membership, in one query (one per request)."""
+    """The session, its account and the requested membership, in one query (one per request).
+
+    `columns`: these columns of the five tables instead of the five entities (a Core statement,
+    for `web.fast_reads`), with the same joins and conditions."""
     member, workspace = aliased(WorkspaceMember), aliased(Workspace)
     chosen = (
         select(member.id)
@@ -53,8 +57,16 @@ def _principal_statement(
     if by_workspace_biz_id:
         chosen = chosen.where(workspace.biz_id == bindparam("workspace_biz_id"))
     chosen = chosen.order_by(member.is_default.desc(), member.id).limit(1)
+    entities: Sequence[Any] = columns or (
+        AuthSession,
+        Account,
+        WorkspaceMember,
+        Workspace,
+        WorkspaceRole,
+    )
     statement = (
-        select(AuthSession, Account, WorkspaceMember, Workspace, WorkspaceRole)
+        select(*entities)
+        .select_from(AuthSession)
         .join(Account, Account.id == AuthSession.account_id)
         .outerjoin(WorkspaceMember, WorkspaceMember.id == chosen.scalar_subquery())
         .outerjoin(Workspace, Workspace.id == WorkspaceMember.workspace_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
@@ -35,9 +35,14 @@ class WorkspaceContext:
 
 def role_permissions(role: WorkspaceRole) -> frozenset[str]:
     """OWNER holds every permission; other roles hold their codes."""
-    if role.role_type == RoleType.OWNER:
+    return permissions_of(role.role_type, role.permission_codes)
+
+
+def permissions_of(role_type: str, permission_codes: Iterable[str] | None) -> frozenset[str]:
+    """The permissions a role of `role_type` with `permission_codes` holds (`role_permissions`)."""
+    if role_type == RoleType.OWNER:
         return frozenset(permissions.all_codes())
-    return frozenset(c for c in (role.permission_codes or []) if permissions.is_known(c))
+    return frozenset(c for c in (permission_codes or []) if permissions.is_known(c))
 
 
 @raises(PermissionDenied)
