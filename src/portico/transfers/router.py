@@ -59,6 +59,19 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
             scales = await currency_scales(session)
             return created(service.order_view(order, scale=scales[order.currency]))
 
+        async def book(key: str | None, request_hash: str) -> Response | None:
+            return await service.book_transfer(
+                session,
+                actor=principal.account,
+                workspace=context.workspace,
+                body=body,
+                key=key,
+                request_hash=request_hash,
+            )
+
+        # PostgreSQL books a payment to a wallet in one database call; SQLite, and a payment
+        # to an account by email, go through `action`.
+        fast = body.to_wallet_biz_id is not None and service.books_in_one_call(session)
         return await idempotency.respond_once(
             session,
             request,
@@ -67,6 +80,7 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
             body=body,
             action=action,
             client_reference=body.client_reference,
+            book=book if fast else None,
         )
 
     async def _page(
