@@ -1,9 +1,10 @@
 """PostgreSQL: portico_book_transfer(), a transfer to a wallet booked in one call
 
-Claims the idempotency key, locks the payer's and the payee's wallets in id order, checks them
-in the order the Python path does, and writes the order, the posting, its two entries, the two
-new balances and the stored answer; the server sends it as one statement. A no-op on SQLite,
-which books transfers in Python.
+Claims the idempotency key (an expired one afresh), locks the payer's and the payee's wallets
+in id order, checks them in the order the Python path does, and writes the order, the posting,
+its two entries, the two new balances and the stored answer. A refusal undoes the claim: the
+call then changed nothing, so it can run as a statement of its own (autocommit), with the
+wallets locked only while it runs. A no-op on SQLite, which books transfers in Python.
 
 Revision ID: 5d0c3a9e7b21
 Revises: 2219733c075a
@@ -21,9 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 # The answer comes in five pieces (`p_answer`): what goes around the payee's account bizId,
 # the amount, the fee and the currency, which only the locked wallets tell. `outcome` is
-# BOOKED, TAKEN (the key is claimed already: nothing done), or the refusal the Python path
-# would raise at the same point (NOT_FOUND, CURRENCY_MISMATCH, INVALID_AMOUNT, SAME_WALLET,
-# WALLET_CLOSED, WALLET_FROZEN, INSUFFICIENT_BALANCE); on a refusal the caller rolls back.
+# BOOKED, TAKEN (the key is held by a live record: nothing done), or the refusal the Python
+# path would raise at the same point (NOT_FOUND, CURRENCY_MISMATCH, INVALID_AMOUNT,
+# SAME_WALLET, WALLET_CLOSED, WALLET_FROZEN, INSUFFICIENT_BALANCE: nothing kept).
 BOOK_TRANSFER = """
 CREATE FUNCTION portico_book_transfer(
     p_institution_id BIGINT, p_workspace_id BIGINT, p_kind VARCHAR,
@@ -52,7 +53,10 @@ BEGIN
         INSERT INTO idempotency_records (workspace_id, account_id, idempotency_key,
             request_hash, created_at, expires_at)
         VALUES (p_workspace_id, p_account_id, p_key, p_request_hash, p_now, p_expires_at)
-        ON CONFLICT (workspace_id, account_id, idempotency_key) DO NOTHING
+        ON CONFLICT (workspace_id, account_id, idempotency_key) DO UPDATE
+            SET request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at,
+                expires_at = EXCLUDED.expires_at, status_code = NULL, response_body = NULL
+            WHERE idempotency_records.expires_at <= EXCLUDED.created_at
         RETURNING id INTO v_claim;
         IF v_claim IS NULL THEN
             outcome := 'TAKEN';
@@ -92,44 +96,54 @@ BEGIN
 
     IF NOT v_found THEN
         outcome := 'NOT_FOUND';
+        DELETE FROM idempotency_records WHERE id = v_claim;
         RETURN;
     END IF;
     IF p_currency IS NOT NULL AND p_currency <> s_currency THEN
         outcome := 'CURRENCY_MISMATCH';
+        DELETE FROM idempotency_records WHERE id = v_claim;
         RETURN;
     END IF;
     SELECT currencies.scale INTO v_scale FROM currencies WHERE currencies.code = s_currency;
     IF v_scale IS NULL THEN
         outcome := 'NOT_FOUND';
+        DELETE FROM idempotency_records WHERE id = v_claim;
         RETURN;
     END IF;
     IF p_amount <= 0 OR p_decimals > v_scale THEN
         outcome := 'INVALID_AMOUNT';
+        DELETE FROM idempotency_records WHERE id = v_claim;
         RETURN;
     END IF;
     IF NOT v_target THEN
         outcome := 'NOT_FOUND';
+        DELETE FROM idempotency_records WHERE id = v_claim;
         RETURN;
     END IF;
     IF t_currency <> s_currency THEN
         outcome := 'CURRENCY_MISMATCH';
+        DELETE FROM idempotency_records WHERE id = v_claim;
         RETURN;
     END IF;
     IF t_id = s_id THEN
         outcome := 'SAME_WALLET';
+        DELETE FROM idempotency_records WHERE id = v_claim;
         RETURN;
     END IF;
     IF s_status = 'CLOSED' OR t_status = 'CLOSED' THEN
         outcome := 'WALLET_CLOSED';
+        DELETE FROM idempotency_records WHERE id = v_claim;
         RETURN;
     END IF;
     IF s_status <> 'ACTIVE' OR t_status <> 'ACTIVE' THEN
         outcome := 'WALLET_FROZEN';
+        DELETE FROM idempotency_records WHERE id = v_claim;
         RETURN;
     END IF;
     v_minor := (p_amount * power(10::NUMERIC, v_scale))::BIGINT;
     IF s_available < v_minor THEN
         outcome := 'INSUFFICIENT_BALANCE';
+        DELETE FROM idempotency_records WHERE id = v_claim;
         RETURN;
     END IF;
 
