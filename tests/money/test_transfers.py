@@ -13,6 +13,7 @@ from portico.db import utcnow
 from portico.idempotency.models import IdempotencyRecord
 from portico.ledger import service as ledger
 from portico.transfers.models import TransferOrder
+from portico.wallets.models import Wallet
 from portico.workspaces.models import WorkspaceMember
 from portico.workspaces.scope import across_workspaces
 from tests.conftest import assert_error, assert_ok
@@ -416,6 +417,42 @@ class TestIdempotency:
         source = await money.fund(money.alice, "USD", "10")
         body = {"fromWalletBizId": source, "toAccountEmail": "bob@example.com", "amount": "1"}
         assert_error(await transfer(money.alice, body, **{"Idempotency-Key": key}), 400, INVALID)
+
+
+class TestWalletStates:
+    @pytest.mark.parametrize(
+        ("side", "status", "code"),
+        [
+            ("payer", "FROZEN", "WALLET.FROZEN"),
+            ("payee", "FROZEN", "WALLET.FROZEN"),
+            ("payee", "CLOSED", "WALLET.CLOSED"),
+        ],
+    )
+    async def test_a_frozen_or_closed_wallet_moves_nothing_and_keeps_the_key_free(
+        self, money: Money, to_bob: dict[str, str], side: str, status: str, code: str
+    ) -> None:
+        source = await money.fund(money.alice, "USD", "10")
+        payees = to_bob.get("toWalletBizId") or await money.fund(money.bob, "USD", "1")
+        wallet = source if side == "payer" else payees
+        body = {"fromWalletBizId": source, **to_bob, "amount": "3"}
+        key = {"Idempotency-Key": f"k-{side}-{status}"}
+
+        async def set_status(value: str) -> None:
+            await money.session.execute(
+                across_workspaces(
+                    update(Wallet).where(Wallet.biz_id == wallet).values(status=value),
+                    "the test's own wallet",
+                )
+            )
+            await money.session.commit()
+
+        await set_status(status)
+        assert_error(await transfer(money.alice, body, **key), 400, code)
+        await set_status("ACTIVE")
+        assert_ok(await transfer(money.alice, body, **key), "2001", 201)
+        assert await balance(money.alice, source) == "7.00"
+        assert await balance(money.bob, payees) == "4.00"
+        await books_balance(money)
 
 
 class TestAnswer:
