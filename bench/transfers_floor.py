@@ -3,8 +3,10 @@
 `bench/transfers.py` measures the whole platform. This one answers the question beneath it: on
 this machine, how many transfers per second can the database book at all, if the server cost
 nothing? It drives, with `pgbench` (C, `-M prepared`, one connection a client), the statements
-the server sends for one `transfer/command/create` on PostgreSQL, in the same order and inside
-one transaction each (captured with `log_statement = 'all'`):
+the server sends for one `transfer/command/create` on PostgreSQL, in the same order (captured
+with `log_statement = 'all'`), in two designs. "statements" (`transfers_floor.sql`), one
+transaction as the Python path books it (and as every transfer was booked before the booking
+function):
 
     BEGIN
     the caller: session + account + default workspace membership + workspace + role
@@ -15,16 +17,21 @@ one transaction each (captured with `log_statement = 'all'`):
     store the answer under the key     (UPDATE, a ~640-byte body)
     COMMIT
 
-Differences, all in the database's favour or neutral: the new balances are computed by the
-UPDATE (`available + delta`) instead of sent as values, the entries' before/after columns are
-constants, and bizIds are derived from ids with `lpad` (the seeded ids line up: account n owns
-workspace n and wallet n).
+"function" (`transfers_floor_function.sql`), what the server sends now for a payment to a
+wallet: the caller's session, then one `portico_book_transfer(...)` call (claim, lock, order,
+posting, entries, balances, stored answer), each a statement of its own without BEGIN/COMMIT.
+
+Differences in the "statements" design, all in the database's favour or neutral: the new
+balances are computed by the UPDATE (`available + delta`) instead of sent as values, the
+entries' before/after columns are constants, and bizIds are derived from ids with `lpad` (the
+seeded ids line up: account n owns workspace n and wallet n).
 
 Self-contained, like `bench/transfers.py` (whose database setup and seeding it reuses): a fresh
 database `portico_bench_<random>`, migrated and seeded, dropped at the end. Needs `pgbench` on
-the PATH (Debian: postgresql-client). Prints per scenario (many accounts; one hot pair):
-transactions/s, p50/p99 latency from pgbench's per-transaction log, and the CPU used by the
-database's backends and by pgbench itself, per transaction.
+the PATH (Debian: postgresql-client). Prints per scenario (many accounts; one hot pair) and
+design: transactions/s, p50/p99 latency from pgbench's per-transaction log, and the CPU
+used by the database's backends and by pgbench itself, per transaction; then `portico ledger
+verify` checks the books.
 
     .venv/bin/python bench/transfers_floor.py
 """
@@ -49,6 +56,8 @@ from urllib.parse import urlsplit
 import asyncpg
 from transfers import (
     SetupError,
+    _command,
+    _count_orders,
     _load,
     _loopback_only,
     _machine_ticks,
@@ -68,7 +77,12 @@ PICK = {
 """,
 }
 
-TRANSACTION = Path(__file__).with_name("transfers_floor.sql")
+# "statements": the transaction Portico sent before the booking function (and still sends on
+# the Python path); "function": what it sends now for a payment to a wallet.
+DESIGNS = {
+    "statements": Path(__file__).with_name("transfers_floor.sql"),
+    "function": Path(__file__).with_name("transfers_floor_function.sql"),
+}
 
 
 async def prepare(database_url: str, accounts: int) -> None:
@@ -93,11 +107,13 @@ async def prepare(database_url: str, accounts: int) -> None:
         await connection.close()
 
 
-def run_pgbench(args: argparse.Namespace, db_name: str, scenario: str, work: Path) -> list[str]:
-    """One pgbench run of the scenario; the report lines."""
-    script = work / f"{scenario}.sql"
-    script.write_text(PICK[scenario] + TRANSACTION.read_text())
-    logs = work / scenario
+def run_pgbench(
+    args: argparse.Namespace, db_name: str, scenario: str, design: str, work: Path
+) -> list[str]:
+    """One pgbench run of the scenario in one design; the report lines."""
+    script = work / f"{scenario}-{design}.sql"
+    script.write_text(PICK[scenario] + DESIGNS[design].read_text())
+    logs = work / f"{scenario}-{design}"
     logs.mkdir()
     url = _pgbench_options(args.pg_url)
     command = [
@@ -123,7 +139,7 @@ def run_pgbench(args: argparse.Namespace, db_name: str, scenario: str, work: Pat
     count = max(len(latencies), 1)
     pgbench = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     lines = [
-        f"{scenario} ({args.concurrency} pgbench clients, {args.duration:g} s): "
+        f"{scenario}, {design} ({args.concurrency} pgbench clients, {args.duration:g} s): "
         f"{len(latencies)} transactions, {failed.group(1) if failed else '?'} failed",
         f"  transfers/s {float(tps.group(1)) if tps else count / seconds:7.1f}"
         f"  p50 {_pct(latencies, 50):6.1f} ms  p99 {_pct(latencies, 99):6.1f} ms",
@@ -159,6 +175,13 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="pgbench threads")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per scenario")
     parser.add_argument("--scenarios", nargs="+", choices=("many", "hot"), default=["many", "hot"])
+    parser.add_argument(
+        "--designs",
+        nargs="+",
+        choices=tuple(DESIGNS),
+        default=list(DESIGNS),
+        help="statements: BEGIN, 6 statements, COMMIT; function: the session, one booking call",
+    )
     args = parser.parse_args()
     if shutil.which("pgbench") is None:
         print("pgbench not found (Debian: apt-get install postgresql-client)", file=sys.stderr)
@@ -178,7 +201,17 @@ def main() -> int:
         print(f"database {db_name}: {args.accounts} funded accounts; no application running")
         with tempfile.TemporaryDirectory(prefix="transfers-floor-") as work:
             for scenario in args.scenarios:
-                print("\n".join(run_pgbench(args, db_name, scenario, Path(work))), flush=True)
+                for design in args.designs:
+                    lines = run_pgbench(args, db_name, scenario, design, Path(work))
+                    print("\n".join(lines), flush=True)
+        # Every transaction of either design books an order (the function's refusals would not).
+        orders = asyncio.run(_count_orders(pg_url, db_name))
+        print(f"transfer orders in the database: {orders} (one per transaction above)")
+        verified = _command(env, "ledger", "verify")
+        output = (verified.stdout + verified.stderr).strip()
+        print(f"portico ledger verify (exit {verified.returncode}): {output}")
+        if verified.returncode != 0:
+            status = 1
     except SetupError as exc:
         print(f"failed: {exc}", file=sys.stderr)
         status = 2

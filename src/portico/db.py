@@ -364,6 +364,29 @@ async def _commit(session: AsyncSession) -> None:
     await run_after_commit(session)
 
 
+SINGLE_STATEMENT = "__portico_single_statement__"
+
+
+def single_statement(endpoint: T) -> T:
+    """Mark a write route whose work is, as a rule, one statement that is atomic by itself (a
+    database function): on PostgreSQL its session starts like a read's (no BEGIN, SELECTs only,
+    each its own transaction), and the route calls `in_a_transaction` before any other write.
+    Its row locks then last while that statement runs, not until a later COMMIT."""
+    setattr(endpoint, SINGLE_STATEMENT, True)
+    return endpoint
+
+
+async def in_a_transaction(session: AsyncSession) -> None:
+    """From here on, the session's statements run in one transaction (committed or rolled back
+    with the request): a no-op unless the session started as a single statement's."""
+    if not session.info.pop(SINGLE_STATEMENT, False):
+        return
+    await session.commit()  # the SELECTs so far committed on their own: nothing to send
+    await session.connection(
+        execution_options={"isolation_level": "READ COMMITTED", READS_ONLY: False}
+    )
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: commit on success, roll back on any error.
 
@@ -371,8 +394,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     recorded) before the error is answered. Services never commit.
     """
     database: Database = request.app.state.database
-    reads = request.method in ("GET", "HEAD")
-    async with (database.read_sessionmaker if reads else database.sessionmaker)() as session:
+    maker, info = database.sessionmaker, {}
+    if request.method in ("GET", "HEAD"):
+        maker = database.read_sessionmaker
+    elif getattr(request.scope.get("endpoint"), SINGLE_STATEMENT, False):
+        maker = database.read_sessionmaker
+        # (where reads run in a transaction too, through PgBouncer, so does this route)
+        info = {SINGLE_STATEMENT: maker is not database.sessionmaker}
+    async with maker(info=info) as session:
         try:
             yield session
         except AppError as exc:

@@ -3,13 +3,19 @@ order queries, every refusal, and idempotent replays."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from portico.db import utcnow
+from portico.idempotency.models import IdempotencyRecord
 from portico.ledger import service as ledger
 from portico.transfers.models import TransferOrder
+from portico.wallets.models import Wallet
+from portico.workspaces.models import WorkspaceMember
+from portico.workspaces.scope import across_workspaces
 from tests.conftest import assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.workspaces import add_member
@@ -296,21 +302,34 @@ class TestCreate:
         assert_error(response, 401, "ACCESS.TOKEN_MISSING")
 
 
+@pytest.fixture(params=["email", "wallet"])
+async def to_bob(request: pytest.FixtureRequest, money: Money) -> dict[str, str]:
+    """Bob as the payee, by email (booked in Python) or by wallet (PostgreSQL books it in one
+    database call, claim and stored answer included)."""
+    if request.param == "email":
+        return {"toAccountEmail": "bob@example.com"}
+    return {"toWalletBizId": await money.fund(money.bob, "USD", "1")}
+
+
 class TestIdempotency:
-    async def test_same_key_replays_the_first_answer(self, money: Money) -> None:
+    async def test_same_key_replays_the_first_answer(
+        self, money: Money, to_bob: dict[str, str]
+    ) -> None:
         source = await money.fund(money.alice, "USD", "10")
-        body = {"fromWalletBizId": source, "toAccountEmail": "bob@example.com", "amount": "3"}
+        body = {"fromWalletBizId": source, **to_bob, "amount": "3"}
         first = await transfer(money.alice, body, **{"Idempotency-Key": "k-1"})
         second = await transfer(money.alice, body, **{"Idempotency-Key": "k-1"})
         assert first.status_code == second.status_code == 201
         assert first.content == second.content
         assert await balance(money.alice, source) == "7.00"
 
-    async def test_client_reference_is_the_key_too(self, money: Money) -> None:
+    async def test_client_reference_is_the_key_too(
+        self, money: Money, to_bob: dict[str, str]
+    ) -> None:
         source = await money.fund(money.alice, "USD", "10")
         body = {
             "fromWalletBizId": source,
-            "toAccountEmail": "bob@example.com",
+            **to_bob,
             "amount": "3",
             "clientReference": "invoice-42",
         }
@@ -319,9 +338,11 @@ class TestIdempotency:
         assert first["bizId"] == second["bizId"] and first["clientReference"] == "invoice-42"
         assert await balance(money.alice, source) == "7.00"
 
-    async def test_same_key_other_body_conflicts(self, money: Money) -> None:
+    async def test_same_key_other_body_conflicts(
+        self, money: Money, to_bob: dict[str, str]
+    ) -> None:
         source = await money.fund(money.alice, "USD", "10")
-        body = {"fromWalletBizId": source, "toAccountEmail": "bob@example.com", "amount": "3"}
+        body = {"fromWalletBizId": source, **to_bob, "amount": "3"}
         assert_ok(await transfer(money.alice, body, **{"Idempotency-Key": "k-2"}), "2001", 201)
         response = await transfer(
             money.alice, {**body, "amount": "4"}, **{"Idempotency-Key": "k-2"}
@@ -329,9 +350,11 @@ class TestIdempotency:
         assert_error(response, 409, "REQUEST.IDEMPOTENCY_CONFLICT")
         assert await balance(money.alice, source) == "7.00"
 
-    async def test_a_refused_attempt_does_not_burn_the_key(self, money: Money) -> None:
+    async def test_a_refused_attempt_does_not_burn_the_key(
+        self, money: Money, to_bob: dict[str, str]
+    ) -> None:
         source = await money.fund(money.alice, "USD", "10")
-        body = {"fromWalletBizId": source, "toAccountEmail": "bob@example.com", "amount": "30"}
+        body = {"fromWalletBizId": source, **to_bob, "amount": "30"}
         refused = await transfer(money.alice, body, **{"Idempotency-Key": "k-3"})
         assert_error(refused, 400, "WALLET.INSUFFICIENT_BALANCE")
         await money.fund(money.alice, "USD", "30")
@@ -362,11 +385,146 @@ class TestIdempotency:
         )
         assert await balance(money.alice, alices) == "11.00"
 
+    async def test_an_expired_key_is_claimed_afresh(
+        self, money: Money, to_bob: dict[str, str]
+    ) -> None:
+        source = await money.fund(money.alice, "USD", "10")
+        body = {"fromWalletBizId": source, **to_bob, "amount": "3"}
+        first = assert_ok(
+            await transfer(money.alice, body, **{"Idempotency-Key": "k-4"}), "2001", 201
+        )
+        await money.session.execute(
+            across_workspaces(
+                update(IdempotencyRecord)
+                .where(IdempotencyRecord.idempotency_key == "k-4")
+                .values(expires_at=utcnow() - timedelta(seconds=1)),
+                "the test's own key",
+            )
+        )
+        await money.session.commit()
+        again = await transfer(money.alice, {**body, "amount": "4"}, **{"Idempotency-Key": "k-4"})
+        second = assert_ok(again, "2001", 201)
+        assert second["bizId"] != first["bizId"] and second["amount"] == "4.00"
+        replayed = await transfer(
+            money.alice, {**body, "amount": "4"}, **{"Idempotency-Key": "k-4"}
+        )
+        assert replayed.content == again.content
+        assert await balance(money.alice, source) == "3.00"
+        await books_balance(money)
+
     @pytest.mark.parametrize("key", ["", " ", "k" * 201, "tab\tkey"])
     async def test_bad_keys(self, money: Money, key: str) -> None:
         source = await money.fund(money.alice, "USD", "10")
         body = {"fromWalletBizId": source, "toAccountEmail": "bob@example.com", "amount": "1"}
         assert_error(await transfer(money.alice, body, **{"Idempotency-Key": key}), 400, INVALID)
+
+
+class TestWalletStates:
+    @pytest.mark.parametrize(
+        ("side", "status", "code"),
+        [
+            ("payer", "FROZEN", "WALLET.FROZEN"),
+            ("payee", "FROZEN", "WALLET.FROZEN"),
+            ("payee", "CLOSED", "WALLET.CLOSED"),
+        ],
+    )
+    async def test_a_frozen_or_closed_wallet_moves_nothing_and_keeps_the_key_free(
+        self, money: Money, to_bob: dict[str, str], side: str, status: str, code: str
+    ) -> None:
+        source = await money.fund(money.alice, "USD", "10")
+        payees = to_bob.get("toWalletBizId") or await money.fund(money.bob, "USD", "1")
+        wallet = source if side == "payer" else payees
+        body = {"fromWalletBizId": source, **to_bob, "amount": "3"}
+        key = {"Idempotency-Key": f"k-{side}-{status}"}
+
+        async def set_status(value: str) -> None:
+            await money.session.execute(
+                across_workspaces(
+                    update(Wallet).where(Wallet.biz_id == wallet).values(status=value),
+                    "the test's own wallet",
+                )
+            )
+            await money.session.commit()
+
+        await set_status(status)
+        assert_error(await transfer(money.alice, body, **key), 400, code)
+        await set_status("ACTIVE")
+        assert_ok(await transfer(money.alice, body, **key), "2001", 201)
+        assert await balance(money.alice, source) == "7.00"
+        assert await balance(money.bob, payees) == "4.00"
+        await books_balance(money)
+
+
+class TestAnswer:
+    """The 201 answer is the order as every read shows it (on PostgreSQL the booking call
+    writes it around the values only the locked wallets tell)."""
+
+    @pytest.mark.parametrize(
+        ("currency", "amount", "wire", "fee"),
+        [
+            ("USD", "12.3", "12.30", "0.00"),
+            ("JPY", 5, "5", "0"),
+            ("USDT", "0.000001", "0.000001", "0.000000"),
+        ],
+    )
+    @pytest.mark.parametrize("keyed", [True, False])
+    async def test_the_answer_is_the_order_as_read(
+        self, money: Money, currency: str, amount: Any, wire: str, fee: str, keyed: bool
+    ) -> None:
+        source = await money.fund(money.alice, currency, "100")
+        target = await money.fund(money.bob, currency, "1")
+        body = {
+            "fromWalletBizId": source,
+            "toWalletBizId": target,
+            "amount": amount,
+            "currency": currency.lower(),
+            "remark": 'a "quoted" \\ remark\nwith ünïcödé, 漢字 and \u2028 \t\x7f',
+        }
+        if keyed:  # the clientReference is the key
+            body["clientReference"] = f"ref-{currency}"
+        created = await transfer(money.alice, body)
+        order = assert_ok(created, "2001", 201)
+        assert list(order) == ORDER_FIELDS
+        assert (order["amount"], order["fee"], order["currency"]) == (wire, fee, currency)
+        assert order["payeeAccountBizId"] == money.bob.account.biz_id
+        assert order["remark"] == body["remark"]
+        read = assert_ok(
+            await money.alice.get(f"{money.alice.transfers}/query/orders/{order['bizId']}")
+        )
+        assert read == order
+        again = await transfer(money.alice, body)
+        if keyed:
+            assert again.content == created.content
+            assert again.headers["Idempotent-Replayed"] == "true"
+        else:
+            assert assert_ok(again, "2001", 201)["bizId"] != order["bizId"]
+        await books_balance(money)
+
+    async def test_a_payee_wallet_without_an_owner_account(self, money: Money) -> None:
+        """The payee's account bizId is null when its workspace has no owner member."""
+        source = await money.fund(money.alice, "USD", "10")
+        target = await money.fund(money.bob, "USD", "1")
+        await money.session.execute(
+            across_workspaces(
+                update(WorkspaceMember)
+                .where(WorkspaceMember.workspace_id == money.bob.workspace.id)
+                .values(is_owner=False),
+                "the test's payee workspace",
+            )
+        )
+        await money.session.commit()
+        order = assert_ok(
+            await transfer(
+                money.alice, {"fromWalletBizId": source, "toWalletBizId": target, "amount": "1"}
+            ),
+            "2001",
+            201,
+        )
+        assert order["payeeAccountBizId"] is None
+        read = assert_ok(
+            await money.alice.get(f"{money.alice.transfers}/query/orders/{order['bizId']}")
+        )
+        assert read == order
 
 
 class TestQueries:

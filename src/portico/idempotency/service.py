@@ -39,6 +39,8 @@ logger = logging.getLogger("portico.idempotency")
 RETENTION = timedelta(days=7)
 MAX_KEY_LENGTH = 200
 HEADER = "Idempotency-Key"
+# (key, request hash) -> the answer, claimed and stored by the callee; None: not done.
+Book = Callable[[str | None, str], Awaitable[Response | None]]
 
 
 def idempotency_key(request: Request, client_reference: str | None = None) -> str | None:
@@ -72,19 +74,25 @@ async def run_once(
     request_hash: str,
     action: Callable[[], Awaitable[Response]],
     operation: str = "other",
+    book: Book | None = None,
 ) -> Response:
     """Run `action` once per key; replay its stored answer for the same key and body.
 
-    Replays and refusals (by error code) are counted for `/metrics` under `operation`."""
+    `book`, when given, is tried first: it claims the key, acts and stores its answer itself
+    (in one database call), or answers None to leave the request to `action` (a key claimed
+    already is then replayed as usual). Replays and refusals (by error code) are counted for
+    `/metrics` under `operation`."""
     try:
-        response = await _run_once(
-            session,
-            workspace_id=workspace_id,
-            account_id=account_id,
-            key=key,
-            request_hash=request_hash,
-            action=action,
-        )
+        response = await book(key, request_hash) if book is not None else None
+        if response is None:
+            response = await _run_once(
+                session,
+                workspace_id=workspace_id,
+                account_id=account_id,
+                key=key,
+                request_hash=request_hash,
+                action=action,
+            )
     except AppError as exc:
         metrics.MONEY_REFUSED.labels(operation, exc.code).inc()
         raise
@@ -201,6 +209,7 @@ async def respond_once(
     body: BaseModel,
     action: Callable[[], Awaitable[Response]],
     client_reference: str | None = None,
+    book: Book | None = None,
 ) -> Response:
     """`run_once` for a money-moving route: the caller's key, fingerprinted with the body."""
     return await run_once(
@@ -211,6 +220,7 @@ async def respond_once(
         request_hash=fingerprint(request, body),
         action=action,
         operation=money_operation(request.url.path),
+        book=book,
     )
 
 
