@@ -7,7 +7,7 @@ call then changed nothing, so it can run as a statement of its own (autocommit),
 wallets locked only while it runs. A no-op on SQLite, which books transfers in Python.
 
 Revision ID: 5d0c3a9e7b21
-Revises: 2219733c075a
+Revises: 5b1e0c7d9a42
 Create Date: 2026-12-03 08:20:00.000000+00:00
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "5d0c3a9e7b21"
-down_revision: str | None = "2219733c075a"
+down_revision: str | None = "5b1e0c7d9a42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
