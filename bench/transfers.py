@@ -87,9 +87,9 @@ from portico.institutions import service as institution_service
 from portico.ledger import service as ledger
 from portico.ledger.service import SETTLEMENT, Leg
 from portico.money import get_currency
+from portico.tenancy import across_workspaces
 from portico.wallets import service as wallet_service
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
 
 ROOT = Path(__file__).resolve().parents[1]
 API_PREFIX = "/web/v1/consumer"

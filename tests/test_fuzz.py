@@ -41,10 +41,10 @@ from portico.db import Database, utcnow
 from portico.enums import AccountPortal
 from portico.envelope import VERSION
 from portico.main import create_app
+from portico.tenancy import scoped
 from portico.web.context import ClientInfo, PortalContext
 from portico.workspaces import permissions
 from portico.workspaces.models import WorkspaceRole
-from portico.workspaces.scope import scoped
 from tests.conformance import document
 from tests.conftest import Outbox, Portal, _truncate, make_settings
 from tests.factories.accounts import create_account

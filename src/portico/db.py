@@ -38,6 +38,7 @@ from sqlalchemy.types import TypeDecorator
 from starlette.requests import Request
 
 from portico.errors import AppError
+from portico.tenancy import AppSession
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -243,8 +244,6 @@ class Database:
     def __init__(self, engine: AsyncEngine, side_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.side_engine = side_engine or engine
-        from portico.workspaces.scope import AppSession
-
         self.sessionmaker = async_sessionmaker(
             engine, expire_on_commit=False, autoflush=True, sync_session_class=AppSession
         )

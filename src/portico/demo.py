@@ -23,9 +23,9 @@ from portico.oauth.models import IssuerClient
 from portico.recharges import service as recharge_service
 from portico.recharges.models import RechargeChannel
 from portico.recharges.schemas import RechargeCreateIn
+from portico.tenancy import across_workspaces
 from portico.wallets import service as wallet_service
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
 
 DEMO_PASSWORD = "DemoPass123!"  # noqa: S105 - documented demo credential
 DEMO_INSTITUTION = "Portico Demo Bank"

@@ -15,10 +15,10 @@ from portico.db import utcnow
 from portico.enums import WorkspaceKind
 from portico.errors import InvalidParameter, NotFound
 from portico.security import ipwhitelist
+from portico.tenancy import across_workspaces, scoped
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace
 from portico.workspaces.permissions import refuse_grants
-from portico.workspaces.scope import across_workspaces, scoped
 
 ACTIVE = "ACTIVE"
 DISABLED = "DISABLED"

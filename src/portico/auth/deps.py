@@ -20,9 +20,9 @@ from portico.enums import AccountStatus
 from portico.errors import TokenInvalid, TokenMissing, raises
 from portico.security import ipwhitelist
 from portico.security.errors import IpNotAllowed
+from portico.tenancy import MAX_BIZ_ID, across_workspaces
 from portico.web.context import ClientDep, PortalDep
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from portico.workspaces.scope import MAX_BIZ_ID, across_workspaces
 
 WORKSPACE_HEADER = "x-workspace-id"
 Membership = tuple[WorkspaceMember, Workspace, WorkspaceRole]

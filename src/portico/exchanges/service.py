@@ -20,11 +20,11 @@ from portico.ledger import service as ledger
 from portico.ledger.service import FEES, FX, Leg, system_account
 from portico.money import get_currency, to_minor, to_wire
 from portico.paging import PageParams, fetch_page
+from portico.tenancy import MAX_BIZ_ID, get_in_workspace, scoped
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import InsufficientBalance, QuoteExpired, QuoteUsed, RateUnavailable
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import MAX_BIZ_ID, get_in_workspace, scoped
 
 QUOTE_TTL = timedelta(seconds=30)
 BPS = Decimal(10_000)

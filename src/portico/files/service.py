@@ -10,7 +10,7 @@ from portico.files.filetypes import FilePurpose
 from portico.files.models import StoredFile
 from portico.files.upload import ReceivedFile
 from portico.ids import new_biz_id, new_token
-from portico.workspaces.scope import get_in_workspace
+from portico.tenancy import get_in_workspace
 
 
 def new_storage_key(workspace_biz_id: str) -> str:

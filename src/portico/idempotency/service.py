@@ -32,8 +32,8 @@ from portico.db import Database, table_of, utcnow
 from portico.errors import AppError, InvalidParameter
 from portico.idempotency.models import IdempotencyRecord
 from portico.ops import metrics
+from portico.tenancy import across_workspaces, scoped
 from portico.wallets.errors import IdempotencyConflict
-from portico.workspaces.scope import across_workspaces, scoped
 
 logger = logging.getLogger("portico.idempotency")
 RETENTION = timedelta(days=7)

@@ -72,12 +72,12 @@ from portico.pii import ERASED_EMAIL, ERASED_KEY, is_pii
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge
 from portico.rel import service as rel_service
+from portico.tenancy import across_workspaces
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
 
 REASON = "Consumer deleted"
 # Not an argon2 hash: no password ever verifies against it.

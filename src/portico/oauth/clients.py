@@ -20,8 +20,8 @@ from portico.enums import AccountStatus, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound
 from portico.oauth.models import IssuerClient, TokenFamily
 from portico.oauth.scopes import ISSUER_SCOPES
+from portico.tenancy import across_workspaces
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
 
 API_KEY = "API_KEY"
 ISSUER_CLIENT = "ISSUER_CLIENT"

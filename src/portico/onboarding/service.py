@@ -48,8 +48,8 @@ from portico.onboarding.models import (
 )
 from portico.rel import service as rel_service
 from portico.storage.base import Storage
+from portico.tenancy import across_workspaces, scoped
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces, scoped
 
 # Not an argon2 hash: nothing verifies against it until the customer sets its password from
 # the activation mail.

@@ -21,8 +21,8 @@ from portico.enums import AccountPortal, AccountStatus, RoleType
 from portico.mail.sender import Mailer, send_after_commit
 from portico.partners import emails
 from portico.partners.errors import NotAwaitingApproval
+from portico.tenancy import scoped
 from portico.workspaces.models import WorkspaceMember, WorkspaceRole
-from portico.workspaces.scope import scoped
 
 # The permissions whose routes move money or hand out credentials.
 GATED = frozenset(

@@ -27,16 +27,16 @@ from portico.recharges.schemas import (
     RechargeOut,
     RechargeQuoteOut,
 )
-from portico.wallets import service as wallet_service
-from portico.wallets.errors import AmountOutOfRange, CurrencyMismatch
-from portico.wallets.models import Wallet
-from portico.workspaces.models import Workspace
-from portico.workspaces.scope import (
+from portico.tenancy import (
     MAX_BIZ_ID,
     get_across_workspaces,
     get_in_workspace,
     scoped,
 )
+from portico.wallets import service as wallet_service
+from portico.wallets.errors import AmountOutOfRange, CurrencyMismatch
+from portico.wallets.models import Wallet
+from portico.workspaces.models import Workspace
 
 QUOTE_TTL = timedelta(minutes=15)
 BPS = Decimal(10_000)

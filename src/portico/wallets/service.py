@@ -16,11 +16,11 @@ from portico.ledger.models import LedgerEntry
 from portico.ledger.service import AVAILABLE
 from portico.money import currency_scales, get_currency, to_wire
 from portico.paging import PageParams, fetch_page
+from portico.tenancy import get_in_workspace, scoped
 from portico.wallets.errors import WalletClosed, WalletFrozen
 from portico.wallets.models import Wallet
 from portico.wallets.schemas import WalletBalanceOut, WalletFlowOut, WalletOut
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import get_in_workspace, scoped
 
 
 async def list_wallets(session: AsyncSession, *, workspace_id: int) -> list[Wallet]:

@@ -12,10 +12,10 @@ from portico.db import lock_row, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
+from portico.tenancy import across_workspaces, scoped
 from portico.workspaces.errors import OwnerCannotLeave, OwnerIsPermanent
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 from portico.workspaces.schemas import MemberOut, MembershipOut, WorkspaceOut
-from portico.workspaces.scope import across_workspaces, scoped
 
 # Stored data, seeded exactly as the portal documents show them (not localised).
 OWNER_ROLE_NAME = "所有者"
