@@ -79,7 +79,6 @@ import rawhttp
 from sqlalchemy import select
 
 from portico.auth import service as auth_service
-from portico.auth.passwords import PasswordHasher
 from portico.config import Settings
 from portico.db import Database, create_engine
 from portico.enums import AccountPortal, FlowBizType
@@ -87,6 +86,7 @@ from portico.institutions import service as institution_service
 from portico.ledger import service as ledger
 from portico.ledger.service import SETTLEMENT, Leg
 from portico.money import get_currency
+from portico.security.passwords import PasswordHasher
 from portico.tenancy import across_workspaces
 from portico.wallets import service as wallet_service
 from portico.workspaces.models import Workspace, WorkspaceMember

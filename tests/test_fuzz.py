@@ -33,14 +33,15 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from portico.accounts.models import Account
-from portico.auth.models import AuthSession, ThrottleCounter
+from portico.auth.models import ThrottleCounter
 from portico.auth.sessions import open_session
-from portico.auth.tokens import AccessClaims
 from portico.config import Settings
 from portico.db import Database, utcnow
 from portico.enums import AccountPortal
 from portico.envelope import VERSION
 from portico.main import create_app
+from portico.security.models import AuthSession
+from portico.security.tokens import AccessClaims
 from portico.tenancy import scoped
 from portico.web.context import ClientInfo, PortalContext
 from portico.workspaces import permissions

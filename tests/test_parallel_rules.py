@@ -24,8 +24,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth.kit import AuthKit
-from portico.auth.models import AuthSession, BackupCode, MfaEnrollment
 from portico.auth.sessions import open_session
 from portico.config import Settings
 from portico.db import Database, utcnow
@@ -35,6 +33,8 @@ from portico.invitations.models import Invitation
 from portico.invitations.service import MAX_PENDING_PER_WORKSPACE
 from portico.mail.sender import Mailer
 from portico.security import mfa
+from portico.security.kit import AuthKit
+from portico.security.models import AuthSession, BackupCode, MfaEnrollment
 from portico.web.context import ClientInfo, PortalContext
 from portico.withdrawals.models import WithdrawalChannel
 from portico.withdrawals.service import MAX_CHANNELS

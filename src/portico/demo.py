@@ -9,8 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.auth import service as auth_service
-from portico.auth.passwords import PasswordHasher
-from portico.auth.tokens import TokenService
 from portico.config import Settings
 from portico.db import in_transaction
 from portico.enums import AccountPortal, ChannelType
@@ -23,6 +21,8 @@ from portico.oauth.models import IssuerClient
 from portico.recharges import service as recharge_service
 from portico.recharges.models import RechargeChannel
 from portico.recharges.schemas import RechargeCreateIn
+from portico.security.passwords import PasswordHasher
+from portico.security.tokens import TokenService
 from portico.tenancy import across_workspaces
 from portico.wallets import service as wallet_service
 from portico.workspaces.models import Workspace, WorkspaceMember

@@ -14,7 +14,6 @@ from starlette.routing import BaseRoute
 from portico import __version__
 from portico.accounts.router import router as profile_router
 from portico.api_keys.router import router as api_keys_router
-from portico.auth.kit import AuthKit
 from portico.auth.router import router as auth_router
 from portico.config import Settings, get_settings
 from portico.constants.router import router as constants_router
@@ -52,6 +51,7 @@ from portico.rel.router import router as rel_router
 from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
 from portico.securechannel.router import router as secure_channel_router
+from portico.security.kit import AuthKit
 from portico.security.router import router as security_router
 from portico.storage import build_storage
 from portico.transfers.router import consumer_router as consumer_transfers_router

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.auth.models import AuthSession, LoginChallenge, LoginHistory
+from portico.auth.models import LoginChallenge
 from portico.db import utcnow
 from portico.enums import AccountPortal
+from portico.security.models import AuthSession, LoginHistory
 from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import (
     DEFAULT_PASSWORD,

@@ -21,15 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.api_keys import service as api_key_service
 from portico.auth import throttle
-from portico.auth.models import (
-    AuthSession,
-    BackupCode,
-    LoginChallenge,
-    MfaEnrollment,
-    PasswordResetToken,
-    RefreshToken,
-    ThrottleCounter,
-)
+from portico.auth.models import LoginChallenge, PasswordResetToken, ThrottleCounter
 from portico.db import utcnow
 from portico.enums import JoinSource, WorkspaceKind
 from portico.files.models import StoredFile
@@ -48,6 +40,7 @@ from portico.recharges.models import Recharge
 from portico.recharges.schemas import RechargeCreateIn
 from portico.rel import service as rel_service
 from portico.sandbox import service as sandbox_service
+from portico.security.models import AuthSession, BackupCode, MfaEnrollment, RefreshToken
 from portico.transfers import service as transfer_service
 from portico.transfers.models import TransferOrder
 from portico.transfers.schemas import TransferCreateIn

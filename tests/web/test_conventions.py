@@ -9,8 +9,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.auth.models import LoginHistory
 from portico.enums import AccountPortal
+from portico.security.models import LoginHistory
 from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD
 

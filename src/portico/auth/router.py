@@ -17,7 +17,6 @@ from portico.auth.errors import (
     SessionNotFound,
     TooManyAttempts,
 )
-from portico.auth.kit import AuthKitDep
 from portico.auth.schemas import (
     LoginInitiateIn,
     LoginInitiateOut,
@@ -39,6 +38,7 @@ from portico.auth.turnstile import verify_turnstile
 from portico.deps import SessionDep
 from portico.envelope import Envelope, NoContent, no_content, ok
 from portico.errors import raises
+from portico.security.kit import AuthKitDep
 from portico.web.context import ClientDep, PortalDep
 
 router = APIRouter(tags=["auth"])

@@ -23,16 +23,8 @@ from portico.auth.errors import (
     SessionNotFound,
     TooManyAttempts,
 )
-from portico.auth.kit import AuthKit
-from portico.auth.models import AuthSession, LoginChallenge, MfaEnrollment, PasswordResetToken
-from portico.auth.sessions import (
-    IssuedTokens,
-    open_session,
-    record_login,
-    revoke_sessions,
-    session_ended,
-)
-from portico.auth.tokens import new_email_code
+from portico.auth.models import LoginChallenge, PasswordResetToken
+from portico.auth.sessions import IssuedTokens, open_session
 from portico.db import unique_violation, utcnow
 from portico.enums import AccountPortal, AccountStatus, JoinSource, MfaMethod, WorkspaceKind
 from portico.ids import new_biz_id, new_token
@@ -41,6 +33,10 @@ from portico.onboarding.activation import activate_subscriptions
 from portico.ops import events
 from portico.referrals import service as referral_service
 from portico.security import mfa
+from portico.security.kit import AuthKit
+from portico.security.models import AuthSession, MfaEnrollment
+from portico.security.sessions import record_login, revoke_sessions, session_ended
+from portico.security.tokens import new_email_code
 from portico.web.context import ClientInfo, PortalContext
 from portico.workspaces import service as workspace_service
 

@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.auth import service as auth_service
-from portico.auth.kit import AuthKit
 from portico.auth.models import PasswordResetToken
 from portico.crypto import BlindIndex
 from portico.db import after_commit, lock_row, on_rollback, utcnow
@@ -47,6 +46,7 @@ from portico.onboarding.models import (
     SubscriptionStatus,
 )
 from portico.rel import service as rel_service
+from portico.security.kit import AuthKit
 from portico.storage.base import Storage
 from portico.tenancy import across_workspaces, scoped
 from portico.workspaces.models import Workspace, WorkspaceMember

@@ -11,7 +11,6 @@ from starlette.responses import Response
 from portico.auth import service as auth_service
 from portico.auth.deps import CurrentPrincipal, Principal
 from portico.auth.errors import TooManyAttempts
-from portico.auth.kit import AuthKitDep
 from portico.deps import SessionDep
 from portico.envelope import Envelope, NoContent, Page, Pagination, no_content, ok
 from portico.errors import InvalidParameter, raises
@@ -24,6 +23,7 @@ from portico.security.errors import (
     TotpNotSetUp,
     WhitelistExcludesCaller,
 )
+from portico.security.kit import AuthKitDep
 from portico.security.schemas import (
     BackupCodesGeneratedOut,
     BackupCodesStatusOut,
@@ -159,9 +159,7 @@ async def terminate_session(
 @router.post("/security/sessions/terminate-all", response_model=Envelope[TerminatedOut])
 async def terminate_all_sessions(principal: CurrentPrincipal, session: SessionDep) -> Response:
     """End every session of the account but the caller's."""
-    from portico.auth.sessions import revoke_sessions
-
-    ended = await revoke_sessions(
+    ended = await session_service.revoke_sessions(
         session,
         account_id=principal.account.id,
         reason="TERMINATED",
