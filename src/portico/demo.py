@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth import service as auth_service
 from portico.config import Settings
 from portico.db import in_transaction
 from portico.enums import AccountPortal, ChannelType
 from portico.exchanges import service as exchange_service
 from portico.exchanges.models import FxRate
+from portico.flows import accounts as account_flows
 from portico.institutions import service as institution_service
 from portico.money import enabled_currencies
 from portico.oauth import clients as oauth_clients
@@ -85,7 +85,7 @@ async def seed_demo(settings: Settings) -> list[str]:
                 )
             ).first()
             if exists is None:
-                await auth_service.create_account(
+                await account_flows.create_account(
                     session,
                     institution_id=institution.id,
                     portal=portal,

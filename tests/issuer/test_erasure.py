@@ -25,6 +25,7 @@ from portico.auth.models import LoginChallenge, PasswordResetToken, ThrottleCoun
 from portico.db import utcnow
 from portico.enums import JoinSource, WorkspaceKind
 from portico.files.models import StoredFile
+from portico.flows import workspaces as workspace_flows
 from portico.idempotency.models import IdempotencyRecord
 from portico.invitations.models import Invitation
 from portico.issuer import service as issuer_service
@@ -48,7 +49,6 @@ from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.withdrawals.schemas import WithdrawalCreateIn
 from portico.workspaces import permissions
-from portico.workspaces import service as workspace_service
 from portico.workspaces.models import Workspace, WorkspaceMember
 from tests.conftest import Outbox
 from tests.factories.accounts import create_account
@@ -219,7 +219,7 @@ async def build(
     )
     live = await owned_workspace(session, owner=carol)
     bob_space = await owned_workspace(session, owner=bob)
-    sandbox = await workspace_service.create_workspace(
+    sandbox = await workspace_flows.create_workspace(
         session,
         owner=carol,
         name="Carol's tests",

@@ -23,7 +23,6 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth import service as auth_service
 from portico.auth.models import PasswordResetToken
 from portico.crypto import BlindIndex
 from portico.db import after_commit, lock_row, on_rollback, utcnow
@@ -33,6 +32,7 @@ from portico.errors import InvalidParameter, NotFound
 from portico.files.filetypes import JPEG, PDF, PNG, sniff
 from portico.files.models import StoredFile
 from portico.files.service import new_storage_key
+from portico.flows import accounts as account_flows
 from portico.ids import new_biz_id, new_token
 from portico.institutions.models import Institution
 from portico.issuer import audit
@@ -624,7 +624,7 @@ async def onboard(
         if existing is not None and await _has_profile(session, existing.id):
             # The email is another customer's (another document): never merged.
             raise Refusal(s.CUSTOMER_UPDATE_FAILED, ["email"])
-        account = existing or await auth_service.create_account(
+        account = existing or await account_flows.create_account(
             session,
             institution_id=institution.id,
             portal=AccountPortal.CONSUMER,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from portico.auth import service as auth_service
+from portico.auth import challenges
 from portico.auth.deps import CurrentPrincipal, Principal
 from portico.auth.errors import TooManyAttempts
 from portico.deps import SessionDep
@@ -87,7 +87,7 @@ async def verify_otp(
     body: OtpCodeIn, principal: CurrentPrincipal, session: SessionDep, kit: AuthKitDep
 ) -> Response:
     """Enable the authenticator app with a first code from it."""
-    async with auth_service.code_attempt(session, kit, account=principal.account):
+    async with challenges.code_attempt(session, kit, account=principal.account):
         status = await mfa.verify_totp(session, kit, account=principal.account, code=body.code)
     _mfa_changed(session, principal, "TOTP_ENABLED")
     return ok(_status(status))
@@ -99,7 +99,7 @@ async def revoke_otp(
     body: OtpCodeIn, principal: CurrentPrincipal, session: SessionDep, kit: AuthKitDep
 ) -> Response:
     """Turn the authenticator app off (needs a current code from it)."""
-    async with auth_service.code_attempt(session, kit, account=principal.account):
+    async with challenges.code_attempt(session, kit, account=principal.account):
         await mfa.revoke_totp(session, kit, account=principal.account, code=body.code)
     _mfa_changed(session, principal, "TOTP_REVOKED")
     return no_content()

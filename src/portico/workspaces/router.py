@@ -10,6 +10,7 @@ from portico.deps import SessionDep
 from portico.enums import JoinSource, WorkspaceKind
 from portico.envelope import Created, Envelope, NoContent, created, no_content, ok
 from portico.errors import InvalidParameter, NotFound, raises
+from portico.flows import workspaces as workspace_flows
 from portico.workspaces import service as workspace_service
 from portico.workspaces.deps import (
     AnyMember,
@@ -39,7 +40,7 @@ async def create_workspace(
 
     if body.workspace_timezone not in constants.timezone_ids():
         raise InvalidParameter("workspaceTimezone")
-    workspace = await workspace_service.create_workspace(
+    workspace = await workspace_flows.create_workspace(
         session,
         owner=principal.account,
         name=body.workspace_name,

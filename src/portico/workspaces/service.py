@@ -12,6 +12,7 @@ from portico.db import lock_row, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
+from portico.institutions.models import Institution
 from portico.tenancy import across_workspaces, scoped
 from portico.workspaces.errors import OwnerCannotLeave, OwnerIsPermanent
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
@@ -34,7 +35,8 @@ async def create_workspace(
     is_default: bool,
     timezone: str = "UTC",
 ) -> Workspace:
-    """Create a workspace with its two built-in roles and the owner's membership."""
+    """Create a workspace with its two built-in roles and the owner's membership (a SANDBOX
+    one's test balances are `flows.workspaces.create_workspace`'s part)."""
     now = utcnow()
     workspace = Workspace(
         biz_id=new_biz_id(),
@@ -85,16 +87,10 @@ async def create_workspace(
         )
     )
     await session.flush()
-    if kind == WorkspaceKind.SANDBOX:
-        from portico.sandbox import service as sandbox_service
-
-        await sandbox_service.seed(session, workspace=workspace)
     return workspace
 
 
 async def institution_biz_id(session: AsyncSession, institution_id: int) -> str:
-    from portico.institutions.models import Institution
-
     biz_id = (
         await session.execute(select(Institution.biz_id).where(Institution.id == institution_id))
     ).scalar_one()
