@@ -35,6 +35,7 @@ from sqlalchemy import delete, select, update
 from portico.accounts.models import Account
 from portico.auth.models import ThrottleCounter
 from portico.auth.sessions import open_session
+from portico.caller import ClientInfo, PortalContext
 from portico.config import Settings
 from portico.db import Database, utcnow
 from portico.enums import AccountPortal
@@ -43,7 +44,6 @@ from portico.main import create_app
 from portico.security.models import AuthSession
 from portico.security.tokens import AccessClaims
 from portico.tenancy import scoped
-from portico.web.context import ClientInfo, PortalContext
 from portico.workspaces import permissions
 from portico.workspaces.models import WorkspaceRole
 from tests.conformance import document

@@ -35,13 +35,13 @@ from sqlalchemy import select
 
 from portico.accounts.models import Account
 from portico.auth.sessions import open_session
+from portico.caller import ClientInfo, PortalContext
 from portico.config import Settings
 from portico.db import Database, create_engine
-from portico.demo import DEMO_ACCOUNTS, DEMO_CODES, seed_demo
 from portico.enums import AccountPortal
+from portico.flows.demo import DEMO_ACCOUNTS, DEMO_CODES, seed_demo
 from portico.mail.sender import Mailer
 from portico.security.kit import AuthKit
-from portico.web.context import ClientInfo, PortalContext
 from tests.conformance import document
 from tests.conftest import _truncate, make_settings, running_servers, server_env
 

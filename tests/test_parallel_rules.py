@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.auth.sessions import open_session
+from portico.caller import ClientInfo, PortalContext
 from portico.config import Settings
 from portico.db import Database, utcnow
 from portico.enums import AccountPortal, JoinSource, RoleType, WorkspaceKind
@@ -35,7 +36,6 @@ from portico.mail.sender import Mailer
 from portico.security import mfa
 from portico.security.kit import AuthKit
 from portico.security.models import AuthSession, BackupCode, MfaEnrollment
-from portico.web.context import ClientInfo, PortalContext
 from portico.withdrawals.models import WithdrawalChannel
 from portico.withdrawals.service import MAX_CHANNELS
 from portico.workspaces import service as workspace_service

@@ -20,7 +20,6 @@ from portico.constants.router import router as constants_router
 from portico.crypto import BlindIndex
 from portico.db import Database
 from portico.enums import AccountPortal
-from portico.errors import install_error_handlers
 from portico.exchanges.router import router as exchanges_router
 from portico.exports.router import router as exports_router
 from portico.files.router import router as files_router
@@ -60,6 +59,7 @@ from portico.wallets.router import router as wallets_router
 from portico.web.context import PORTAL_PREFIXES
 from portico.web.docs import DOCS_POLICY, install_docs
 from portico.web.error_shapes import ErrorShapeMiddleware
+from portico.web.handlers import install_error_handlers
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
     EdgeMiddleware,

@@ -240,7 +240,7 @@ class TestDatabaseErrors:
         from sqlalchemy.exc import DBAPIError
         from starlette.requests import Request
 
-        from portico.errors import _handle_database_error
+        from portico.web.handlers import _handle_database_error
 
         class Rolled(Exception):
             sqlstate = "40P01"

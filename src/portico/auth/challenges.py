@@ -19,6 +19,7 @@ from portico.auth.errors import (
     TooManyAttempts,
 )
 from portico.auth.models import LoginChallenge
+from portico.caller import PortalContext
 from portico.db import utcnow
 from portico.enums import AccountPortal, AccountStatus, MfaMethod
 from portico.ids import new_token
@@ -27,7 +28,6 @@ from portico.ops import events
 from portico.security import mfa
 from portico.security.kit import AuthKit
 from portico.security.tokens import new_email_code
-from portico.web.context import PortalContext
 
 PURPOSE_LOGIN = "LOGIN"
 PURPOSE_REGISTER = "REGISTER"

@@ -29,6 +29,7 @@ from portico.auth.errors import (
     TooManyAttempts,
 )
 from portico.auth.models import LoginChallenge
+from portico.caller import ClientInfo, PortalContext
 from portico.db import utcnow
 from portico.enums import AccountStatus, MfaMethod
 from portico.ops import events
@@ -36,7 +37,6 @@ from portico.security import mfa
 from portico.security.kit import AuthKit
 from portico.security.models import AuthSession
 from portico.security.sessions import record_login, session_ended
-from portico.web.context import ClientInfo, PortalContext
 
 
 async def login_initiate(

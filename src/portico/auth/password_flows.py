@@ -19,11 +19,11 @@ from portico.auth.errors import (
     ResetTokenInvalid,
 )
 from portico.auth.models import PasswordResetToken
+from portico.caller import ClientInfo, PortalContext
 from portico.db import utcnow
 from portico.ids import new_token
 from portico.security.kit import AuthKit
 from portico.security.sessions import revoke_sessions
-from portico.web.context import ClientInfo, PortalContext
 
 FORGOT_IP_LIMIT = 20
 FORGOT_EMAIL_LIMIT = 5

@@ -20,10 +20,10 @@ from portico.auth.challenges import (
 )
 from portico.auth.errors import SessionNotFound
 from portico.auth.models import LoginChallenge
+from portico.caller import ClientInfo, PortalContext
 from portico.db import utcnow
 from portico.enums import AccountPortal, MfaMethod
 from portico.security.kit import AuthKit
-from portico.web.context import ClientInfo, PortalContext
 
 REGISTER_IP_LIMIT = 20
 REGISTER_EMAIL_LIMIT = 5

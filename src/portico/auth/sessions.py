@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
+from portico.caller import ClientInfo, PortalContext
 from portico.db import lock_row, utcnow
 from portico.enums import AccountStatus
 from portico.ids import new_token
@@ -16,7 +17,6 @@ from portico.security.kit import AuthKit
 from portico.security.models import AuthSession, RefreshToken
 from portico.security.sessions import evict_beyond, record_login, session_ended
 from portico.security.tokens import AccessClaims
-from portico.web.context import ClientInfo, PortalContext
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,13 @@ from portico.accounts.models import ONE_ACCOUNT_PER_EMAIL
 from portico.auth import login, registration
 from portico.auth.errors import SessionNotFound
 from portico.auth.sessions import IssuedTokens, open_session
+from portico.caller import ClientInfo, PortalContext
 from portico.db import unique_violation
 from portico.enums import AccountPortal
 from portico.flows.accounts import create_account
 from portico.onboarding.activation import activate_subscriptions
 from portico.referrals import service as referral_service
 from portico.security.kit import AuthKit
-from portico.web.context import ClientInfo, PortalContext
 
 
 async def login_verify(

@@ -8,12 +8,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
+from portico.caller import ClientInfo
 from portico.db import lock_row, utcnow
 from portico.errors import InvalidParameter
 from portico.ids import new_login_history_id
 from portico.ops import events
 from portico.security.models import AuthSession, LoginHistory
-from portico.web.context import ClientInfo
 
 LOGIN_SUCCESS = 1
 LOGIN_FAILURE = 2

@@ -17,6 +17,7 @@ from portico.errors import PermissionDenied, raises
 from portico.partners import service as partner_service
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.permissions import role_permissions
 
 PERMISSION_ATTRIBUTE = "__portico_permission__"
 
@@ -31,13 +32,6 @@ class WorkspaceContext:
     @property
     def is_owner(self) -> bool:
         return self.role.role_type == RoleType.OWNER
-
-
-def role_permissions(role: WorkspaceRole) -> frozenset[str]:
-    """OWNER holds every permission; other roles hold their codes."""
-    if role.role_type == RoleType.OWNER:
-        return frozenset(permissions.all_codes())
-    return frozenset(c for c in (role.permission_codes or []) if permissions.is_known(c))
 
 
 @raises(PermissionDenied)

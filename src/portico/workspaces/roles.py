@@ -13,7 +13,6 @@ from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
 from portico.tenancy import scoped
 from portico.workspaces import permissions
-from portico.workspaces.deps import role_permissions
 from portico.workspaces.errors import (
     BuiltinRoleImmutable,
     OwnerIsPermanent,
@@ -27,7 +26,7 @@ from portico.workspaces.models import (
     WorkspaceRole,
     role_name_key,
 )
-from portico.workspaces.permissions import refuse_grants
+from portico.workspaces.permissions import refuse_grants, role_permissions
 from portico.workspaces.schemas import RoleOut
 from portico.workspaces.service import find_member
 
