@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portico.ledger.errors import InvalidOrderState
 from portico.tenancy import scoped
-from portico.wallets.errors import InvalidOrderState
 
 
 async def transition(
