@@ -40,6 +40,7 @@ from portico.config import Settings
 from portico.db import Database, create_engine
 from portico.enums import AccountPortal
 from portico.flows.demo import DEMO_ACCOUNTS, DEMO_CODES, seed_demo
+from portico.institutions.models import Institution
 from portico.mail.sender import Mailer
 from portico.security.kit import AuthKit
 from tests.conformance import document
@@ -115,7 +116,6 @@ async def _mint(settings: Settings, portal: AccountPortal) -> tuple[str, str]:
                     )
                 )
             ).scalar_one()
-            from portico.institutions.models import Institution
 
             institution = await session.get(Institution, account.institution_id)
             assert institution is not None

@@ -37,6 +37,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from starlette.requests import Request
 
+from portico.config import get_settings
 from portico.errors import AppError
 from portico.tenancy import AppSession
 
@@ -198,8 +199,6 @@ def create_engine(
     settings say (`PORTICO_DATABASE_POOLING`), for commands and jobs."""
     kwargs: dict[str, Any] = {"echo": echo}
     if pgbouncer is None:
-        from portico.config import get_settings
-
         pgbouncer = get_settings().database_pooling == "pgbouncer"
     if pgbouncer and url.startswith("postgresql"):
         kwargs["connect_args"] = {

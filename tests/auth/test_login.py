@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,7 +161,6 @@ class TestLoginInitiate:
     async def test_rehashes_when_parameters_change(
         self, portal: Portal, account: Any, session: AsyncSession
     ) -> None:
-        from argon2 import PasswordHasher
 
         weak = PasswordHasher(time_cost=1, memory_cost=512, parallelism=1).hash(DEFAULT_PASSWORD)
         account.password_hash = weak

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from portico.auth.deps import CurrentPrincipal
+from portico.constants import data as constants
 from portico.deps import SessionDep
 from portico.enums import JoinSource, WorkspaceKind
 from portico.envelope import Created, Envelope, NoContent, created, no_content, ok
@@ -36,7 +37,6 @@ async def create_workspace(
     body: WorkspaceCreateIn, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
     """Create a workspace (LIVE or SANDBOX); the caller becomes its owner."""
-    from portico.constants import data as constants
 
     if body.workspace_timezone not in constants.timezone_ids():
         raise InvalidParameter("workspaceTimezone")

@@ -8,6 +8,7 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
+from portico.constants import data as constants
 from portico.db import lock_row, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound, PermissionDenied
@@ -205,8 +206,6 @@ async def members_of(session: AsyncSession, *, workspace: Workspace) -> list[Mem
 async def update_workspace(workspace: Workspace, *, name: str | None, timezone: str | None) -> None:
     """Partial update of name and time zone."""
     if timezone is not None:
-        from portico.constants import data as constants
-
         if timezone not in constants.timezone_ids():
             raise InvalidParameter()
         workspace.timezone = timezone
