@@ -153,9 +153,9 @@ async def _request_export(database_url: str, workspace_id: int, file_format: str
     from portico.db import Database, create_engine
     from portico.exports import service as export_service
     from portico.jobs.app import build_jobs
+    from portico.tenancy import across_workspaces
     from portico.workspaces import permissions
     from portico.workspaces.models import Workspace
-    from portico.workspaces.scope import across_workspaces
 
     settings = Settings(database_url=database_url)
     database = Database(create_engine(database_url, null_pool=True))

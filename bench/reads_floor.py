@@ -38,8 +38,8 @@ from portico.auth.deps import _BY_DEFAULT
 from portico.enums import AccountPortal, AccountStatus, WalletStatus, WalletType
 from portico.institutions.models import Institution
 from portico.money import to_wire
+from portico.tenancy import MAX_BIZ_ID, scoped
 from portico.wallets.models import Wallet
-from portico.workspaces.scope import MAX_BIZ_ID, scoped
 
 PREFIX = "/web/v1/consumer"
 DIALECT = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]

@@ -78,18 +78,18 @@ import httpx
 import rawhttp
 from sqlalchemy import select
 
-from portico.auth import service as auth_service
-from portico.auth.passwords import PasswordHasher
 from portico.config import Settings
 from portico.db import Database, create_engine
 from portico.enums import AccountPortal, FlowBizType
+from portico.flows import accounts as account_flows
 from portico.institutions import service as institution_service
 from portico.ledger import service as ledger
 from portico.ledger.service import SETTLEMENT, Leg
 from portico.money import get_currency
+from portico.security.passwords import PasswordHasher
+from portico.tenancy import across_workspaces
 from portico.wallets import service as wallet_service
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
 
 ROOT = Path(__file__).resolve().parents[1]
 API_PREFIX = "/web/v1/consumer"
@@ -292,7 +292,7 @@ async def seed(database_url: str, count: int, funding: Decimal) -> Seeded:
             )
             emails = [f"bench-{i}@bench.portico" for i in range(count)]
             accounts = [
-                await auth_service.create_account(
+                await account_flows.create_account(
                     session,
                     institution_id=institution.id,
                     portal=AccountPortal.CONSUMER,

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiobotocore.session import get_session
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -448,7 +449,6 @@ def backend_overrides(backend: str, request: pytest.FixtureRequest) -> dict[str,
 @pytest.fixture
 async def s3_bucket(s3_endpoint: str) -> str:
     """A fresh bucket on the test S3 server."""
-    from aiobotocore.session import get_session
 
     name = f"portico-{uuid.uuid4().hex[:12]}"
     async with get_session().create_client(

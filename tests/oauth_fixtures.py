@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.api_keys import service as api_key_service
 from portico.auth.sessions import open_session
+from portico.caller import ClientInfo, PortalContext
 from portico.enums import AccountPortal
 from portico.institutions.models import Institution
-from portico.web.context import ClientInfo, PortalContext
 from portico.workspaces import permissions
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes

@@ -18,7 +18,7 @@ from portico import cli
 from portico.accounts.models import Account
 from portico.config import Settings, get_settings
 from portico.db import Database
-from portico.demo import seed_demo
+from portico.flows.demo import seed_demo
 from portico.institutions.models import Institution, PortalAccessCode
 
 PORTICO = Path(sys.executable).with_name("portico")  # the installed entry point

@@ -33,18 +33,19 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from portico.accounts.models import Account
-from portico.auth.models import AuthSession, ThrottleCounter
+from portico.auth.models import ThrottleCounter
 from portico.auth.sessions import open_session
-from portico.auth.tokens import AccessClaims
+from portico.caller import ClientInfo, PortalContext
 from portico.config import Settings
 from portico.db import Database, utcnow
 from portico.enums import AccountPortal
 from portico.envelope import VERSION
 from portico.main import create_app
-from portico.web.context import ClientInfo, PortalContext
+from portico.security.models import AuthSession
+from portico.security.tokens import AccessClaims
+from portico.tenancy import scoped
 from portico.workspaces import permissions
 from portico.workspaces.models import WorkspaceRole
-from portico.workspaces.scope import scoped
 from tests.conformance import document
 from tests.conftest import Outbox, Portal, _truncate, make_settings
 from tests.factories.accounts import create_account

@@ -17,13 +17,13 @@ from sqlalchemy import insert, select
 
 import portico
 from portico.accounts.models import Account
-from portico.auth.models import MfaEnrollment
 from portico.config import Settings
 from portico.db import Database, create_engine, table_of, utcnow
 from portico.institutions.models import Institution
 from portico.invitations.models import Invitation
 from portico.migrate import SCRIPT_LOCATION, upgrade_database
 from portico.models import Base
+from portico.security.models import MfaEnrollment
 from portico.withdrawals.models import WithdrawalChannel
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 from tests.conftest import PG_URL, scratch_pg_database

@@ -34,14 +34,15 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 from portico.accounts.models import Account
-from portico.auth.kit import AuthKit
 from portico.auth.sessions import open_session
+from portico.caller import ClientInfo, PortalContext
 from portico.config import Settings
 from portico.db import Database, create_engine
-from portico.demo import DEMO_ACCOUNTS, DEMO_CODES, seed_demo
 from portico.enums import AccountPortal
+from portico.flows.demo import DEMO_ACCOUNTS, DEMO_CODES, seed_demo
+from portico.institutions.models import Institution
 from portico.mail.sender import Mailer
-from portico.web.context import ClientInfo, PortalContext
+from portico.security.kit import AuthKit
 from tests.conformance import document
 from tests.conftest import _truncate, make_settings, running_servers, server_env
 
@@ -115,7 +116,6 @@ async def _mint(settings: Settings, portal: AccountPortal) -> tuple[str, str]:
                     )
                 )
             ).scalar_one()
-            from portico.institutions.models import Institution
 
             institution = await session.get(Institution, account.institution_id)
             assert institution is not None

@@ -24,9 +24,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth.kit import AuthKit
-from portico.auth.models import AuthSession, BackupCode, MfaEnrollment
 from portico.auth.sessions import open_session
+from portico.caller import ClientInfo, PortalContext
 from portico.config import Settings
 from portico.db import Database, utcnow
 from portico.enums import AccountPortal, JoinSource, RoleType, WorkspaceKind
@@ -35,7 +34,8 @@ from portico.invitations.models import Invitation
 from portico.invitations.service import MAX_PENDING_PER_WORKSPACE
 from portico.mail.sender import Mailer
 from portico.security import mfa
-from portico.web.context import ClientInfo, PortalContext
+from portico.security.kit import AuthKit
+from portico.security.models import AuthSession, BackupCode, MfaEnrollment
 from portico.withdrawals.models import WithdrawalChannel
 from portico.withdrawals.service import MAX_CHANNELS
 from portico.workspaces import service as workspace_service

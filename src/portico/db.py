@@ -37,7 +37,9 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from starlette.requests import Request
 
+from portico.config import get_settings
 from portico.errors import AppError
+from portico.tenancy import AppSession
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -197,8 +199,6 @@ def create_engine(
     settings say (`PORTICO_DATABASE_POOLING`), for commands and jobs."""
     kwargs: dict[str, Any] = {"echo": echo}
     if pgbouncer is None:
-        from portico.config import get_settings
-
         pgbouncer = get_settings().database_pooling == "pgbouncer"
     if pgbouncer and url.startswith("postgresql"):
         kwargs["connect_args"] = {
@@ -247,8 +247,6 @@ class Database:
     def __init__(self, engine: AsyncEngine, side_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.side_engine = side_engine or engine
-        from portico.workspaces.scope import AppSession
-
         self.sessionmaker = async_sessionmaker(
             engine, expire_on_commit=False, autoflush=True, sync_session_class=AppSession
         )

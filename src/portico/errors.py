@@ -1,27 +1,17 @@
 """The one error hierarchy and its mapping to the response envelope.
 
 Every failure a client can see is an `AppError` with a fixed code, message and HTTP status.
-Routes never raise `HTTPException`; the handlers below are the only place errors become
-responses.
+Routes never raise `HTTPException`; `render` is the only place errors become responses.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from portico.envelope import error_response
-
-logger = logging.getLogger("portico.errors")
 
 
 class AppError(Exception):
@@ -159,162 +149,10 @@ def all_error_classes() -> Iterable[type[AppError]]:
         pending.extend(cls.__subclasses__())
 
 
-def _app_error_response(exc: AppError) -> Response:
-    message = exc.answer if isinstance(exc, InvalidParameter) else exc.message
-    return error_response(exc.code, message, exc.http_status)
-
-
-async def _handle_app_error(request: Request, exc: Exception) -> Response:
-    if not isinstance(exc, AppError):
-        return await _handle_unexpected(request, exc)
-    if exc.http_status >= 500:
-        logger.error("request failed: %s", exc.code, exc_info=exc)
-    elif isinstance(exc, PermissionDenied):
-        from portico.ops import events
-        from portico.ops.routes import route_template
-
-        events.security_event(
-            events.PERMISSION_REFUSED,
-            route=route_template(request.scope),
-            account_id=getattr(request.state, "account_id", None),
-            workspace_id=getattr(request.state, "workspace_id", None),
-        )
-    return _app_error_response(exc)
-
-
-_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-_SOURCES = {"body", "query", "path", "header", "cookie"}
-
-
-def invalid_fields(errors: Iterable[dict[str, Any]]) -> list[str]:
-    """The request fields a validation error is about: each error's top-level field name
-    (never anything the client wrote but a declared name), or the fields a model validator
-    named; `body` when the body as a whole is wrong (not JSON, not an object)."""
-    fields: list[str] = []
-    for error in errors:
-        cause = (error.get("ctx") or {}).get("error")
-        if isinstance(cause, FieldError):
-            fields.extend(cause.fields)
-            continue
-        location = [part for part in error.get("loc", ()) if isinstance(part, str)]
-        if location and location[0] in _SOURCES:
-            source, location = location[0], location[1:]
-        else:
-            source = "body"
-        name = location[0] if location else source
-        fields.append(name if _FIELD_NAME.match(name) else source)
-    return list(dict.fromkeys(fields))[:5]
-
-
-async def _handle_validation_error(request: Request, exc: Exception) -> Response:
-    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    return _app_error_response(InvalidParameter(*invalid_fields(errors)))
-
-
-async def _handle_http_exception(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
-    if status == 404:
-        return _app_error_response(NotFound())
-    if status == 405:
-        response = _app_error_response(MethodNotAllowed())
-        response.headers["Allow"] = ", ".join(allowed_methods(request))
-        return response
-    if status == 413:
-        return _app_error_response(BodyTooLarge())
-    if 400 <= status < 500:
-        return _app_error_response(InvalidParameter())
-    return _app_error_response(InternalError())
-
-
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at the request's path (for a 405's `Allow`)."""
-    from fastapi.routing import iter_route_contexts
-
-    path = request.scope.get("path", "")
-    methods: set[str] = set()
-    for route in iter_route_contexts(request.app.router.routes):
-        pattern = getattr(route, "path_regex", None)
-        if route.methods and pattern is not None and pattern.match(path):
-            methods |= route.methods
-    return sorted(methods)
-
-
-async def _handle_integrity_error(request: Request, exc: Exception) -> Response:
-    # Two requests raced to create the same thing; the loser changed nothing.
-    logger.warning("integrity conflict on %s %s", request.method, request.url.path)
-    return _app_error_response(Conflict())
-
-
-async def _handle_operational_error(request: Request, exc: Exception) -> Response:
-    logger.error("database unavailable on %s %s", request.method, request.url.path, exc_info=exc)
-    return _app_error_response(Unavailable())
-
-
-def _sqlstate(exc: Exception) -> str | None:
-    orig = getattr(exc, "orig", None)
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if state:
-            return str(state)
-    return None
-
-
-# SQLSTATEs of a database that is going away or not there yet: connection exceptions (08),
-# insufficient resources (53: too many connections) and operator intervention (57P01 admin
-# shutdown, 57P02 crash shutdown, 57P03 cannot connect now: starting up or shutting down).
-_UNAVAILABLE_STATES = ("08", "53", "57P")
-
-
-async def _handle_database_error(request: Request, exc: Exception) -> Response:
-    # Class 40 (serialization failure, deadlock): the transaction was rolled back, nothing
-    # changed, and the same request can simply be tried again.
-    if (_sqlstate(exc) or "").startswith(_UNAVAILABLE_STATES):
-        logger.error(
-            "database unavailable on %s %s: %s", request.method, request.url.path, _sqlstate(exc)
-        )
-        return _app_error_response(Unavailable())
-    if getattr(exc, "connection_invalidated", False):
-        # The connection broke mid-request (the database restarted): nothing was committed.
-        logger.error("database connection lost on %s %s", request.method, request.url.path)
-        return _app_error_response(Unavailable())
-    if (_sqlstate(exc) or "").startswith("40"):
-        logger.warning(
-            "transaction rolled back by the database on %s %s: %s",
-            request.method,
-            request.url.path,
-            _sqlstate(exc),
-        )
-        return _app_error_response(Unavailable())
-    return await _handle_unexpected(request, exc)
-
-
-async def _handle_unreachable(request: Request, exc: Exception) -> Response:
-    # The database (or another service) cannot be reached: refused, reset or timed out, or no
-    # pooled connection came free in time. Nothing was committed; the request can be retried.
-    logger.error(
-        "a service is unreachable on %s %s: %s",
-        request.method,
-        request.url.path,
-        type(exc).__name__,
-    )
-    return _app_error_response(Unavailable())
-
-
-async def _handle_unexpected(request: Request, exc: Exception) -> Response:
-    # Nothing internal reaches the client; the traceback goes to the log with the request id.
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _app_error_response(InternalError())
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Map every exception to the documented envelope."""
-    app.add_exception_handler(AppError, _handle_app_error)
-    app.add_exception_handler(RequestValidationError, _handle_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
-    app.add_exception_handler(IntegrityError, _handle_integrity_error)
-    app.add_exception_handler(OperationalError, _handle_operational_error)
-    app.add_exception_handler(DBAPIError, _handle_database_error)
-    app.add_exception_handler(PoolTimeout, _handle_unreachable)
-    app.add_exception_handler(ConnectionError, _handle_unreachable)
-    app.add_exception_handler(TimeoutError, _handle_unreachable)
-    app.add_exception_handler(Exception, _handle_unexpected)
+def render(error: AppError, *, message: str | None = None) -> Response:
+    """The envelope response of `error`: its code, its message (an `InvalidParameter` names its
+    fields; `message` replaces it) and its HTTP status. Every error a client sees is rendered
+    here: by the app's exception handlers (`web.handlers`) and by the middlewares."""
+    if message is None:
+        message = error.answer if isinstance(error, InvalidParameter) else error.message
+    return error_response(error.code, message, error.http_status)

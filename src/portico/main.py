@@ -14,14 +14,12 @@ from starlette.routing import BaseRoute
 from portico import __version__
 from portico.accounts.router import router as profile_router
 from portico.api_keys.router import router as api_keys_router
-from portico.auth.kit import AuthKit
 from portico.auth.router import router as auth_router
 from portico.config import Settings, get_settings
 from portico.constants.router import router as constants_router
 from portico.crypto import BlindIndex
 from portico.db import Database
 from portico.enums import AccountPortal
-from portico.errors import install_error_handlers
 from portico.exchanges.router import router as exchanges_router
 from portico.exports.router import router as exports_router
 from portico.files.router import router as files_router
@@ -52,6 +50,7 @@ from portico.rel.router import router as rel_router
 from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
 from portico.securechannel.router import router as secure_channel_router
+from portico.security.kit import AuthKit
 from portico.security.router import router as security_router
 from portico.storage import build_storage
 from portico.transfers.router import consumer_router as consumer_transfers_router
@@ -61,6 +60,7 @@ from portico.web.context import PORTAL_PREFIXES
 from portico.web.docs import DOCS_POLICY, install_docs
 from portico.web.error_shapes import ErrorShapeMiddleware
 from portico.web.fast_reads import FastReads
+from portico.web.handlers import install_error_handlers
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
     EdgeMiddleware,

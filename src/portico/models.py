@@ -2,16 +2,7 @@
 
 from portico.accounts.models import Account
 from portico.api_keys.models import ApiKey
-from portico.auth.models import (
-    AuthSession,
-    BackupCode,
-    LoginChallenge,
-    LoginHistory,
-    MfaEnrollment,
-    PasswordResetToken,
-    RefreshToken,
-    ThrottleCounter,
-)
+from portico.auth.models import LoginChallenge, PasswordResetToken, ThrottleCounter
 from portico.db import Base
 from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
 from portico.exports.models import Export
@@ -35,6 +26,13 @@ from portico.rel.models import (
     RelPhoneNumber,
 )
 from portico.securechannel.models import ChannelKey, ChannelSession
+from portico.security.models import (
+    AuthSession,
+    BackupCode,
+    LoginHistory,
+    MfaEnrollment,
+    RefreshToken,
+)
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel

@@ -7,12 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.auth.models import AuthSession, LoginChallenge, LoginHistory
+from portico.auth.models import LoginChallenge
 from portico.db import utcnow
 from portico.enums import AccountPortal
+from portico.security.models import AuthSession, LoginHistory
 from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import (
     DEFAULT_PASSWORD,
@@ -159,7 +161,6 @@ class TestLoginInitiate:
     async def test_rehashes_when_parameters_change(
         self, portal: Portal, account: Any, session: AsyncSession
     ) -> None:
-        from argon2 import PasswordHasher
 
         weak = PasswordHasher(time_cost=1, memory_cost=512, parallelism=1).hash(DEFAULT_PASSWORD)
         account.password_hash = weak

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth.models import MfaEnrollment
 from portico.config import Settings
 from portico.enums import AccountPortal
+from portico.security.models import MfaEnrollment
+from portico.security.passwords import PasswordHasher
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import TEST_ARGON2_MEMORY_KIB, TEST_ARGON2_TIME_COST
@@ -216,7 +217,6 @@ class TestRegister:
 
 
 def test_password_hashing_defaults_to_the_owasp_minimum() -> None:
-    from portico.auth.passwords import PasswordHasher
 
     settings = Settings(_env_file=None)
     assert (settings.argon2_memory_kib, settings.argon2_time_cost) == (19_456, 2)

@@ -11,9 +11,9 @@ import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.auth.models import AuthSession, RefreshToken
 from portico.config import Settings
 from portico.db import utcnow
+from portico.security.models import AuthSession, RefreshToken
 from tests.conftest import Portal, assert_error, assert_ok
 
 

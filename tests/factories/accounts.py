@@ -6,8 +6,8 @@ from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth import service as auth_service
 from portico.enums import AccountPortal
+from portico.flows import accounts as account_flows
 
 DEFAULT_PASSWORD = "CorrectHorse9!"
 # The test settings use these too (tests/conftest.py), so logins never rehash.
@@ -35,7 +35,7 @@ async def create_account(
     name: str | None = "Alice",
     pending_approval: bool = False,
 ) -> Account:
-    return await auth_service.create_account(
+    return await account_flows.create_account(
         session,
         institution_id=institution_id,
         portal=portal,

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.api_keys.models import ApiKey
-from portico.auth.kit import AuthKit
 from portico.institutions.models import Institution
 from portico.oauth import clients, service
 from portico.oauth.clients import Client
 from portico.oauth.models import IssuerClient
+from portico.security.kit import AuthKit
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from portico.accounts.models import Account
 from portico.db import utcnow
 from portico.enums import JoinSource, RoleType
 from portico.ids import new_biz_id
+from portico.tenancy import across_workspaces
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from portico.workspaces.scope import across_workspaces
 
 
 async def owned_workspace(session: AsyncSession, *, owner: Account) -> Workspace:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
+from portico.api_keys.models import ApiKey
 from portico.config import Settings
 from portico.db import Database, create_engine
 from portico.issuer.models import AuditEvent, ConsumerOperation
@@ -85,7 +86,6 @@ async def tokens(
 ) -> dict[str, str]:
     """A token of every kind: this issuer's client, a partner key's, a portal session's, and
     another issuer's client."""
-    from portico.api_keys.models import ApiKey
 
     key = (
         await session.execute(select(ApiKey).where(ApiKey.key_id == api_key.client_id))

@@ -21,18 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.api_keys import service as api_key_service
 from portico.auth import throttle
-from portico.auth.models import (
-    AuthSession,
-    BackupCode,
-    LoginChallenge,
-    MfaEnrollment,
-    PasswordResetToken,
-    RefreshToken,
-    ThrottleCounter,
-)
+from portico.auth.models import LoginChallenge, PasswordResetToken, ThrottleCounter
 from portico.db import utcnow
 from portico.enums import JoinSource, WorkspaceKind
 from portico.files.models import StoredFile
+from portico.flows import workspaces as workspace_flows
 from portico.idempotency.models import IdempotencyRecord
 from portico.invitations.models import Invitation
 from portico.issuer import service as issuer_service
@@ -50,6 +43,7 @@ from portico.recharges.models import Recharge
 from portico.recharges.schemas import RechargeCreateIn
 from portico.rel import service as rel_service
 from portico.sandbox import service as sandbox_service
+from portico.security.models import AuthSession, BackupCode, MfaEnrollment, RefreshToken
 from portico.transfers import service as transfer_service
 from portico.transfers.models import TransferOrder
 from portico.transfers.schemas import TransferCreateIn
@@ -57,7 +51,6 @@ from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.withdrawals.schemas import WithdrawalCreateIn
 from portico.workspaces import permissions
-from portico.workspaces import service as workspace_service
 from portico.workspaces.models import Workspace, WorkspaceMember
 from tests.conftest import Outbox
 from tests.factories.accounts import create_account
@@ -228,7 +221,7 @@ async def build(
     )
     live = await owned_workspace(session, owner=carol)
     bob_space = await owned_workspace(session, owner=bob)
-    sandbox = await workspace_service.create_workspace(
+    sandbox = await workspace_flows.create_workspace(
         session,
         owner=carol,
         name="Carol's tests",

@@ -20,7 +20,7 @@ from portico.issuer.models import AuditEvent, ConsumerOperation
 from portico.wallets.models import Wallet
 from tests.conftest import assert_error
 from tests.factories.accounts import create_account
-from tests.factories.institutions import InstitutionCodes
+from tests.factories.institutions import InstitutionCodes, create_institution
 from tests.factories.money import create_withdrawal_channel, fund_wallet
 from tests.factories.workspaces import owned_workspace
 from tests.oauth_fixtures import IssuerApi, assert_issuer_error, portal_session
@@ -244,7 +244,6 @@ class TestLookups:
     async def test_unknown_partner_or_other_institution_consumer_is_404(
         self, issuer_api: IssuerApi, session: AsyncSession, realm: Any
     ) -> None:
-        from tests.factories.institutions import create_institution
 
         partner = await create_account(
             session,

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.auth.sessions import open_session
+from portico.caller import ClientInfo, PortalContext
 from portico.config import Settings
 from portico.db import Database
 from portico.enums import AccountPortal
@@ -38,7 +39,6 @@ from portico.idempotency.models import IdempotencyRecord
 from portico.ledger import service as ledger
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
-from portico.web.context import ClientInfo, PortalContext
 from tests.conftest import PG_URL
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes

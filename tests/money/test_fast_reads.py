@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import update
 
 from portico.accounts.models import Account
-from portico.auth.models import AuthSession
 from portico.db import utcnow
+from portico.security.models import AuthSession
 from portico.web.fast_reads import FastReads
 from portico.web.routing import PortalDispatch
 from tests.conftest import assert_error

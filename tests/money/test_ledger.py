@@ -16,6 +16,7 @@ from portico.errors import InternalError
 from portico.exchanges import service as exchange_service
 from portico.exchanges.models import FxRate
 from portico.exchanges.schemas import QuoteIn
+from portico.flows import workspaces as workspace_flows
 from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry, LedgerPosting
 from portico.ledger.service import FEES, FROZEN, SETTLEMENT, Leg
@@ -29,7 +30,6 @@ from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.withdrawals.models import Withdrawal
 from portico.withdrawals.schemas import WithdrawalCreateIn
-from portico.workspaces import service as workspace_service
 from portico.workspaces.models import Workspace
 from tests.conftest import portico
 from tests.factories.accounts import create_account
@@ -129,7 +129,7 @@ async def books(session: AsyncSession, institution: InstitutionCodes) -> Books:
     await withdrawal_service.cancel(session, withdrawal=undone)
     await withdraw(session, made, payout, "5")  # stays PENDING: 5.00 frozen
 
-    sandbox = await workspace_service.create_workspace(
+    sandbox = await workspace_flows.create_workspace(
         session,
         owner=alice,
         name="Test",

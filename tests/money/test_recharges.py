@@ -19,10 +19,10 @@ from portico import cli
 from portico.config import get_settings
 from portico.files.filetypes import FilePurpose
 from portico.ledger import service as ledger
+from portico.ledger.errors import InvalidOrderState
 from portico.ledger.models import LedgerEntry
 from portico.recharges import service
 from portico.recharges.models import Recharge
-from portico.wallets.errors import InvalidOrderState
 from tests.conftest import EMPTY_PAGE, assert_error, assert_ok
 from tests.factories.files import create_file
 from tests.factories.institutions import create_institution

@@ -12,10 +12,10 @@ from sqlalchemy import func, select, update
 from portico.db import utcnow
 from portico.idempotency.models import IdempotencyRecord
 from portico.ledger import service as ledger
+from portico.tenancy import across_workspaces
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
 from portico.workspaces.models import WorkspaceMember
-from portico.workspaces.scope import across_workspaces
 from tests.conftest import assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.workspaces import add_member

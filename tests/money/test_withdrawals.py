@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico import cli
 from portico.config import get_settings
 from portico.ledger import service as ledger
+from portico.ledger.errors import InvalidOrderState
 from portico.ledger.models import LedgerEntry
-from portico.wallets.errors import InvalidOrderState
 from portico.withdrawals import service
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from tests.conftest import EMPTY_PAGE, assert_error, assert_ok

@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.api_keys.models import ApiKey
 from portico.db import utcnow
+from portico.institutions.models import Institution
 from portico.oauth import clients
 from portico.oauth.models import TokenFamily
 from tests.authlib_client import OAuthError, oauth_client
+from tests.factories.institutions import create_institution
 from tests.factories.oauth import IssuerCredentials
 from tests.oauth_fixtures import KeyCredentials, Realm, client_token, partner_key, token_request
 
@@ -103,8 +105,6 @@ class TestClientCredentials:
         session: AsyncSession,
         issuer_client: IssuerCredentials,
     ) -> None:
-        from portico.institutions.models import Institution
-        from tests.factories.institutions import create_institution
 
         other = await create_institution(session, name="Other Bank")
         await session.commit()

@@ -13,12 +13,18 @@ from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
+from portico.api_keys import service as api_key_service
+from portico.api_keys.models import ApiKey
 from portico.files.models import StoredFile
 from portico.institutions.models import Institution
+from portico.models import Base
 from portico.onboarding.models import KycProfile, Subscription
 from portico.rel.models import RelContact
+from portico.workspaces import permissions
 from tests.conftest import Outbox
 from tests.factories.accounts import create_account
+from tests.factories.oauth import mint_token
+from tests.factories.workspaces import owned_workspace
 from tests.oauth_fixtures import IssuerApi, Realm, client_token
 from tests.onboarding.conftest import (
     JPEG,
@@ -190,7 +196,6 @@ class TestAuthentication:
         route: str,
     ) -> None:
         client, credentials = await onboarding_client(app, http, session, realm, email="p@x.io")
-        from portico.api_keys.models import ApiKey
 
         await session.execute(
             update(ApiKey).where(ApiKey.key_id == credentials.client_id).values(status="DISABLED")
@@ -208,10 +213,6 @@ class TestAuthentication:
     async def test_a_consumers_key_is_403(
         self, app: Any, http: httpx.AsyncClient, session: AsyncSession, realm: Realm
     ) -> None:
-        from portico.api_keys import service as api_key_service
-        from portico.workspaces import permissions
-        from tests.factories.oauth import mint_token
-        from tests.factories.workspaces import owned_workspace
 
         consumer = await create_account(session, institution_id=realm.institution_id)
         workspace = await owned_workspace(session, owner=consumer)
@@ -595,8 +596,6 @@ async def test_the_id_number_is_never_stored_or_logged_in_clear(
     assert profile.id_number_sealed and secret_number not in profile.id_number_sealed
     assert profile.id_blind_index and len(profile.id_blind_index) == 64
     for table in ("kyc_profiles", "accounts", "rel_contacts", "issuer_audit_events"):
-        from portico.models import Base
-
         columns = Base.metadata.tables[table].columns
         for column in columns:
             hits = await session.execute(

@@ -21,7 +21,7 @@ import pytest
 
 from portico.config import Settings
 from portico.db import in_transaction
-from portico.demo import seed_demo_money
+from portico.flows.demo import seed_demo_money
 from portico.migrate import upgrade_database
 from tests.conftest import PG_URL, make_settings, running_servers, scratch_pg_database, server_env
 from tests.factories.institutions import InstitutionCodes, create_institution

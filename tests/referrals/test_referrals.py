@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.auth.sessions import open_session
+from portico.caller import ClientInfo, PortalContext
 from portico.db import Database
 from portico.enums import AccountPortal
 from portico.referrals.models import Referral, ReferralCode
-from portico.web.context import ClientInfo, PortalContext
 from tests.conftest import Outbox, Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes

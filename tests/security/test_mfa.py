@@ -10,7 +10,7 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.auth.models import BackupCode, MfaEnrollment
+from portico.security.models import BackupCode, MfaEnrollment
 from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD
 

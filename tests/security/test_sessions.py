@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.auth.models import AuthSession
 from portico.db import utcnow
+from portico.security.models import AuthSession
 from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 

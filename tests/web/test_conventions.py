@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json as json_module
 import re
 from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.routing import Match
 
-from portico.auth.models import LoginHistory
+from portico.constants import router as constants_router
 from portico.enums import AccountPortal
+from portico.security.models import LoginHistory
+from portico.web.handlers import _handle_database_error
+from portico.web.routing import SELECTED_ROUTE, PortalDispatch
 from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.factories.institutions import create_institution
 
 
 class TestEnvelope:
@@ -79,9 +87,6 @@ class TestEnvelope:
     async def test_the_dispatch_index_finds_every_portal_operation(
         self, app: Any, http: httpx.AsyncClient
     ) -> None:
-        from starlette.routing import Match
-
-        from portico.web.routing import SELECTED_ROUTE, PortalDispatch
 
         dispatch = next(r for r in app.router.routes if isinstance(r, PortalDispatch))
         spec = (await http.get("/openapi.json")).json()
@@ -129,7 +134,6 @@ class TestPortalAccessCode:
     async def test_code_of_another_institution_scopes_accounts(
         self, portal: Portal, account: Any, session: AsyncSession
     ) -> None:
-        from tests.factories.institutions import create_institution
 
         other = await create_institution(session)
         await session.commit()
@@ -196,9 +200,6 @@ class TestClientIp:
 
 class TestUnexpectedErrors:
     async def test_unexpected_exception_leaks_nothing(self, app: Any, portal: Portal) -> None:
-        from sqlalchemy.exc import IntegrityError
-
-        from portico.constants import router as constants_router
 
         original = constants_router.data.countries
 
@@ -235,12 +236,6 @@ class TestUnexpectedErrors:
 
 class TestDatabaseErrors:
     async def test_a_deadlock_or_serialization_failure_is_503(self) -> None:
-        import json as json_module
-
-        from sqlalchemy.exc import DBAPIError
-        from starlette.requests import Request
-
-        from portico.errors import _handle_database_error
 
         class Rolled(Exception):
             sqlstate = "40P01"

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from starlette.requests import Request
 
 from portico.db import Database, _discard_closed, create_engine
-from portico.errors import _handle_database_error
+from portico.web.handlers import _handle_database_error
 from tests.conftest import Portal, assert_ok
 
 

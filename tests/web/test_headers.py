@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.auth.models import MfaEnrollment
 from portico.config import Settings
+from portico.security.models import MfaEnrollment
 from tests.conftest import Portal, assert_error, running_servers, server_env
 from tests.factories.accounts import DEFAULT_PASSWORD
 

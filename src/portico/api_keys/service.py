@@ -10,15 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.api_keys.models import ApiKey
 from portico.api_keys.schemas import ApiKeyCreatedOut, ApiKeyOut
-from portico.auth.kit import AuthKit
 from portico.db import utcnow
 from portico.enums import WorkspaceKind
 from portico.errors import InvalidParameter, NotFound
 from portico.security import ipwhitelist
+from portico.security.kit import AuthKit
+from portico.tenancy import across_workspaces, scoped
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace
 from portico.workspaces.permissions import refuse_grants
-from portico.workspaces.scope import across_workspaces, scoped
 
 ACTIVE = "ACTIVE"
 DISABLED = "DISABLED"

@@ -13,17 +13,17 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portico.accounts.models import Account
-from portico.auth.kit import AuthKit, AuthKitDep
-from portico.auth.models import AuthSession
 from portico.db import utcnow
 from portico.deps import SessionDep
 from portico.enums import AccountStatus
 from portico.errors import TokenInvalid, TokenMissing, raises
 from portico.security import ipwhitelist
 from portico.security.errors import IpNotAllowed
+from portico.security.kit import AuthKit, AuthKitDep
+from portico.security.models import AuthSession
+from portico.tenancy import MAX_BIZ_ID, across_workspaces
 from portico.web.context import ClientDep, PortalDep
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from portico.workspaces.scope import MAX_BIZ_ID, across_workspaces
 
 WORKSPACE_HEADER = "x-workspace-id"
 Membership = tuple[WorkspaceMember, Workspace, WorkspaceRole]

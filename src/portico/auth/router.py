@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from portico.auth import service as auth_service
+from portico.auth import challenges, login, password_flows, registration
+from portico.auth.challenges import ChallengeStarted
 from portico.auth.deps import CurrentPrincipal
 from portico.auth.errors import (
     AccountNotActive,
@@ -17,7 +18,6 @@ from portico.auth.errors import (
     SessionNotFound,
     TooManyAttempts,
 )
-from portico.auth.kit import AuthKitDep
 from portico.auth.schemas import (
     LoginInitiateIn,
     LoginInitiateOut,
@@ -39,12 +39,14 @@ from portico.auth.turnstile import verify_turnstile
 from portico.deps import SessionDep
 from portico.envelope import Envelope, NoContent, no_content, ok
 from portico.errors import raises
+from portico.flows import signin
+from portico.security.kit import AuthKitDep
 from portico.web.context import ClientDep, PortalDep
 
 router = APIRouter(tags=["auth"])
 
 
-def _started(result: auth_service.ChallengeStarted) -> LoginInitiateOut:
+def _started(result: ChallengeStarted) -> LoginInitiateOut:
     return LoginInitiateOut(
         session_id=result.session_id,
         mfa_methods=list(result.mfa_methods),
@@ -73,7 +75,7 @@ async def register_initiate(
 ) -> Response:
     """Start a registration: validates the details and mails a 6-digit code."""
     await verify_turnstile(kit.settings, body.turnstile_token, client.ip)
-    result = await auth_service.register_initiate(
+    result = await registration.register_initiate(
         session,
         kit,
         ctx=ctx,
@@ -92,7 +94,7 @@ async def register_verify(
     body: RegisterVerifyIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep, client: ClientDep
 ) -> Response:
     """Complete a registration with the mailed code; creates the account and signs it in."""
-    tokens = await auth_service.register_verify(
+    tokens = await signin.register_verify(
         session, kit, ctx=ctx, challenge_id=body.session_id, code=body.code, client=client
     )
     return ok(_tokens(tokens))
@@ -105,7 +107,7 @@ async def login_initiate(
 ) -> Response:
     """Check email and password, and mail a sign-in code."""
     await verify_turnstile(kit.settings, body.turnstile_token, client.ip)
-    result = await auth_service.login_initiate(
+    result = await login.login_initiate(
         session, kit, ctx=ctx, email=body.email, password=body.password, client=client
     )
     return ok(_started(result))
@@ -117,7 +119,7 @@ async def login_verify(
     body: LoginVerifyIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep, client: ClientDep
 ) -> Response:
     """Complete a login with an MFA code; returns access and refresh tokens."""
-    tokens = await auth_service.login_verify(
+    tokens = await signin.login_verify(
         session,
         kit,
         ctx=ctx,
@@ -135,7 +137,7 @@ async def login_resend(
     body: LoginResendIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep
 ) -> Response:
     """Mail a new code for a pending login or registration."""
-    await auth_service.resend_code(session, kit, ctx=ctx, challenge_id=body.session_id)
+    await challenges.resend_code(session, kit, ctx=ctx, challenge_id=body.session_id)
     return no_content()
 
 
@@ -160,7 +162,7 @@ async def token_refresh(
 @router.post("/auth/logout", response_model=Envelope[LogoutOut])
 async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
     """End the current session."""
-    ended = await auth_service.logout(
+    ended = await login.logout(
         session, account_id=principal.account.id, session_id=principal.session.id
     )
     return ok(LogoutOut(success=True, terminated_sessions=ended))
@@ -173,8 +175,8 @@ async def password_forgot(
 ) -> Response:
     """Mail a password reset link if the account exists (the answer is the same either way)."""
     await verify_turnstile(kit.settings, body.turnstile_token, client.ip)
-    await auth_service.password_forgot(session, kit, ctx=ctx, email=body.email, client=client)
-    return ok(PasswordForgotOut(success=True, message=auth_service.FORGOT_MESSAGE))
+    await password_flows.password_forgot(session, kit, ctx=ctx, email=body.email, client=client)
+    return ok(PasswordForgotOut(success=True, message=password_flows.FORGOT_MESSAGE))
 
 
 @router.post("/auth/password/reset", response_model=NoContent)
@@ -183,7 +185,7 @@ async def password_reset(
     body: PasswordResetIn, session: SessionDep, kit: AuthKitDep, ctx: PortalDep
 ) -> Response:
     """Set a new password with the token from a reset link; all sessions end."""
-    await auth_service.password_reset(
+    await password_flows.password_reset(
         session, kit, ctx=ctx, token=body.token, new_password=body.new_password
     )
     return no_content()
@@ -195,7 +197,7 @@ async def password_change(
     body: PasswordChangeIn, principal: CurrentPrincipal, session: SessionDep, kit: AuthKitDep
 ) -> Response:
     """Change the signed-in account's password; its other sessions end."""
-    await auth_service.password_change(
+    await password_flows.password_change(
         session,
         kit,
         account=principal.account,

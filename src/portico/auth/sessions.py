@@ -9,17 +9,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth.kit import AuthKit
-from portico.auth.models import AuthSession, LoginHistory, RefreshToken
-from portico.auth.tokens import AccessClaims
+from portico.caller import ClientInfo, PortalContext
 from portico.db import lock_row, utcnow
 from portico.enums import AccountStatus
-from portico.ids import new_login_history_id, new_token
-from portico.ops import events
-from portico.web.context import ClientInfo, PortalContext
-
-LOGIN_SUCCESS = 1
-LOGIN_FAILURE = 2
+from portico.ids import new_token
+from portico.security.kit import AuthKit
+from portico.security.models import AuthSession, RefreshToken
+from portico.security.sessions import evict_beyond, record_login, session_ended
+from portico.security.tokens import AccessClaims
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,28 +24,6 @@ class IssuedTokens:
     access_token: str
     refresh_token: str
     expires_in: int
-
-
-def record_login(
-    session: AsyncSession,
-    *,
-    account: Account,
-    client: ClientInfo,
-    success: bool,
-    failure_reason: str | None = None,
-) -> None:
-    session.add(
-        LoginHistory(
-            biz_id=new_login_history_id(),
-            account_id=account.id,
-            login_time=utcnow(),
-            client_ip=client.ip,
-            user_agent=client.user_agent,
-            client_country=client.country,
-            login_result=LOGIN_SUCCESS if success else LOGIN_FAILURE,
-            failure_reason=failure_reason,
-        )
-    )
 
 
 async def _new_refresh_token(session: AsyncSession, kit: AuthKit, auth_session: AuthSession) -> str:
@@ -71,67 +46,14 @@ def _access_token(
     )
 
 
-async def revoke_sessions(
-    session: AsyncSession, *, account_id: int, reason: str, keep_session_id: int | None = None
-) -> int:
-    """End every live session of the account (but `keep_session_id`); returns how many."""
-    statement = (
-        update(AuthSession)
-        .where(AuthSession.account_id == account_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoke_reason=reason)
-    )
-    if keep_session_id is not None:
-        statement = statement.where(AuthSession.id != keep_session_id)
-    result = await session.execute(statement)
-    ended = int(result.rowcount)  # type: ignore[attr-defined]
-    if ended:
-        await session_ended(session, account_id=account_id, reason=reason, count=ended)
-    return ended
-
-
-async def session_ended(session: AsyncSession, *, account_id: int, reason: str, count: int) -> None:
-    """Report ended sessions as a security event once the transaction commits."""
-    account = await session.get(Account, account_id)  # in the session already: no query
-    events.after_commit_event(
-        session,
-        events.SESSION_ENDED,
-        account_id=account.biz_id if account else None,
-        reason=reason,
-        count=count,
-    )
-
-
 async def open_session(
     session: AsyncSession, kit: AuthKit, *, account: Account, ctx: PortalContext, client: ClientInfo
 ) -> IssuedTokens:
     """Start a signed-in session, evicting the oldest beyond the account's limit."""
     # Parallel logins count and evict one at a time, so the limit holds.
     await lock_row(session, Account, account.id)
+    await evict_beyond(session, account_id=account.id, keep=account.max_sessions - 1)
     now = utcnow()
-    live = (
-        (
-            await session.execute(
-                select(AuthSession.id)
-                .where(
-                    AuthSession.account_id == account.id,
-                    AuthSession.revoked_at.is_(None),
-                    AuthSession.expires_at > now,
-                )
-                .order_by(AuthSession.login_time.desc(), AuthSession.id.desc())
-            )
-        )
-        .scalars()
-        .all()
-    )
-    keep = max(account.max_sessions - 1, 0)
-    evicted = list(live[keep:])
-    if evicted:
-        await session.execute(
-            update(AuthSession)
-            .where(AuthSession.id.in_(evicted))
-            .values(revoked_at=now, revoke_reason="EVICTED")
-        )
-        await session_ended(session, account_id=account.id, reason="EVICTED", count=len(evicted))
     auth_session = AuthSession(
         biz_id=new_token(24),
         account_id=account.id,

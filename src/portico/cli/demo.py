@@ -13,6 +13,6 @@ from portico.cli.common import echo_lines
 def demo() -> None:
     """Seed the demo institution and accounts (idempotent)."""
     from portico.config import get_settings
-    from portico.demo import seed_demo
+    from portico.flows.demo import seed_demo
 
     echo_lines(asyncio.run(seed_demo(get_settings())))

@@ -63,10 +63,10 @@ def issuer() -> None:
 @click.option("--scope", "scopes", multiple=True, help="A scope to grant (repeat; default: all).")
 def create_client(name: str, institution: str | None, scopes: tuple[str, ...]) -> None:
     """Create an issuer API client; its secret is printed this once."""
-    from portico.auth.tokens import TokenService
     from portico.config import get_settings
     from portico.institutions import service as institution_service
     from portico.oauth import clients
+    from portico.security.tokens import TokenService
 
     async def work(session: AsyncSession) -> list[str]:
         found = await institution_service.find_institution(session, institution)

@@ -10,20 +10,14 @@ from portico.deps import SessionDep
 from portico.envelope import Created, Envelope, Page, created, ok
 from portico.errors import NotFound, raises
 from portico.exchanges import service
+from portico.exchanges.errors import QuoteExpired, QuoteUsed, RateUnavailable
 from portico.exchanges.schemas import ExchangeIn, ExchangeOut, QuoteIn, QuoteOut
 from portico.idempotency import service as idempotency
+from portico.idempotency.errors import IdempotencyConflict
 from portico.money import currency_scales
 from portico.paging import PageDep, WalletFilter
 from portico.wallets import service as wallet_service
-from portico.wallets.errors import (
-    IdempotencyConflict,
-    InsufficientBalance,
-    QuoteExpired,
-    QuoteUsed,
-    RateUnavailable,
-    WalletClosed,
-    WalletFrozen,
-)
+from portico.wallets.errors import InsufficientBalance, WalletClosed, WalletFrozen
 from portico.workspaces.deps import ExchangeRead, ExchangeWrite
 
 router = APIRouter(tags=["exchanges"])

@@ -13,6 +13,7 @@ from portico.db import utcnow
 from portico.enums import ExchangeStatus, FlowBizType
 from portico.envelope import Pagination
 from portico.errors import InvalidParameter, NotFound
+from portico.exchanges.errors import QuoteExpired, QuoteUsed, RateUnavailable
 from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
 from portico.exchanges.schemas import ExchangeOut, QuoteIn, QuoteOut
 from portico.ids import new_biz_id
@@ -20,11 +21,11 @@ from portico.ledger import service as ledger
 from portico.ledger.service import FEES, FX, Leg, system_account
 from portico.money import get_currency, to_minor, to_wire
 from portico.paging import PageParams, fetch_page
+from portico.tenancy import MAX_BIZ_ID, get_in_workspace, scoped
 from portico.wallets import service as wallet_service
-from portico.wallets.errors import InsufficientBalance, QuoteExpired, QuoteUsed, RateUnavailable
+from portico.wallets.errors import InsufficientBalance
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import MAX_BIZ_ID, get_in_workspace, scoped
 
 QUOTE_TTL = timedelta(seconds=30)
 BPS = Decimal(10_000)

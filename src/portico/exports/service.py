@@ -21,9 +21,9 @@ from portico.exports.models import Export
 from portico.exports.sources import SOURCES, Filters
 from portico.ids import new_biz_id, new_token
 from portico.paging import PageParams, fetch_page, parse_time
+from portico.tenancy import across_workspaces, get_in_workspace, scoped
 from portico.wallets import service as wallet_service
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import across_workspaces, get_in_workspace, scoped
 
 # A PENDING export nobody claimed this long after its last change is deferred again.
 UNCLAIMED_GRACE = timedelta(seconds=10)

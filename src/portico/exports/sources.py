@@ -20,11 +20,11 @@ from portico.ledger.models import LedgerEntry
 from portico.ledger.service import AVAILABLE
 from portico.money import Currency, to_wire
 from portico.recharges.models import Recharge
+from portico.tenancy import scoped
 from portico.transfers import service as transfer_service
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
 from portico.withdrawals.models import Withdrawal
-from portico.workspaces.scope import scoped
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from portico.files.filetypes import FilePurpose
 from portico.files.models import StoredFile
 from portico.files.upload import ReceivedFile
 from portico.ids import new_biz_id, new_token
-from portico.workspaces.scope import across_workspaces, get_in_workspace
+from portico.tenancy import across_workspaces, get_in_workspace
 
 PURGE = "the erased files sweep"
 

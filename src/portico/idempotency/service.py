@@ -30,10 +30,10 @@ from starlette.responses import Response
 
 from portico.db import Database, table_of, utcnow
 from portico.errors import AppError, InvalidParameter
+from portico.idempotency.errors import IdempotencyConflict
 from portico.idempotency.models import IdempotencyRecord
 from portico.ops import metrics
-from portico.wallets.errors import IdempotencyConflict
-from portico.workspaces.scope import across_workspaces, scoped
+from portico.tenancy import across_workspaces, scoped
 
 logger = logging.getLogger("portico.idempotency")
 RETENTION = timedelta(days=7)

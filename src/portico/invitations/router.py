@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from portico.auth.deps import CurrentPrincipal
-from portico.auth.kit import AuthKitDep
 from portico.deps import SessionDep
 from portico.envelope import Created, Envelope, NoContent, created, no_content, ok
 from portico.errors import NotFound, raises
@@ -18,6 +17,7 @@ from portico.invitations.schemas import (
     InvitationIdIn,
     InvitationOut,
 )
+from portico.security.kit import AuthKitDep
 from portico.web.context import PortalDep
 from portico.workspaces.deps import MemberRead, MemberWrite
 from portico.workspaces.schemas import MembershipOut

@@ -23,12 +23,11 @@ from portico.invitations.errors import AlreadyMember, AlreadyPending, NotPending
 from portico.invitations.models import ONE_PENDING_PER_EMAIL, Invitation
 from portico.invitations.schemas import InvitationOut
 from portico.mail.sender import Mailer, send_after_commit
+from portico.tenancy import across_workspaces, scoped
 from portico.workspaces import service as workspace_service
-from portico.workspaces.deps import role_permissions
 from portico.workspaces.models import ONE_MEMBERSHIP, Workspace, WorkspaceMember, WorkspaceRole
-from portico.workspaces.permissions import refuse_grants
+from portico.workspaces.permissions import refuse_grants, role_permissions
 from portico.workspaces.schemas import MembershipOut
-from portico.workspaces.scope import across_workspaces, scoped
 
 INVITATION_TTL = timedelta(days=7)
 # Live (PENDING, unexpired) invitations a workspace may have at once: invitations send mail to

@@ -28,7 +28,7 @@ from portico.issuer.schemas import IsoTime
 from portico.onboarding import masterdata
 from portico.onboarding import service as onboarding_service
 from portico.onboarding.models import ComplianceStatus, KycProfile
-from portico.workspaces.scope import across_workspaces
+from portico.tenancy import across_workspaces
 
 router = APIRouter(prefix="/issuers/{issuerId}", responses=ERRORS, tags=["issuer: customers"])
 ConsumerId = Annotated[

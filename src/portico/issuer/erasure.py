@@ -35,17 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.api_keys.models import ApiKey
 from portico.auth import throttle
-from portico.auth.models import (
-    AuthSession,
-    BackupCode,
-    LoginChallenge,
-    LoginHistory,
-    MfaEnrollment,
-    PasswordResetToken,
-    RefreshToken,
-    ThrottleCounter,
-)
-from portico.auth.sessions import revoke_sessions
+from portico.auth.models import LoginChallenge, PasswordResetToken, ThrottleCounter
 from portico.db import Base, table_of, utcnow
 from portico.enums import (
     AccountStatus,
@@ -73,12 +63,20 @@ from portico.pii import ERASED_EMAIL, ERASED_KEY, is_pii
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge
 from portico.rel import service as rel_service
+from portico.security.models import (
+    AuthSession,
+    BackupCode,
+    LoginHistory,
+    MfaEnrollment,
+    RefreshToken,
+)
+from portico.security.sessions import revoke_sessions
+from portico.tenancy import across_workspaces
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
 
 REASON = "Consumer deleted"
 # Not an argon2 hash: no password ever verifies against it.

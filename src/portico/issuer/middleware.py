@@ -13,8 +13,7 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portico.envelope import error_response
-from portico.errors import InvalidParameter
+from portico.errors import InvalidParameter, render
 
 PREFIX = "/issuers/"
 HEADER = b"x-correlation-id"
@@ -42,7 +41,7 @@ class CorrelationIdMiddleware:
             text = raw[0].decode("latin-1")
             if len(raw) > 1 or not CORRELATION_ID.fullmatch(text):
                 exc = InvalidParameter()
-                await error_response(exc.code, "Invalid x-correlation-id header", 400)(
+                await render(exc, message="Invalid x-correlation-id header")(
                     scope, receive, _no_store(send, None)
                 )
                 return

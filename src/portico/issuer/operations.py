@@ -16,7 +16,6 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth.sessions import revoke_sessions
 from portico.db import lock_row, utcnow
 from portico.enums import AccountPortal, AccountStatus
 from portico.errors import NotFound
@@ -31,6 +30,7 @@ from portico.issuer.models import (
     ReasonCode,
     RequestorType,
 )
+from portico.security.sessions import revoke_sessions
 
 MAX_ID = 64
 

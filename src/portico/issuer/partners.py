@@ -20,7 +20,7 @@ from portico.issuer.audit import Actor
 from portico.issuer.paging import Window, fetch
 from portico.mail.sender import Mailer
 from portico.partners import service as partner_service
-from portico.workspaces.scope import MAX_BIZ_ID
+from portico.tenancy import MAX_BIZ_ID
 
 
 class PartnerState(StrEnum):

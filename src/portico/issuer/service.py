@@ -26,12 +26,12 @@ from portico.issuer.paging import Window, fetch
 from portico.money import MAX_MAJOR_UNITS, get_currency, to_minor
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge, RechargeChannel
+from portico.tenancy import MAX_BIZ_ID, across_workspaces
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from portico.withdrawals.schemas import WithdrawalChannelIn
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import MAX_BIZ_ID, across_workspaces
 
 M = TypeVar("M", Recharge, Withdrawal, WithdrawalChannel)
 Order = TypeVar("Order", Recharge, Withdrawal)

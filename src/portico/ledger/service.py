@@ -23,10 +23,10 @@ from portico.enums import FlowBizType, WorkspaceKind
 from portico.errors import InternalError
 from portico.ids import new_biz_id
 from portico.ledger.models import LedgerEntry, LedgerPosting
+from portico.tenancy import across_workspaces
 from portico.wallets.errors import InsufficientBalance
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import across_workspaces
 
 # Ledger accounts: a wallet's two buckets, and the institution's system accounts.
 AVAILABLE = "WALLET"

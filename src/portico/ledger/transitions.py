@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.wallets.errors import InvalidOrderState
-from portico.workspaces.scope import scoped
+from portico.ledger.errors import InvalidOrderState
+from portico.tenancy import scoped
 
 
 async def transition(

@@ -13,15 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.api_keys import service as api_key_service
 from portico.api_keys.models import ApiKey
-from portico.auth.kit import AuthKit
-from portico.auth.tokens import TokenService
 from portico.db import utcnow
 from portico.enums import AccountStatus, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound
 from portico.oauth.models import IssuerClient, TokenFamily
 from portico.oauth.scopes import ISSUER_SCOPES
+from portico.security.kit import AuthKit
+from portico.security.tokens import TokenService
+from portico.tenancy import across_workspaces
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
 
 API_KEY = "API_KEY"
 ISSUER_CLIENT = "ISSUER_CLIENT"

@@ -13,7 +13,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.auth import throttle
-from portico.auth.kit import AuthKit
 from portico.db import Database, utcnow
 from portico.ids import new_token
 from portico.institutions.models import Institution
@@ -22,6 +21,7 @@ from portico.oauth.clients import Client
 from portico.oauth.keys import Keyring
 from portico.oauth.models import OAuthRefreshToken, TokenFamily
 from portico.oauth.scopes import ISSUER_SCOPES, ordered
+from portico.security.kit import AuthKit
 from portico.workspaces import permissions
 
 

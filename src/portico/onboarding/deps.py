@@ -27,9 +27,9 @@ from portico.institutions.models import Institution
 from portico.oauth import clients, service
 from portico.oauth.deps import KeyringDep
 from portico.onboarding.errors import AuthenticationFailed, PartnerKeyRequired, ScopeMissing
+from portico.tenancy import across_workspaces
 from portico.web.context import client_ip
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
 
 READ = "onboarding:read"
 WRITE = "onboarding:write"

@@ -18,7 +18,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
-from portico.auth.kit import AuthKitDep
 from portico.crypto import BlindIndex
 from portico.db import roll_back
 from portico.deps import SessionDep
@@ -26,6 +25,7 @@ from portico.onboarding import schemas as s
 from portico.onboarding import service
 from portico.onboarding.deps import OnboardingRead, OnboardingWrite
 from portico.onboarding.errors import AuthenticationFailed, PartnerKeyRequired, ScopeMissing
+from portico.security.kit import AuthKitDep
 
 PREFIX = "/caas-lcm/api/v1/CAAS"
 logger = logging.getLogger("portico.onboarding")

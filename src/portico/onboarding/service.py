@@ -23,8 +23,6 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth import service as auth_service
-from portico.auth.kit import AuthKit
 from portico.auth.models import PasswordResetToken
 from portico.crypto import BlindIndex
 from portico.db import after_commit, lock_row, on_rollback, utcnow
@@ -34,6 +32,7 @@ from portico.errors import InvalidParameter, NotFound
 from portico.files.filetypes import JPEG, PDF, PNG, sniff
 from portico.files.models import StoredFile
 from portico.files.service import new_storage_key
+from portico.flows import accounts as account_flows
 from portico.ids import new_biz_id, new_token
 from portico.institutions.models import Institution
 from portico.issuer import audit
@@ -47,9 +46,10 @@ from portico.onboarding.models import (
     SubscriptionStatus,
 )
 from portico.rel import service as rel_service
+from portico.security.kit import AuthKit
 from portico.storage.base import Storage
+from portico.tenancy import across_workspaces, scoped
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces, scoped
 
 # Not an argon2 hash: nothing verifies against it until the customer sets its password from
 # the activation mail.
@@ -624,7 +624,7 @@ async def onboard(
         if existing is not None and await _has_profile(session, existing.id):
             # The email is another customer's (another document): never merged.
             raise Refusal(s.CUSTOMER_UPDATE_FAILED, ["email"])
-        account = existing or await auth_service.create_account(
+        account = existing or await account_flows.create_account(
             session,
             institution_id=institution.id,
             portal=AccountPortal.CONSUMER,

@@ -11,11 +11,14 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from portico.config import Settings
 from portico.db import Database
 from portico.jobs.queue import JobQueue
+from portico.migrate import SCRIPT_LOCATION
 
 logger = logging.getLogger("portico.health")
 CHECKS = ("database", "migrations", "jobs")
@@ -26,10 +29,6 @@ WORKER_HEARTBEAT_SECONDS = 60
 @cache
 def migration_heads() -> frozenset[str]:
     """The Alembic head revision(s) this code ships (read once per process)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    from portico.migrate import SCRIPT_LOCATION
 
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)

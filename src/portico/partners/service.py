@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.errors import AccountInactive, PendingApproval
 from portico.accounts.models import Account
-from portico.auth.sessions import revoke_sessions
 from portico.db import utcnow
 from portico.enums import AccountPortal, AccountStatus, RoleType
 from portico.mail.sender import Mailer, send_after_commit
 from portico.partners import emails
 from portico.partners.errors import NotAwaitingApproval
+from portico.security.sessions import revoke_sessions
+from portico.tenancy import scoped
 from portico.workspaces.models import WorkspaceMember, WorkspaceRole
-from portico.workspaces.scope import scoped
 
 # The permissions whose routes move money or hand out credentials.
 GATED = frozenset(

@@ -14,9 +14,12 @@ from portico.envelope import Created, Envelope, Page, created, ok
 from portico.errors import NotFound, raises
 from portico.files import service as file_service
 from portico.idempotency import service as idempotency
+from portico.idempotency.errors import IdempotencyConflict
+from portico.ledger.errors import InvalidOrderState
 from portico.money import currency_scales, to_minor
 from portico.paging import PageDep, WalletFilter
 from portico.recharges import service
+from portico.recharges.errors import AmountOutOfRange
 from portico.recharges.schemas import (
     RechargeCancelIn,
     RechargeChannelOut,
@@ -27,12 +30,7 @@ from portico.recharges.schemas import (
     RechargeQuoteOut,
 )
 from portico.wallets import service as wallet_service
-from portico.wallets.errors import (
-    AmountOutOfRange,
-    CurrencyMismatch,
-    IdempotencyConflict,
-    InvalidOrderState,
-)
+from portico.wallets.errors import CurrencyMismatch
 from portico.workspaces.deps import RechargeRead, RechargeWrite
 
 router = APIRouter(tags=["recharges"])

@@ -20,6 +20,7 @@ from portico.ledger.service import FEES, SETTLEMENT, Leg, system_account
 from portico.ledger.transitions import transition
 from portico.money import to_minor, to_wire
 from portico.paging import PageParams, fetch_page
+from portico.recharges.errors import AmountOutOfRange
 from portico.recharges.models import Recharge, RechargeChannel
 from portico.recharges.schemas import (
     RechargeChannelOut,
@@ -27,16 +28,16 @@ from portico.recharges.schemas import (
     RechargeOut,
     RechargeQuoteOut,
 )
-from portico.wallets import service as wallet_service
-from portico.wallets.errors import AmountOutOfRange, CurrencyMismatch
-from portico.wallets.models import Wallet
-from portico.workspaces.models import Workspace
-from portico.workspaces.scope import (
+from portico.tenancy import (
     MAX_BIZ_ID,
     get_across_workspaces,
     get_in_workspace,
     scoped,
 )
+from portico.wallets import service as wallet_service
+from portico.wallets.errors import CurrencyMismatch
+from portico.wallets.models import Wallet
+from portico.workspaces.models import Workspace
 
 QUOTE_TTL = timedelta(minutes=15)
 BPS = Decimal(10_000)

@@ -19,8 +19,8 @@ from portico.ids import new_biz_id
 from portico.referrals.errors import ReferralCodeExists, ReferralCodeTaken
 from portico.referrals.models import Referral, ReferralCode
 from portico.referrals.schemas import ReferralOut, referral_view
+from portico.tenancy import across_workspaces, get_in_workspace, scoped
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import across_workspaces, get_in_workspace, scoped
 
 # No 0/O or 1/I: a generated code is read aloud and typed by hand.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

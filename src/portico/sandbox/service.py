@@ -22,12 +22,12 @@ from portico.ledger.models import LedgerEntry
 from portico.ledger.service import SANDBOX, Leg
 from portico.money import get_currency, to_minor
 from portico.recharges.models import Recharge
+from portico.tenancy import across_workspaces, scoped
 from portico.transfers.models import TransferOrder
 from portico.wallets import service as wallet_service
 from portico.withdrawals import service as withdrawal_service
 from portico.withdrawals.models import Withdrawal
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import across_workspaces, scoped
 
 # The test balances of a new or reset sandbox workspace.
 TEST_BALANCES: dict[str, Decimal] = {

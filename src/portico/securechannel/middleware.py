@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portico.envelope import error_response
+from portico.errors import render
 from portico.securechannel import service
 from portico.securechannel.errors import InvalidPayload
 
@@ -48,7 +48,7 @@ class SecureChannelMiddleware:
             plaintext = plaintext_or_none or b""
         if aes_key is None:
             exc = InvalidPayload()
-            await error_response(exc.code, exc.message, exc.http_status)(scope, receive, send)
+            await render(exc)(scope, receive, send)
             return
         await self._call_wrapped(scope, send, aes_key, plaintext)
 

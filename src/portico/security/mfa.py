@@ -14,11 +14,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth.kit import AuthKit
-from portico.auth.models import BackupCode, MfaEnrollment
 from portico.db import lock_row, utcnow
 from portico.enums import MfaMethod
 from portico.security.errors import MfaCodeRejected, TotpAlreadyEnabled, TotpNotSetUp
+from portico.security.kit import AuthKit
+from portico.security.models import BackupCode, MfaEnrollment
 
 TOTP_STEP_SECONDS = 30
 TOTP_DRIFT_STEPS = 1

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from portico.auth import service as auth_service
+from portico.auth import challenges
 from portico.auth.deps import CurrentPrincipal, Principal
 from portico.auth.errors import TooManyAttempts
-from portico.auth.kit import AuthKitDep
 from portico.deps import SessionDep
 from portico.envelope import Envelope, NoContent, Page, Pagination, no_content, ok
 from portico.errors import InvalidParameter, raises
@@ -24,6 +23,7 @@ from portico.security.errors import (
     TotpNotSetUp,
     WhitelistExcludesCaller,
 )
+from portico.security.kit import AuthKitDep
 from portico.security.schemas import (
     BackupCodesGeneratedOut,
     BackupCodesStatusOut,
@@ -87,7 +87,7 @@ async def verify_otp(
     body: OtpCodeIn, principal: CurrentPrincipal, session: SessionDep, kit: AuthKitDep
 ) -> Response:
     """Enable the authenticator app with a first code from it."""
-    async with auth_service.code_attempt(session, kit, account=principal.account):
+    async with challenges.code_attempt(session, kit, account=principal.account):
         status = await mfa.verify_totp(session, kit, account=principal.account, code=body.code)
     _mfa_changed(session, principal, "TOTP_ENABLED")
     return ok(_status(status))
@@ -99,7 +99,7 @@ async def revoke_otp(
     body: OtpCodeIn, principal: CurrentPrincipal, session: SessionDep, kit: AuthKitDep
 ) -> Response:
     """Turn the authenticator app off (needs a current code from it)."""
-    async with auth_service.code_attempt(session, kit, account=principal.account):
+    async with challenges.code_attempt(session, kit, account=principal.account):
         await mfa.revoke_totp(session, kit, account=principal.account, code=body.code)
     _mfa_changed(session, principal, "TOTP_REVOKED")
     return no_content()
@@ -159,9 +159,7 @@ async def terminate_session(
 @router.post("/security/sessions/terminate-all", response_model=Envelope[TerminatedOut])
 async def terminate_all_sessions(principal: CurrentPrincipal, session: SessionDep) -> Response:
     """End every session of the account but the caller's."""
-    from portico.auth.sessions import revoke_sessions
-
-    ended = await revoke_sessions(
+    ended = await session_service.revoke_sessions(
         session,
         account_id=principal.account.id,
         reason="TERMINATED",

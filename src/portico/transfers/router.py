@@ -15,18 +15,13 @@ from portico.enums import TransferStatus
 from portico.envelope import Created, Envelope, Page, Pagination, created, ok
 from portico.errors import NotFound, raises
 from portico.idempotency import service as idempotency
+from portico.idempotency.errors import IdempotencyConflict
 from portico.money import currency_scales
 from portico.paging import PageDep, WalletFilter
 from portico.transfers import service
 from portico.transfers.schemas import TransferCreateIn, TransferOrderOut
 from portico.wallets import service as wallet_service
-from portico.wallets.errors import (
-    CurrencyMismatch,
-    IdempotencyConflict,
-    InsufficientBalance,
-    WalletClosed,
-    WalletFrozen,
-)
+from portico.wallets.errors import CurrencyMismatch, InsufficientBalance, WalletClosed, WalletFrozen
 from portico.wallets.models import Wallet
 from portico.workspaces.deps import TransferRead, TransferWrite
 

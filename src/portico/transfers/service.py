@@ -21,6 +21,7 @@ from portico.ledger import service as ledger
 from portico.ledger.service import Leg
 from portico.money import decimals_of, to_minor, to_wire
 from portico.paging import PageParams, fetch_page
+from portico.tenancy import MAX_BIZ_ID, across_workspaces
 from portico.transfers.models import TransferOrder
 from portico.transfers.schemas import TransferCreateIn, TransferOrderOut
 from portico.wallets import service as wallet_service
@@ -32,7 +33,6 @@ from portico.wallets.errors import (
 )
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import MAX_BIZ_ID, across_workspaces
 
 
 async def _payee_by_email(

@@ -11,6 +11,7 @@ from portico.deps import SessionDep
 from portico.enums import FlowBizType
 from portico.envelope import Envelope, Page, ok
 from portico.errors import NotFound, raises
+from portico.ledger import flows as ledger_flows
 from portico.paging import PageDep
 from portico.wallets import service
 from portico.wallets.schemas import WalletBalanceOut, WalletFlowOut, WalletOut
@@ -71,7 +72,7 @@ async def list_wallet_flows(
     wallet = await service.get_wallet(
         session, workspace_id=context.workspace.id, wallet_biz_id=walletBizId
     )
-    items, pagination = await service.list_flows(
+    items, pagination = await ledger_flows.list_wallet_flows(
         session, wallet=wallet, params=params, biz_type=biz_type
     )
     return ok(Page[WalletFlowOut](items=items, pagination=pagination))

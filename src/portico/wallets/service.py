@@ -8,19 +8,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.db import utcnow
-from portico.enums import FlowBizType, FlowDirection, WalletStatus, WalletType
-from portico.envelope import Pagination
+from portico.enums import WalletStatus, WalletType
 from portico.errors import NotFound
 from portico.ids import new_biz_id
-from portico.ledger.models import LedgerEntry
-from portico.ledger.service import AVAILABLE
 from portico.money import currency_scales, get_currency, to_wire
-from portico.paging import PageParams, fetch_page
+from portico.tenancy import get_in_workspace, scoped
 from portico.wallets.errors import WalletClosed, WalletFrozen
 from portico.wallets.models import Wallet
-from portico.wallets.schemas import WalletBalanceOut, WalletFlowOut, WalletOut
+from portico.wallets.schemas import WalletBalanceOut, WalletOut
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import get_in_workspace, scoped
 
 
 async def list_wallets(session: AsyncSession, *, workspace_id: int) -> list[Wallet]:
@@ -127,41 +123,3 @@ def balance_view(wallet: Wallet, *, scale: int) -> WalletBalanceOut:
         total_balance=to_wire(wallet.available + wallet.frozen, scale),
         updated_at=wallet.updated_at,
     )
-
-
-async def list_flows(
-    session: AsyncSession, *, wallet: Wallet, params: PageParams, biz_type: FlowBizType | None
-) -> tuple[list[WalletFlowOut], Pagination]:
-    """The wallet's view of its ledger entries (available bucket), newest first."""
-    statement = (
-        select(LedgerEntry)
-        .where(
-            LedgerEntry.wallet_id == wallet.id,
-            LedgerEntry.account == AVAILABLE,
-            LedgerEntry.id > wallet.flows_since,
-        )
-        .order_by(LedgerEntry.id.desc())
-    )
-    if biz_type is not None:
-        statement = statement.where(LedgerEntry.biz_type == biz_type.value)
-    entries, pagination = await fetch_page(
-        session, scoped(statement, LedgerEntry, wallet.workspace_id), params, LedgerEntry.created_at
-    )
-    scale = await scale_of(session, wallet.currency)
-    items = [
-        WalletFlowOut(
-            biz_id=f"fl{entry.id:014d}",
-            wallet_biz_id=wallet.biz_id,
-            direction=FlowDirection.IN if entry.amount > 0 else FlowDirection.OUT,
-            biz_type=FlowBizType(entry.biz_type),
-            biz_order_id=entry.order_biz_id,
-            amount=to_wire(abs(entry.amount), scale),
-            balance_before=to_wire(entry.balance_before or 0, scale),
-            balance_after=to_wire(entry.balance_after or 0, scale),
-            currency=entry.currency,
-            remark=entry.remark,
-            created_at=entry.created_at,
-        )
-        for entry in entries
-    ]
-    return items, pagination

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy import select
 from starlette.types import Scope
 
+from portico.caller import ClientInfo, PortalContext
 from portico.config import Settings
 from portico.deps import SessionDep, SettingsDep
 from portico.enums import AccountPortal
@@ -22,22 +22,6 @@ PORTAL_PREFIXES: dict[AccountPortal, str] = {
     AccountPortal.CONSUMER: "/web/v1/consumer",
     AccountPortal.PARTNER: "/web/v1/partner",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class PortalContext:
-    portal: AccountPortal
-    institution_id: int
-    institution_biz_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
-    ip: str
-    user_agent: str | None
-    client_hash: str | None
-    country: str | None
-    locale: str | None
 
 
 def route_path(scope: Scope) -> str:

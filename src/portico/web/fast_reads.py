@@ -40,20 +40,20 @@ from portico.accounts.router import get_profile
 from portico.accounts.router import router as profile_router
 from portico.accounts.service import profile_view
 from portico.auth.deps import ACTIVITY_RESOLUTION, WORKSPACE_HEADER, _principal_statement
-from portico.auth.kit import AuthKit
-from portico.auth.models import AuthSession
 from portico.db import Database, table_of, utcnow
 from portico.enums import AccountStatus
 from portico.envelope import ok
 from portico.money import known_scale
+from portico.security.kit import AuthKit
+from portico.security.models import AuthSession
+from portico.tenancy import MAX_BIZ_ID, scoped
 from portico.wallets import service as wallet_service
 from portico.wallets.models import Wallet
 from portico.wallets.router import get_wallet_balance, list_wallets
 from portico.wallets.router import router as wallets_router
 from portico.web.context import portal_of_path, route_path
-from portico.workspaces.deps import permissions_of
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from portico.workspaces.scope import MAX_BIZ_ID, scoped
+from portico.workspaces.permissions import permissions_of
 
 # The permission both wallet reads declare (`WalletRead`; a test holds them to it).
 WALLET_READ = "wallet:read"

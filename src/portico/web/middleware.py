@@ -15,8 +15,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portico.envelope import error_response
-from portico.errors import BodyTooLarge, InternalError, InvalidParameter
+from portico.errors import BodyTooLarge, InternalError, InvalidParameter, render
 from portico.ops.logs import ACCESS
 from portico.ops.routes import route_template
 
@@ -72,7 +71,7 @@ class UnexpectedErrorMiddleware:
                 raise
             error_logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
             exc = InternalError()
-            await error_response(exc.code, exc.message, exc.http_status)(scope, receive, send)
+            await render(exc)(scope, receive, send)
 
 
 # Room for a multipart body's boundaries, part headers and small fields around the file.
@@ -119,7 +118,7 @@ class BodySizeLimitMiddleware:
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             exc = BodyTooLarge()
-            await error_response(exc.code, exc.message, exc.http_status)(scope, receive, send)
+            await render(exc)(scope, receive, send)
             return
         received = 0
         too_large = False
@@ -148,7 +147,7 @@ class BodySizeLimitMiddleware:
                 raise
         if too_large:
             exc = BodyTooLarge()
-            await error_response(exc.code, exc.message, exc.http_status)(scope, receive, send)
+            await render(exc)(scope, receive, send)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -198,9 +197,7 @@ def has_inexact_numbers(body: bytes) -> bool:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
-    await error_response(
-        InvalidParameter.code, InvalidParameter.message, InvalidParameter.http_status
-    )(scope, receive, send)
+    await render(InvalidParameter())(scope, receive, send)
 
 
 class ExactNumbersMiddleware:
@@ -366,9 +363,7 @@ class EdgeMiddleware:
                     raise
                 error_logger.exception("unhandled error on %s %s", method, scope["path"])
                 exc = InternalError()
-                await error_response(exc.code, exc.message, exc.http_status)(
-                    scope, receive, edge_send
-                )
+                await render(exc)(scope, receive, edge_send)
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             state = scope.get("state", {})

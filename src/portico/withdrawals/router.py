@@ -13,17 +13,12 @@ from portico.enums import WithdrawalStatus
 from portico.envelope import Created, Envelope, Page, created, ok
 from portico.errors import NotFound, raises
 from portico.idempotency import service as idempotency
+from portico.idempotency.errors import IdempotencyConflict
+from portico.ledger.errors import InvalidOrderState
 from portico.money import currency_scales
 from portico.paging import PageDep, WalletFilter
 from portico.wallets import service as wallet_service
-from portico.wallets.errors import (
-    CurrencyMismatch,
-    IdempotencyConflict,
-    InsufficientBalance,
-    InvalidOrderState,
-    WalletClosed,
-    WalletFrozen,
-)
+from portico.wallets.errors import CurrencyMismatch, InsufficientBalance, WalletClosed, WalletFrozen
 from portico.withdrawals import service
 from portico.withdrawals.schemas import (
     WithdrawalChannelIn,

@@ -17,6 +17,11 @@ from portico.ledger.service import FROZEN, SETTLEMENT, Leg, system_account
 from portico.ledger.transitions import transition
 from portico.money import get_currency, to_minor, to_wire
 from portico.paging import PageParams, fetch_page
+from portico.tenancy import (
+    get_across_workspaces,
+    get_in_workspace,
+    scoped,
+)
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import CurrencyMismatch, InsufficientBalance
 from portico.wallets.models import Wallet
@@ -28,11 +33,6 @@ from portico.withdrawals.schemas import (
     WithdrawalOut,
 )
 from portico.workspaces.models import Workspace
-from portico.workspaces.scope import (
-    get_across_workspaces,
-    get_in_workspace,
-    scoped,
-)
 
 MAX_CHANNELS = 50
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
@@ -17,6 +17,7 @@ from portico.errors import PermissionDenied, raises
 from portico.partners import service as partner_service
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
+from portico.workspaces.permissions import role_permissions
 
 PERMISSION_ATTRIBUTE = "__portico_permission__"
 
@@ -31,18 +32,6 @@ class WorkspaceContext:
     @property
     def is_owner(self) -> bool:
         return self.role.role_type == RoleType.OWNER
-
-
-def role_permissions(role: WorkspaceRole) -> frozenset[str]:
-    """OWNER holds every permission; other roles hold their codes."""
-    return permissions_of(role.role_type, role.permission_codes)
-
-
-def permissions_of(role_type: str, permission_codes: Iterable[str] | None) -> frozenset[str]:
-    """The permissions a role of `role_type` with `permission_codes` holds (`role_permissions`)."""
-    if role_type == RoleType.OWNER:
-        return frozenset(permissions.all_codes())
-    return frozenset(c for c in (permission_codes or []) if permissions.is_known(c))
 
 
 @raises(PermissionDenied)

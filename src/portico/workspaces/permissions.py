@@ -9,7 +9,9 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints, WithJsonSchema
 
+from portico.enums import RoleType
 from portico.errors import PermissionDenied
+from portico.workspaces.models import WorkspaceRole
 
 # Group -> label; every group has `read` and `write`.
 GROUPS: dict[str, str] = {
@@ -117,3 +119,15 @@ def tree() -> tuple[dict[str, Any], ...]:
             }
         )
     return tuple(nodes)
+
+
+def role_permissions(role: WorkspaceRole) -> frozenset[str]:
+    """OWNER holds every permission; other roles hold their codes."""
+    return permissions_of(role.role_type, role.permission_codes)
+
+
+def permissions_of(role_type: str, permission_codes: Iterable[str] | None) -> frozenset[str]:
+    """The permissions a role of `role_type` with `permission_codes` holds (`role_permissions`)."""
+    if role_type == RoleType.OWNER:
+        return frozenset(all_codes())
+    return frozenset(c for c in (permission_codes or []) if is_known(c))

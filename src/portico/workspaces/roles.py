@@ -11,8 +11,8 @@ from portico.db import flush_unique, utcnow
 from portico.enums import RoleType
 from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
+from portico.tenancy import scoped
 from portico.workspaces import permissions
-from portico.workspaces.deps import role_permissions
 from portico.workspaces.errors import (
     BuiltinRoleImmutable,
     OwnerIsPermanent,
@@ -26,9 +26,8 @@ from portico.workspaces.models import (
     WorkspaceRole,
     role_name_key,
 )
-from portico.workspaces.permissions import refuse_grants
+from portico.workspaces.permissions import refuse_grants, role_permissions
 from portico.workspaces.schemas import RoleOut
-from portico.workspaces.scope import scoped
 from portico.workspaces.service import find_member
 
 

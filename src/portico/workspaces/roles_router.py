@@ -146,7 +146,5 @@ async def get_role_permissions(
 ) -> Response:
     """A role's permission codes (the OWNER role: every code)."""
     role = await roles.get_role(session, workspace_id=context.workspace.id, role_biz_id=roleBizId)
-    from portico.workspaces.deps import role_permissions
-
-    codes = role_permissions(role)
+    codes = permissions.role_permissions(role)
     return ok([code for code in permissions.all_codes() if code in codes])

@@ -6,10 +6,12 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from portico.auth.deps import CurrentPrincipal
+from portico.constants import data as constants
 from portico.deps import SessionDep
 from portico.enums import JoinSource, WorkspaceKind
 from portico.envelope import Created, Envelope, NoContent, created, no_content, ok
 from portico.errors import InvalidParameter, NotFound, raises
+from portico.flows import workspaces as workspace_flows
 from portico.workspaces import service as workspace_service
 from portico.workspaces.deps import (
     AnyMember,
@@ -35,11 +37,10 @@ async def create_workspace(
     body: WorkspaceCreateIn, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
     """Create a workspace (LIVE or SANDBOX); the caller becomes its owner."""
-    from portico.constants import data as constants
 
     if body.workspace_timezone not in constants.timezone_ids():
         raise InvalidParameter("workspaceTimezone")
-    workspace = await workspace_service.create_workspace(
+    workspace = await workspace_flows.create_workspace(
         session,
         owner=principal.account,
         name=body.workspace_name,

@@ -8,14 +8,16 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
+from portico.constants import data as constants
 from portico.db import lock_row, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
+from portico.institutions.models import Institution
+from portico.tenancy import across_workspaces, scoped
 from portico.workspaces.errors import OwnerCannotLeave, OwnerIsPermanent
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 from portico.workspaces.schemas import MemberOut, MembershipOut, WorkspaceOut
-from portico.workspaces.scope import across_workspaces, scoped
 
 # Stored data, seeded exactly as the portal documents show them (not localised).
 OWNER_ROLE_NAME = "所有者"
@@ -34,7 +36,8 @@ async def create_workspace(
     is_default: bool,
     timezone: str = "UTC",
 ) -> Workspace:
-    """Create a workspace with its two built-in roles and the owner's membership."""
+    """Create a workspace with its two built-in roles and the owner's membership (a SANDBOX
+    one's test balances are `flows.workspaces.create_workspace`'s part)."""
     now = utcnow()
     workspace = Workspace(
         biz_id=new_biz_id(),
@@ -85,16 +88,10 @@ async def create_workspace(
         )
     )
     await session.flush()
-    if kind == WorkspaceKind.SANDBOX:
-        from portico.sandbox import service as sandbox_service
-
-        await sandbox_service.seed(session, workspace=workspace)
     return workspace
 
 
 async def institution_biz_id(session: AsyncSession, institution_id: int) -> str:
-    from portico.institutions.models import Institution
-
     biz_id = (
         await session.execute(select(Institution.biz_id).where(Institution.id == institution_id))
     ).scalar_one()
@@ -209,8 +206,6 @@ async def members_of(session: AsyncSession, *, workspace: Workspace) -> list[Mem
 async def update_workspace(workspace: Workspace, *, name: str | None, timezone: str | None) -> None:
     """Partial update of name and time zone."""
     if timezone is not None:
-        from portico.constants import data as constants
-
         if timezone not in constants.timezone_ids():
             raise InvalidParameter()
         workspace.timezone = timezone

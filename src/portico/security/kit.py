@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from portico.auth.passwords import PasswordHasher
-from portico.auth.tokens import TokenService
 from portico.config import Settings
 from portico.crypto import SecretBox
 from portico.db import Database
 from portico.mail.sender import Mailer
+from portico.security.passwords import PasswordHasher
+from portico.security.tokens import TokenService
 
 
 @dataclass(slots=True)

@@ -8,14 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.auth import service as auth_service
-from portico.auth.passwords import PasswordHasher
-from portico.auth.tokens import TokenService
 from portico.config import Settings
 from portico.db import in_transaction
 from portico.enums import AccountPortal, ChannelType
 from portico.exchanges import service as exchange_service
 from portico.exchanges.models import FxRate
+from portico.flows import accounts as account_flows
 from portico.institutions import service as institution_service
 from portico.money import enabled_currencies
 from portico.oauth import clients as oauth_clients
@@ -24,9 +22,11 @@ from portico.recharges import service as recharge_service
 from portico.recharges.models import RechargeChannel
 from portico.recharges.schemas import RechargeCreateIn
 from portico.referrals import service as referral_service
+from portico.security.passwords import PasswordHasher
+from portico.security.tokens import TokenService
+from portico.tenancy import across_workspaces
 from portico.wallets import service as wallet_service
 from portico.workspaces.models import Workspace, WorkspaceMember
-from portico.workspaces.scope import across_workspaces
 
 DEMO_PASSWORD = "DemoPass123!"  # noqa: S105 - documented demo credential
 DEMO_INSTITUTION = "Portico Demo Bank"
@@ -87,7 +87,7 @@ async def seed_demo(settings: Settings) -> list[str]:
                 )
             ).first()
             if exists is None:
-                await auth_service.create_account(
+                await account_flows.create_account(
                     session,
                     institution_id=institution.id,
                     portal=portal,

@@ -7,21 +7,21 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
+import portico.models as models
+from portico.accounts.models import Account
 from portico.api_keys.models import ApiKey
-from portico.db import Database
+from portico.db import Base, Database
 from portico.invitations.models import Invitation
-from portico.workspaces.models import WorkspaceMember, WorkspaceRole
-from portico.workspaces.scope import (
+from portico.tenancy import (
     UnscopedQuery,
     across_workspaces,
     scoped,
     workspace_owned_models,
 )
+from portico.workspaces.models import WorkspaceMember, WorkspaceRole
 
 
 def test_every_model_with_a_workspace_id_is_listed() -> None:
-    import portico.models as models
-
     with_workspace_id = {
         cls
         for cls in vars(models).values()
@@ -29,12 +29,16 @@ def test_every_model_with_a_workspace_id_is_listed() -> None:
         and hasattr(cls, "__table__")
         and "workspace_id" in cls.__table__.columns
     }
-    assert workspace_owned_models() == with_workspace_id
-    assert {WorkspaceRole, WorkspaceMember, ApiKey, Invitation} <= workspace_owned_models()
+    assert workspace_owned_models(Base.registry) == with_workspace_id
+    assert {WorkspaceRole, WorkspaceMember, ApiKey, Invitation} <= workspace_owned_models(
+        Base.registry
+    )
 
 
 @pytest.mark.parametrize(
-    "model", sorted(workspace_owned_models(), key=lambda m: m.__name__), ids=lambda m: m.__name__
+    "model",
+    sorted(workspace_owned_models(Base.registry), key=lambda m: m.__name__),
+    ids=lambda m: m.__name__,
 )
 async def test_unscoped_queries_are_refused(model: Any, database: Database) -> None:
     async with database.sessionmaker() as session:
@@ -55,8 +59,6 @@ async def test_unscoped_queries_are_refused(model: Any, database: Database) -> N
 
 
 async def test_joins_and_subqueries_of_owned_tables_are_refused(database: Database) -> None:
-    from portico.accounts.models import Account
-
     async with database.sessionmaker() as session:
         joined = select(Account).join(WorkspaceMember, WorkspaceMember.account_id == Account.id)
         with pytest.raises(UnscopedQuery):

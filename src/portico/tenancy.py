@@ -1,4 +1,4 @@
-"""Workspace scoping: every query of a workspace-owned model goes through `scoped`.
+"""The tenancy guard: every query of a workspace-owned model goes through `scoped`.
 
 A guard on the app's sessions refuses (as an internal error, caught by the tests) any SELECT,
 UPDATE or DELETE of a workspace-owned model that was not built by `scoped` or explicitly marked
@@ -7,17 +7,15 @@ UPDATE or DELETE of a workspace-owned model that was not built by `scoped` or ex
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, registry
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
-from portico.db import Base
 from portico.errors import InternalError, NotFound
 
 S = TypeVar("S", bound=Executable)
@@ -30,19 +28,24 @@ class UnscopedQuery(InternalError):
     """A workspace-owned model was queried without the scope helper (a bug, never a user error)."""
 
 
-@cache
-def workspace_owned_models() -> frozenset[type[Any]]:
-    """Every mapped class with a `workspace_id` column."""
-    import portico.models  # noqa: F401  (register every model)
+def _owned(mapper: Mapper[Any]) -> bool:
+    return "workspace_id" in mapper.columns
 
-    return frozenset(
-        mapper.class_ for mapper in Base.registry.mappers if "workspace_id" in mapper.columns
-    )
+
+def is_workspace_owned(model: type[Any]) -> bool:
+    """Whether `model` is mapped with a `workspace_id` column."""
+    mapper = inspect(model, raiseerr=False)
+    return mapper is not None and _owned(mapper)
+
+
+def workspace_owned_models(models: registry) -> frozenset[type[Any]]:
+    """Every class of the `models` registry with a `workspace_id` column."""
+    return frozenset(mapper.class_ for mapper in models.mappers if _owned(mapper))
 
 
 def scoped(statement: S, model: type[Any], workspace_id: int) -> S:
     """Restrict `statement` to rows of `model` in the workspace."""
-    if model not in workspace_owned_models():
+    if not is_workspace_owned(model):
         raise TypeError(f"{model.__name__} is not workspace-owned")
     restricted = cast(S, statement.where(model.workspace_id == workspace_id))  # type: ignore[attr-defined]
     return restricted.execution_options(**{SCOPE_OPTION: "workspace"})
@@ -80,26 +83,19 @@ class AppSession(Session):
     """The session class of request transactions: it carries the scope guard."""
 
 
-@cache
-def workspace_owned_tables() -> frozenset[str]:
-    return frozenset(model.__table__.name for model in workspace_owned_models())
-
-
 @event.listens_for(AppSession, "do_orm_execute")
 def _guard(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.execution_options.get(SCOPE_OPTION):
         return
-    owned = workspace_owned_models()
     for mapper in state.all_mappers:
-        if mapper.class_ in owned:
+        if _owned(mapper):
             raise UnscopedQuery(f"unscoped query of {mapper.class_.__name__}")
     # a workspace-owned table reached through a join or a subquery counts too
-    owned_tables = workspace_owned_tables()
     statement = state.statement
     if not isinstance(statement, ClauseElement):  # pragma: no cover - ORM statements are
         return
     for table in find_tables(statement, include_joins=True, include_aliases=True):
-        if getattr(table, "name", None) in owned_tables:
+        if isinstance(table, Table) and "workspace_id" in table.c:
             raise UnscopedQuery(f"unscoped query of {table.name}")
