@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.api_keys.models import ApiKey
-from portico.api_keys.schemas import ApiKeyCreatedOut, ApiKeyOut
 from portico.auth.kit import AuthKit
 from portico.db import utcnow
 from portico.enums import WorkspaceKind
@@ -27,33 +26,6 @@ KEY_PREFIXES: dict[WorkspaceKind, str] = {
     WorkspaceKind.SANDBOX: "sk_test_",
 }
 KEY_ID_MAX = 40  # the column's width: longer ids are never stored keys
-
-
-def key_view(key: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(
-        api_key_id=key.key_id,
-        name=key.name,
-        status=key.status,
-        mode=key.mode,
-        permissions=list(key.scopes or []),
-        ip_whitelist=list(key.ip_whitelist or []),
-        created_at=key.created_at,
-        last_used_at=key.last_used_at,
-        created_by=key.created_by,
-    )
-
-
-def created_view(key: ApiKey, secret: str) -> ApiKeyCreatedOut:
-    return ApiKeyCreatedOut(
-        api_key_id=key.key_id,
-        secret=secret,
-        name=key.name,
-        status=key.status,
-        mode=key.mode,
-        scopes=list(key.scopes or []),
-        ip_whitelist=list(key.ip_whitelist or []),
-        created_at=key.created_at,
-    )
 
 
 def grantable(held: Iterable[str]) -> list[str]:

@@ -14,11 +14,11 @@ from portico.enums import ExchangeStatus, FlowBizType
 from portico.envelope import Pagination
 from portico.errors import InvalidParameter, NotFound
 from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
-from portico.exchanges.schemas import ExchangeOut, QuoteIn, QuoteOut
+from portico.exchanges.schemas import QuoteIn
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import FEES, FX, Leg, system_account
-from portico.money import get_currency, to_minor, to_wire
+from portico.money import get_currency, to_minor
 from portico.paging import PageParams, fetch_page
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import InsufficientBalance, QuoteExpired, QuoteUsed, RateUnavailable
@@ -258,39 +258,4 @@ async def get_exchange(
 ) -> Exchange:
     return await get_in_workspace(
         session, Exchange, workspace_id=workspace_id, biz_id=exchange_biz_id
-    )
-
-
-def quote_view(quote: ExchangeQuote, scales: dict[str, int]) -> QuoteOut:
-    return QuoteOut(
-        quote_id=quote.biz_id,
-        from_currency=quote.from_currency,
-        to_currency=quote.to_currency,
-        side=quote.side,
-        from_amount=to_wire(quote.from_amount, scales[quote.from_currency]),
-        to_amount=to_wire(quote.to_amount, scales[quote.to_currency]),
-        rate=quote.rate,
-        fee=to_wire(quote.fee, scales[quote.from_currency]),
-        fee_currency=quote.from_currency,
-        expires_at=quote.expires_at,
-    )
-
-
-def exchange_view(exchange: Exchange, scales: dict[str, int]) -> ExchangeOut:
-    return ExchangeOut(
-        biz_id=exchange.biz_id,
-        workspace_biz_id=exchange.workspace_biz_id,
-        quote_id=exchange.quote_biz_id,
-        from_wallet_biz_id=exchange.from_wallet_biz_id,
-        to_wallet_biz_id=exchange.to_wallet_biz_id,
-        from_currency=exchange.from_currency,
-        to_currency=exchange.to_currency,
-        from_amount=to_wire(exchange.from_amount, scales[exchange.from_currency]),
-        to_amount=to_wire(exchange.to_amount, scales[exchange.to_currency]),
-        rate=exchange.rate,
-        fee=to_wire(exchange.fee, scales[exchange.from_currency]),
-        exchange_status=ExchangeStatus(exchange.status),
-        created_at=exchange.created_at,
-        updated_at=exchange.updated_at,
-        completed_at=exchange.completed_at,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portico.db import Base, BigIntPK, UTCDateTime, utcnow
 from portico.enums import ChannelType, RechargeStatus
 from portico.pii import NOT_PII, pii
+
+BPS = Decimal(10_000)  # `fee_bps` units in one
 
 
 class RechargeChannel(Base):

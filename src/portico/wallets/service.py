@@ -18,7 +18,7 @@ from portico.money import currency_scales, get_currency, to_wire
 from portico.paging import PageParams, fetch_page
 from portico.wallets.errors import WalletClosed, WalletFrozen
 from portico.wallets.models import Wallet
-from portico.wallets.schemas import WalletBalanceOut, WalletFlowOut, WalletOut
+from portico.wallets.schemas import WalletFlowOut
 from portico.workspaces.models import Workspace
 from portico.workspaces.scope import get_in_workspace, scoped
 
@@ -100,33 +100,6 @@ async def scale_of(session: AsyncSession, currency: str) -> int:
     if currency not in scales:
         raise NotFound()
     return scales[currency]
-
-
-def wallet_view(wallet: Wallet, *, workspace_biz_id: str, scale: int) -> WalletOut:
-    return WalletOut(
-        biz_id=wallet.biz_id,
-        workspace_biz_id=workspace_biz_id,
-        wallet_name=wallet.name,
-        currency=wallet.currency,
-        wallet_type=WalletType(wallet.wallet_type),
-        wallet_status=WalletStatus(wallet.status),
-        available_balance=to_wire(wallet.available, scale),
-        frozen_balance=to_wire(wallet.frozen, scale),
-        total_balance=to_wire(wallet.available + wallet.frozen, scale),
-        created_at=wallet.created_at,
-        updated_at=wallet.updated_at,
-    )
-
-
-def balance_view(wallet: Wallet, *, scale: int) -> WalletBalanceOut:
-    return WalletBalanceOut(
-        wallet_biz_id=wallet.biz_id,
-        currency=wallet.currency,
-        available_balance=to_wire(wallet.available, scale),
-        frozen_balance=to_wire(wallet.frozen, scale),
-        total_balance=to_wire(wallet.available + wallet.frozen, scale),
-        updated_at=wallet.updated_at,
-    )
 
 
 async def list_flows(

@@ -40,7 +40,7 @@ router = APIRouter(tags=["withdrawals"])
 async def list_withdrawal_channels(context: WithdrawalRead, session: SessionDep) -> Response:
     """The workspace's payout destinations (account numbers masked), default first."""
     channels = await service.list_channels(session, workspace_id=context.workspace.id)
-    return ok([service.channel_view(c) for c in channels])
+    return ok([WithdrawalChannelOut.from_row(c) for c in channels])
 
 
 @router.post("/withdrawal-channels", response_model=Created[WithdrawalChannelOut], status_code=201)
@@ -49,7 +49,7 @@ async def create_withdrawal_channel(
 ) -> Response:
     """Save a bank account or crypto address to withdraw to."""
     channel = await service.create_channel(session, workspace=context.workspace, body=body)
-    return created(service.channel_view(channel))
+    return created(WithdrawalChannelOut.from_row(channel))
 
 
 @router.get("/withdrawals", response_model=Envelope[Page[WithdrawalOut]])
@@ -70,7 +70,7 @@ async def list_withdrawals(
         session, workspace_id=context.workspace.id, params=params, status=status, wallet=wallet
     )
     scales = await currency_scales(session)
-    items = [service.withdrawal_view(w, scales[w.currency]) for w in withdrawals]
+    items = [WithdrawalOut.from_row(w, scales[w.currency]) for w in withdrawals]
     return ok(Page[WithdrawalOut](items=items, pagination=pagination))
 
 
@@ -92,7 +92,7 @@ async def create_withdrawal(
             session, actor=principal.account, workspace=context.workspace, body=body
         )
         scales = await currency_scales(session)
-        return created(service.withdrawal_view(withdrawal, scales[withdrawal.currency]))
+        return created(WithdrawalOut.from_row(withdrawal, scales[withdrawal.currency]))
 
     return await idempotency.respond_once(
         session,
@@ -112,7 +112,7 @@ async def get_withdrawal(bizId: str, context: WithdrawalRead, session: SessionDe
         session, workspace_id=context.workspace.id, withdrawal_biz_id=bizId
     )
     scales = await currency_scales(session)
-    return ok(service.withdrawal_view(withdrawal, scales[withdrawal.currency]))
+    return ok(WithdrawalOut.from_row(withdrawal, scales[withdrawal.currency]))
 
 
 @router.post("/withdrawals/{bizId}/cancel", response_model=Envelope[WithdrawalOut])
@@ -124,4 +124,4 @@ async def cancel_withdrawal(bizId: str, context: WithdrawalWrite, session: Sessi
     )
     await service.cancel(session, withdrawal=withdrawal)
     scales = await currency_scales(session)
-    return ok(service.withdrawal_view(withdrawal, scales[withdrawal.currency]))
+    return ok(WithdrawalOut.from_row(withdrawal, scales[withdrawal.currency]))

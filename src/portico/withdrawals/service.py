@@ -15,7 +15,7 @@ from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import FROZEN, SETTLEMENT, Leg, system_account
 from portico.ledger.transitions import transition
-from portico.money import get_currency, to_minor, to_wire
+from portico.money import get_currency, to_minor
 from portico.paging import PageParams, fetch_page
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import CurrencyMismatch, InsufficientBalance
@@ -23,9 +23,7 @@ from portico.wallets.models import Wallet
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from portico.withdrawals.schemas import (
     WithdrawalChannelIn,
-    WithdrawalChannelOut,
     WithdrawalCreateIn,
-    WithdrawalOut,
 )
 from portico.workspaces.models import Workspace
 from portico.workspaces.scope import (
@@ -35,13 +33,6 @@ from portico.workspaces.scope import (
 )
 
 MAX_CHANNELS = 50
-
-
-def mask(account_number: str | None) -> str | None:
-    """All but the last four characters hidden: `****1234`."""
-    if account_number is None:
-        return None
-    return "****" + account_number[-4:]
 
 
 async def list_channels(session: AsyncSession, *, workspace_id: int) -> list[WithdrawalChannel]:
@@ -248,43 +239,4 @@ async def find_for_issuer(session: AsyncSession, *, withdrawal_biz_id: str) -> W
     """A withdrawal by id for the issuer's back office (any workspace)."""
     return await get_across_workspaces(
         session, Withdrawal, biz_id=withdrawal_biz_id, reason="issuer back office"
-    )
-
-
-def channel_view(channel: WithdrawalChannel) -> WithdrawalChannelOut:
-    return WithdrawalChannelOut(
-        biz_id=channel.biz_id,
-        channel_type=ChannelType(channel.channel_type),
-        channel_name=channel.channel_name,
-        currency=channel.currency,
-        account_name=channel.account_name,
-        account_number=mask(channel.account_number),
-        bank_name=channel.bank_name,
-        bank_code=channel.bank_code,
-        country=channel.country,
-        network=channel.network,
-        address=channel.address,
-        is_default=channel.is_default,
-        created_at=channel.created_at,
-        updated_at=channel.updated_at,
-    )
-
-
-def withdrawal_view(withdrawal: Withdrawal, scale: int) -> WithdrawalOut:
-    return WithdrawalOut(
-        biz_id=withdrawal.biz_id,
-        workspace_biz_id=withdrawal.workspace_biz_id,
-        wallet_biz_id=withdrawal.wallet_biz_id,
-        withdrawal_channel_biz_id=withdrawal.withdrawal_channel_biz_id,
-        amount=to_wire(withdrawal.amount, scale),
-        fee=to_wire(withdrawal.fee, scale),
-        actual_amount=to_wire(withdrawal.actual_amount, scale),
-        currency=withdrawal.currency,
-        withdrawal_status=WithdrawalStatus(withdrawal.status),
-        remark=withdrawal.remark,
-        cancel_reason=withdrawal.cancel_reason,
-        reject_reason=withdrawal.reject_reason,
-        created_at=withdrawal.created_at,
-        updated_at=withdrawal.updated_at,
-        completed_at=withdrawal.completed_at,
     )

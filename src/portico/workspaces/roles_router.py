@@ -122,11 +122,10 @@ async def change_member_role(
         user_biz_id=body.user_biz_id,
         role_biz_id=body.role_id,
     )
-    return ok(
-        await workspace_service.membership_view(
-            session, membership_id=member.id, workspace_id=context.workspace.id
-        )
+    membership = await workspace_service.get_membership(
+        session, membership_id=member.id, workspace_id=context.workspace.id
     )
+    return ok(MembershipOut.from_membership(membership))
 
 
 @router.get("/roles/{roleBizId}", response_model=Envelope[RoleOut])

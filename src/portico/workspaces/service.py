@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,6 @@ from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
 from portico.workspaces.errors import OwnerCannotLeave, OwnerIsPermanent
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from portico.workspaces.schemas import MemberOut, MembershipOut, WorkspaceOut
 from portico.workspaces.scope import across_workspaces, scoped
 
 # Stored data, seeded exactly as the portal documents show them (not localised).
@@ -101,45 +100,15 @@ async def institution_biz_id(session: AsyncSession, institution_id: int) -> str:
     return str(biz_id)
 
 
-async def workspace_view(session: AsyncSession, workspace: Workspace) -> WorkspaceOut:
-    return WorkspaceOut(
-        biz_id=workspace.biz_id,
-        institution_biz_id=await institution_biz_id(session, workspace.institution_id),
-        entity_biz_id=workspace.entity_biz_id,
-        workspace_name=workspace.name,
-        workspace_timezone=workspace.timezone,
-        workspace_status=WorkspaceStatus(workspace.status),
-        workspace_kind=WorkspaceKind(workspace.kind),
-        extra_data=workspace.extra_data,
-        created_at=workspace.created_at,
-        updated_at=workspace.updated_at,
-    )
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A membership with its workspace, role, member account and the institution's bizId."""
 
-
-def _membership_fields(
-    membership: WorkspaceMember,
-    workspace: Workspace,
-    role: WorkspaceRole,
-    account: Account,
-    institution: str,
-) -> dict[str, Any]:
-    return {
-        "user_biz_id": account.biz_id,
-        "workspace_biz_id": workspace.biz_id,
-        "workspace_name": workspace.name,
-        "workspace_kind": WorkspaceKind(workspace.kind),
-        "institution_biz_id": institution,
-        "workspace_role_biz_id": role.biz_id,
-        "workspace_role_name": role.name,
-        "join_source": JoinSource(membership.join_source),
-        "is_owner": membership.is_owner,
-        "is_default": membership.is_default,
-        "enterable": workspace.status == WorkspaceStatus.ACTIVE,
-        "default_eligible": workspace.status == WorkspaceStatus.ACTIVE,
-        "policy_config": None,
-        "created_at": membership.created_at,
-        "updated_at": membership.updated_at,
-    }
+    member: WorkspaceMember
+    workspace: Workspace
+    role: WorkspaceRole
+    account: Account
+    institution_biz_id: str
 
 
 def _membership_query() -> Select[WorkspaceMember, Workspace, WorkspaceRole, Account]:
@@ -151,7 +120,7 @@ def _membership_query() -> Select[WorkspaceMember, Workspace, WorkspaceRole, Acc
     )
 
 
-async def memberships_of(session: AsyncSession, *, account: Account) -> list[MembershipOut]:
+async def memberships_of(session: AsyncSession, *, account: Account) -> list[Membership]:
     """The caller's memberships, default first."""
     institution = await institution_biz_id(session, account.institution_id)
     rows = (
@@ -164,12 +133,13 @@ async def memberships_of(session: AsyncSession, *, account: Account) -> list[Mem
             )
         )
     ).all()
-    return [MembershipOut(**_membership_fields(m, w, r, a, institution)) for m, w, r, a in rows]
+    return [Membership(m, w, r, a, institution) for m, w, r, a in rows]
 
 
-async def membership_view(
+async def get_membership(
     session: AsyncSession, *, membership_id: int, workspace_id: int
-) -> MembershipOut:
+) -> Membership:
+    """One membership of the workspace with what it is shown with."""
     row = (
         await session.execute(
             scoped(
@@ -178,13 +148,15 @@ async def membership_view(
                 workspace_id,
             )
         )
-    ).one()
+    ).one_or_none()
+    if row is None:
+        raise NotFound()
     member, workspace, role, account = row
     institution = await institution_biz_id(session, workspace.institution_id)
-    return MembershipOut(**_membership_fields(member, workspace, role, account, institution))
+    return Membership(member, workspace, role, account, institution)
 
 
-async def members_of(session: AsyncSession, *, workspace: Workspace) -> list[MemberOut]:
+async def members_of(session: AsyncSession, *, workspace: Workspace) -> list[Membership]:
     """Every member of the workspace, owners first."""
     institution = await institution_biz_id(session, workspace.institution_id)
     rows = (
@@ -196,14 +168,7 @@ async def members_of(session: AsyncSession, *, workspace: Workspace) -> list[Mem
             )
         )
     ).all()
-    return [
-        MemberOut(
-            **_membership_fields(m, w, r, a, institution),
-            account_email=a.email,
-            account_name=a.name,
-        )
-        for m, w, r, a in rows
-    ]
+    return [Membership(m, w, r, a, institution) for m, w, r, a in rows]
 
 
 async def update_workspace(workspace: Workspace, *, name: str | None, timezone: str | None) -> None:
