@@ -222,7 +222,7 @@ async def purge_expired(database: Database, *, batch: int = PURGE_BATCH) -> int:
     backlog never holds locks for long); returns how many."""
     deleted = 0
     while True:
-        async with database.side_sessionmaker() as session, session.begin():
+        async with database.transaction() as session:
             expired = (
                 select(IdempotencyRecord.id)
                 .where(IdempotencyRecord.expires_at <= utcnow())

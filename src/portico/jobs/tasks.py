@@ -36,7 +36,7 @@ def runtime_of(context: JobContext) -> JobRuntime:
 
 async def recover_exports(runtime: JobRuntime, queue: JobQueue) -> int:
     """Defer again every export that no live worker holds."""
-    async with runtime.database.side_sessionmaker() as session:
+    async with runtime.database.transaction() as session:
         stale = await export_service.stale_export_ids(session)
     for export_id in stale:
         await queue.defer_export(export_id)
@@ -49,12 +49,12 @@ async def expire_exports(runtime: JobRuntime) -> int:
     """Delete the files of exports past their `expiresAt`."""
     deleted = 0
     while True:
-        async with runtime.database.side_sessionmaker() as session:
+        async with runtime.database.transaction() as session:
             expired = await export_service.expired_files(session)
         for export_id, key in expired:
             if key:
                 await runtime.storage.delete(key)
-            async with runtime.database.side_sessionmaker() as session, session.begin():
+            async with runtime.database.transaction() as session:
                 await export_service.mark_purged(session, export_id=export_id)
         deleted += len(expired)
         if len(expired) < 100:
@@ -63,7 +63,7 @@ async def expire_exports(runtime: JobRuntime) -> int:
 
 async def purge_old_operations(runtime: JobRuntime) -> int:
     """Delete the issuer's consumer operations past their retention (3 months by default)."""
-    async with runtime.database.side_sessionmaker() as session, session.begin():
+    async with runtime.database.transaction() as session:
         return await operations.purge_operations(
             session, retention_days=runtime.settings.issuer_operation_retention_days
         )

@@ -307,7 +307,7 @@ async def purge_expired(database: Database, *, batch: int = PURGE_BATCH) -> int:
     """Delete token families (and their refresh tokens) past their expiry, in batches."""
     deleted = 0
     while True:
-        async with database.side_sessionmaker() as session, session.begin():
+        async with database.transaction() as session:
             expired = select(TokenFamily.id).where(TokenFamily.expires_at <= utcnow()).limit(batch)
             ids = list((await session.execute(expired)).scalars())
             if ids:
