@@ -25,7 +25,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -112,6 +112,11 @@ async def lock_row(session: AsyncSession, model: type[Base], row_id: int) -> Non
         await session.execute(
             select(table.c.id).where(table.c.id == row_id).with_for_update(key_share=True)
         )
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched (one spelling for every conditional write)."""
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 def unique_violation(exc: IntegrityError, rule: Index | UniqueConstraint) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import utcnow
+from portico.db import affected_rows, utcnow
 from portico.enums import ExchangeStatus, FlowBizType
 from portico.envelope import Pagination
 from portico.errors import InvalidParameter, NotFound
@@ -193,7 +193,7 @@ async def execute_quote(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if getattr(marked, "rowcount", 0) != 1:
+    if affected_rows(marked) != 1:
         raise QuoteUsed()
     if source.available < quote.from_amount:
         raise InsufficientBalance()

@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import flush_unique, lock_row, utcnow
+from portico.db import affected_rows, flush_unique, lock_row, utcnow
 from portico.enums import AccountPortal, InvitationStatus, JoinSource, RoleType
 from portico.errors import InvalidParameter, NotFound
 from portico.ids import new_biz_id
@@ -220,7 +220,7 @@ async def _claim(
             invitation.workspace_id,
         )
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return affected_rows(result) == 1
 
 
 async def cancel_invitation(

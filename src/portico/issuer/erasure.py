@@ -46,7 +46,7 @@ from portico.auth.models import (
     ThrottleCounter,
 )
 from portico.auth.sessions import revoke_sessions
-from portico.db import Base, table_of, utcnow
+from portico.db import Base, affected_rows, table_of, utcnow
 from portico.enums import (
     AccountStatus,
     FlowBizType,
@@ -136,7 +136,7 @@ async def erase(session: AsyncSession, model: type[Base], where: ColumnElement[b
         update(model).where(where).values(**values).execution_options(synchronize_session=False)
     )
     result = await session.execute(across_workspaces(statement, ERASURE))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected_rows(result)
 
 
 async def _owned_workspaces(session: AsyncSession, account_id: int) -> list[Workspace]:
@@ -311,8 +311,8 @@ async def _end_access(
     return (
         sessions,
         len(keys),
-        int(getattr(removed, "rowcount", 0) or 0),
-        int(getattr(cancelled, "rowcount", 0) or 0),
+        affected_rows(removed),
+        affected_rows(cancelled),
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.auth.models import AuthSession, LoginHistory
 from portico.auth.sessions import session_ended
-from portico.db import lock_row, utcnow
+from portico.db import affected_rows, lock_row, utcnow
 from portico.errors import InvalidParameter
 
 
@@ -44,7 +44,7 @@ async def terminate_session(session: AsyncSession, *, account_id: int, session_b
         )
         .values(revoked_at=utcnow(), revoke_reason="TERMINATED")
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(result) != 1:
         raise InvalidParameter("sessionId")
     await session_ended(session, account_id=account_id, reason="TERMINATED", count=1)
 

@@ -8,7 +8,7 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import lock_row, utcnow
+from portico.db import affected_rows, lock_row, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
@@ -201,7 +201,7 @@ async def make_default(
     made = await session.execute(
         mine.where(WorkspaceMember.id == membership.id).values(is_default=True, updated_at=now)
     )
-    if made.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(made) != 1:
         raise PermissionDenied()  # removed from the workspace meanwhile
     membership.is_default, membership.updated_at = True, now
 
