@@ -107,7 +107,7 @@ async def decide_from_cli(
         command_database(settings.resolved_database_url) as database,
         database.transaction() as session,
     ):
-        found = await institution_service.find_institution(session, institution)
+        found = await institution_service.resolve_institution(session, institution)
         partner = await partner_service.find_partner(session, institution_id=found.id, email=email)
         if partner is None:
             raise LookupError(f"no partner account {email} in {found.name}")

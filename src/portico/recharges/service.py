@@ -207,7 +207,7 @@ async def get_recharge(
     )
 
 
-async def find_for_issuer(session: AsyncSession, *, recharge_biz_id: str) -> Recharge:
+async def get_for_issuer(session: AsyncSession, *, recharge_biz_id: str) -> Recharge:
     """A recharge by id for the issuer's back office (any workspace)."""
     return await get_across_workspaces(
         session, Recharge, biz_id=recharge_biz_id, reason="issuer back office"

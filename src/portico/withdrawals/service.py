@@ -235,7 +235,7 @@ async def get_withdrawal(
     )
 
 
-async def find_for_issuer(session: AsyncSession, *, withdrawal_biz_id: str) -> Withdrawal:
+async def get_for_issuer(session: AsyncSession, *, withdrawal_biz_id: str) -> Withdrawal:
     """A withdrawal by id for the issuer's back office (any workspace)."""
     return await get_across_workspaces(
         session, Withdrawal, biz_id=withdrawal_biz_id, reason="issuer back office"

@@ -243,7 +243,7 @@ async def leave(session: AsyncSession, *, membership: WorkspaceMember) -> None:
     await end_membership(session, membership=membership)
 
 
-async def find_member(
+async def get_member(
     session: AsyncSession, *, workspace_id: int, user_biz_id: str
 ) -> WorkspaceMember:
     """A member of the workspace by account bizId; 404 otherwise."""
@@ -265,7 +265,7 @@ async def find_member(
 
 async def remove_member(session: AsyncSession, *, workspace_id: int, user_biz_id: str) -> None:
     """Remove a member; the owner cannot be removed."""
-    member = await find_member(session, workspace_id=workspace_id, user_biz_id=user_biz_id)
+    member = await get_member(session, workspace_id=workspace_id, user_biz_id=user_biz_id)
     if member.is_owner:
         raise OwnerIsPermanent()
     await end_membership(session, membership=member)
