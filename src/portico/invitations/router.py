@@ -38,7 +38,7 @@ async def create_invitation(
     body: InvitationCreateIn,
     context: MemberWrite,
     principal: CurrentPrincipal,
-    portal: PortalDep,
+    ctx: PortalDep,
     session: SessionDep,
     kit: AuthKitDep,
 ) -> Response:
@@ -53,7 +53,7 @@ async def create_invitation(
         workspace=context.workspace,
         inviter=principal.account,
         held=context.permissions,
-        portal=portal.portal,
+        portal=ctx.portal,
         email=body.email,
         role_biz_id=body.role_id,
     )

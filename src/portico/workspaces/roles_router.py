@@ -80,14 +80,14 @@ async def update_role(body: RoleUpdateIn, context: RoleWrite, session: SessionDe
 @raises(NotFound, BuiltinRoleImmutable, RoleInUse)
 @bare_204_on(AccountPortal.PARTNER)
 async def delete_role(
-    body: RoleIdIn, context: RoleWrite, session: SessionDep, portal: PortalDep
+    body: RoleIdIn, context: RoleWrite, session: SessionDep, ctx: PortalDep
 ) -> Response:
     """Delete a custom role no member holds (the partner portal answers a bare 204)."""
     role = await roles.get_role(
         session, workspace_id=context.workspace.id, role_biz_id=body.role_id
     )
     await roles.delete_role(session, role=role)
-    if portal.portal == AccountPortal.PARTNER:
+    if ctx.portal == AccountPortal.PARTNER:
         return Response(status_code=204)
     return no_content()
 
