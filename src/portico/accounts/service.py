@@ -9,7 +9,6 @@ from portico.accounts.models import Account
 from portico.accounts.schemas import ProfileOut, ProfileUpdateIn
 from portico.constants import data as constants
 from portico.db import utcnow
-from portico.enums import AccountPortal, AccountStatus
 from portico.errors import InternalError, InvalidParameter
 from portico.institutions.models import Institution
 
@@ -25,8 +24,8 @@ async def profile_of(session: AsyncSession, account: Account) -> ProfileOut:
         account_phone=account.phone,
         account_name=account.name,
         account_remark=account.remark,
-        account_portal=AccountPortal(account.portal),
-        account_status=AccountStatus(account.status),
+        account_portal=account.portal,
+        account_status=account.status,
         created_at=account.created_at,
         updated_at=account.updated_at,
         default_language=account.default_language,

@@ -86,7 +86,7 @@ async def create_key(
     """A new ACTIVE key and its secret (stored only as a keyed digest)."""
     granted = _scopes(scopes, held)
     entries = ipwhitelist.normalise(ip_whitelist or [])
-    kind = WorkspaceKind(workspace.kind)
+    kind = workspace.kind
     secret = secrets.token_hex(32)
     key = ApiKey(
         key_id=KEY_PREFIXES[kind] + secrets.token_hex(10),

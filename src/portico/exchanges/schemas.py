@@ -89,7 +89,7 @@ class ExchangeOut(WireModel):
             to_amount=to_wire(exchange.to_amount, scales[exchange.to_currency]),
             rate=exchange.rate,
             fee=to_wire(exchange.fee, scales[exchange.from_currency]),
-            exchange_status=ExchangeStatus(exchange.status),
+            exchange_status=exchange.status,
             created_at=exchange.created_at,
             updated_at=exchange.updated_at,
             completed_at=exchange.completed_at,

@@ -254,7 +254,7 @@ def _addressed_to(
     return across_workspaces(
         statement.where(
             Invitation.email == account.email.lower(),
-            Invitation.portal == AccountPortal(account.portal).value,
+            Invitation.portal == account.portal,
             Workspace.institution_id == account.institution_id,
         ),
         RECEIVED,

@@ -37,7 +37,7 @@ class RechargeChannelOut(WireModel):
         return cls(
             biz_id=channel.biz_id,
             channel_name=channel.channel_name,
-            channel_type=ChannelType(channel.channel_type),
+            channel_type=channel.channel_type,
             currency=channel.currency,
             min_amount=to_wire(channel.min_amount, scale),
             max_amount=to_wire(channel.max_amount, scale)
@@ -119,7 +119,7 @@ class RechargeOut(WireModel):
             fee=to_wire(recharge.fee, scale),
             actual_amount=to_wire(recharge.actual_amount, scale),
             currency=recharge.currency,
-            recharge_status=RechargeStatus(recharge.status),
+            recharge_status=recharge.status,
             proof_file_biz_id=recharge.proof_file_biz_id,
             cancel_reason=recharge.cancel_reason,
             reject_reason=recharge.reject_reason,

@@ -83,7 +83,7 @@ class WithdrawalChannelOut(WireModel):
     def from_row(cls, channel: WithdrawalChannel) -> WithdrawalChannelOut:
         return cls(
             biz_id=channel.biz_id,
-            channel_type=ChannelType(channel.channel_type),
+            channel_type=channel.channel_type,
             channel_name=channel.channel_name,
             currency=channel.currency,
             account_name=channel.account_name,
@@ -134,7 +134,7 @@ class WithdrawalOut(WireModel):
             fee=to_wire(withdrawal.fee, scale),
             actual_amount=to_wire(withdrawal.actual_amount, scale),
             currency=withdrawal.currency,
-            withdrawal_status=WithdrawalStatus(withdrawal.status),
+            withdrawal_status=withdrawal.status,
             remark=withdrawal.remark,
             cancel_reason=withdrawal.cancel_reason,
             reject_reason=withdrawal.reject_reason,

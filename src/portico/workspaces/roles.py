@@ -37,7 +37,7 @@ def role_view(role: WorkspaceRole, workspace: Workspace) -> RoleOut:
         biz_id=role.biz_id,
         workspace_biz_id=workspace.biz_id,
         role_name=role.name,
-        role_type=RoleType(role.role_type),
+        role_type=role.role_type,
         description=role.description,
         permission_codes=list(role.permission_codes or []),
         created_at=role.created_at,
