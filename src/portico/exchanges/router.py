@@ -57,7 +57,13 @@ async def quote_exchange(
 ) -> Response:
     """Price an exchange; the quote can be executed once within 30 seconds."""
     quote = await service.create_quote(
-        session, actor=principal.account, workspace=context.workspace, body=body
+        session,
+        actor=principal.account,
+        workspace=context.workspace,
+        from_currency=body.from_currency,
+        to_currency=body.to_currency,
+        amount=body.amount,
+        side=body.side,
     )
     return ok(QuoteOut.from_row(quote, await currency_scales(session)))
 

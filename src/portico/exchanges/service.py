@@ -14,7 +14,6 @@ from portico.enums import ExchangeStatus, FlowBizType
 from portico.envelope import Pagination
 from portico.errors import InvalidParameter, NotFound
 from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
-from portico.exchanges.schemas import QuoteIn
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import FEES, FX, Leg, system_account
@@ -95,7 +94,14 @@ async def _rate(
 
 
 async def create_quote(
-    session: AsyncSession, *, actor: Account, workspace: Workspace, body: QuoteIn
+    session: AsyncSession,
+    *,
+    actor: Account,
+    workspace: Workspace,
+    from_currency: str,
+    to_currency: str,
+    amount: Decimal,
+    side: str,
 ) -> ExchangeQuote:
     """Price an exchange at the current rate; the quote can be executed once for 30 s.
 
@@ -103,8 +109,8 @@ async def create_quote(
     buys toCurrency, rounded down. BUY: `amount` of toCurrency is wanted; what it costs is
     rounded up and the fee added on top.
     """
-    source = await get_currency(session, body.from_currency, field="fromCurrency")
-    target = await get_currency(session, body.to_currency, field="toCurrency")
+    source = await get_currency(session, from_currency, field="fromCurrency")
+    target = await get_currency(session, to_currency, field="toCurrency")
     if source.code == target.code:
         raise InvalidParameter("toCurrency")
     mid, spread_bps, fee_bps = await _rate(
@@ -119,12 +125,12 @@ async def create_quote(
         # minor units of `to` per minor unit of `from`
         minor_rate = rate * Decimal(10) ** (target.scale - source.scale)
         try:
-            if body.side == "SELL":
-                from_amount = to_minor(body.amount, source.scale)
+            if side == "SELL":
+                from_amount = to_minor(amount, source.scale)
                 fee = int((from_amount * fee_bps / BPS).to_integral_value(ROUND_CEILING))
                 to_amount = int(((from_amount - fee) * minor_rate).to_integral_value(ROUND_FLOOR))
             else:
-                to_amount = to_minor(body.amount, target.scale)
+                to_amount = to_minor(amount, target.scale)
                 net = int((to_amount / minor_rate).to_integral_value(ROUND_CEILING))
                 fee = int((net * fee_bps / BPS).to_integral_value(ROUND_CEILING))
                 from_amount = net + fee
@@ -140,7 +146,7 @@ async def create_quote(
         account_id=actor.id,
         from_currency=source.code,
         to_currency=target.code,
-        side=body.side,
+        side=side,
         from_amount=from_amount,
         to_amount=to_amount,
         fee=fee,

@@ -96,7 +96,14 @@ async def create_recharge(
 
     async def action() -> Response:
         recharge = await service.create_recharge(
-            session, actor=principal.account, workspace=context.workspace, body=body
+            session,
+            actor=principal.account,
+            workspace=context.workspace,
+            channel_biz_id=body.channel_biz_id,
+            amount=body.amount,
+            wallet_biz_id=body.wallet_biz_id,
+            currency=body.currency,
+            remark=body.remark,
         )
         scales = await currency_scales(session)
         return created(RechargeOut.from_row(recharge, scales[recharge.currency]))

@@ -22,9 +22,6 @@ from portico.ledger.transitions import transition
 from portico.money import to_minor
 from portico.paging import PageParams, fetch_page
 from portico.recharges.models import BPS, Recharge, RechargeChannel
-from portico.recharges.schemas import (
-    RechargeCreateIn,
-)
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import AmountOutOfRange, CurrencyMismatch
 from portico.wallets.models import Wallet
@@ -138,16 +135,25 @@ def quote(channel: RechargeChannel, amount: int) -> RechargeQuote:
 
 
 async def create_recharge(
-    session: AsyncSession, *, actor: Account, workspace: Workspace, body: RechargeCreateIn
+    session: AsyncSession,
+    *,
+    actor: Account,
+    workspace: Workspace,
+    channel_biz_id: str,
+    amount: Decimal,
+    wallet_biz_id: str | None = None,
+    currency: str | None = None,
+    remark: str | None = None,
 ) -> Recharge:
+    """Announce a pay-in of `amount` through the channel (PENDING until the issuer decides)."""
     channel = await get_channel(
-        session, institution_id=workspace.institution_id, channel_biz_id=body.channel_biz_id
+        session, institution_id=workspace.institution_id, channel_biz_id=channel_biz_id
     )
-    if body.currency is not None and body.currency.upper() != channel.currency:
+    if currency is not None and currency.upper() != channel.currency:
         raise CurrencyMismatch()
-    if body.wallet_biz_id is not None:
+    if wallet_biz_id is not None:
         wallet = await wallet_service.get_wallet(
-            session, workspace_id=workspace.id, wallet_biz_id=body.wallet_biz_id
+            session, workspace_id=workspace.id, wallet_biz_id=wallet_biz_id
         )
         if wallet.currency != channel.currency:
             raise CurrencyMismatch()
@@ -155,8 +161,8 @@ async def create_recharge(
         wallet = await wallet_service.wallet_for(
             session, workspace=workspace, currency=channel.currency
         )
-    amount = to_minor(body.amount, await wallet_service.scale_of(session, channel.currency))
-    fee, actual = price(channel, amount)
+    minor = to_minor(amount, await wallet_service.scale_of(session, channel.currency))
+    fee, actual = price(channel, minor)
     now = utcnow()
     recharge = Recharge(
         biz_id=new_biz_id(),
@@ -167,12 +173,12 @@ async def create_recharge(
         wallet_biz_id=wallet.biz_id,
         channel_biz_id=channel.biz_id,
         account_biz_id=actor.biz_id,
-        amount=amount,
+        amount=minor,
         fee=fee,
         actual_amount=actual,
         currency=channel.currency,
         status=RechargeStatus.PENDING,
-        remark=body.remark,
+        remark=remark,
         created_at=now,
         updated_at=now,
     )

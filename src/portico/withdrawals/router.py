@@ -89,7 +89,13 @@ async def create_withdrawal(
 
     async def action() -> Response:
         withdrawal = await service.create_withdrawal(
-            session, actor=principal.account, workspace=context.workspace, body=body
+            session,
+            actor=principal.account,
+            workspace=context.workspace,
+            wallet_biz_id=body.wallet_biz_id,
+            withdrawal_channel_biz_id=body.withdrawal_channel_biz_id,
+            amount=body.amount,
+            remark=body.remark,
         )
         scales = await currency_scales(session)
         return created(WithdrawalOut.from_row(withdrawal, scales[withdrawal.currency]))

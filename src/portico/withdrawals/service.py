@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +25,6 @@ from portico.wallets.models import Wallet
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from portico.withdrawals.schemas import (
     WithdrawalChannelIn,
-    WithdrawalCreateIn,
 )
 from portico.workspaces.models import Workspace
 from portico.workspaces.scope import (
@@ -97,24 +98,31 @@ async def create_channel(
 
 
 async def create_withdrawal(
-    session: AsyncSession, *, actor: Account, workspace: Workspace, body: WithdrawalCreateIn
+    session: AsyncSession,
+    *,
+    actor: Account,
+    workspace: Workspace,
+    wallet_biz_id: str,
+    withdrawal_channel_biz_id: str,
+    amount: Decimal,
+    remark: str | None = None,
 ) -> Withdrawal:
     """Freeze `amount` of the wallet for a payout to the channel."""
     wallet = await wallet_service.get_wallet(
-        session, workspace_id=workspace.id, wallet_biz_id=body.wallet_biz_id
+        session, workspace_id=workspace.id, wallet_biz_id=wallet_biz_id
     )
     channel = await get_in_workspace(
         session,
         WithdrawalChannel,
         workspace_id=workspace.id,
-        biz_id=body.withdrawal_channel_biz_id,
+        biz_id=withdrawal_channel_biz_id,
     )
     if channel.currency != wallet.currency:
         raise CurrencyMismatch()
-    amount = to_minor(body.amount, await wallet_service.scale_of(session, wallet.currency))
+    minor = to_minor(amount, await wallet_service.scale_of(session, wallet.currency))
     wallet = (await ledger.lock_wallets(session, (wallet.id,)))[wallet.id]
     wallet_service.ensure_active(wallet)
-    if wallet.available < amount:
+    if wallet.available < minor:
         raise InsufficientBalance()
     now = utcnow()
     withdrawal = Withdrawal(
@@ -126,12 +134,12 @@ async def create_withdrawal(
         wallet_biz_id=wallet.biz_id,
         withdrawal_channel_biz_id=channel.biz_id,
         account_biz_id=actor.biz_id,
-        amount=amount,
+        amount=minor,
         fee=0,
-        actual_amount=amount,
+        actual_amount=minor,
         currency=wallet.currency,
         status=WithdrawalStatus.PENDING,
-        remark=body.remark,
+        remark=remark,
         created_at=now,
         updated_at=now,
     )
@@ -142,8 +150,8 @@ async def create_withdrawal(
         posting_type="WITHDRAWAL_FREEZE",
         order_biz_id=withdrawal.biz_id,
         legs=[
-            Leg(wallet.currency, -amount, FlowBizType.WITHDRAWAL, wallet, remark="frozen"),
-            Leg(wallet.currency, amount, FlowBizType.WITHDRAWAL, wallet, account=FROZEN),
+            Leg(wallet.currency, -minor, FlowBizType.WITHDRAWAL, wallet, remark="frozen"),
+            Leg(wallet.currency, minor, FlowBizType.WITHDRAWAL, wallet, account=FROZEN),
         ],
     )
     return withdrawal
