@@ -22,6 +22,7 @@ from portico.oauth import clients as oauth_clients
 from portico.oauth.models import IssuerClient
 from portico.recharges import service as recharge_service
 from portico.recharges.models import RechargeChannel
+from portico.referrals import service as referral_service
 from portico.wallets import service as wallet_service
 from portico.workspaces.models import Workspace, WorkspaceMember
 from portico.workspaces.scope import across_workspaces
@@ -54,6 +55,7 @@ DEMO_USD_RATES: dict[str, Decimal] = {
     "USDC": Decimal("1"),
 }
 DEMO_SPREAD_BPS = 50
+DEMO_REFERRAL_CODE = "DEMO2026"
 DEMO_FEE_BPS = 10
 
 
@@ -141,6 +143,8 @@ async def _seed_demo_money(session: AsyncSession, institution_id: int) -> list[s
         if row is None:
             continue
         account, workspace = row
+        if portal == AccountPortal.PARTNER:
+            lines.append(await _seed_referral_code(session, workspace, account))
         wallet = await wallet_service.find_wallet(
             session, workspace_id=workspace.id, currency="USD"
         )
@@ -158,6 +162,20 @@ async def _seed_demo_money(session: AsyncSession, institution_id: int) -> list[s
         await recharge_service.approve(session, recharge=recharge)
         lines.append(f"demo balance      {email}: USD wallet {recharge.wallet_biz_id}")
     return lines
+
+
+async def _seed_referral_code(session: AsyncSession, workspace: Workspace, account: Account) -> str:
+    """The demo partner's referral code (the referrals page shows it)."""
+    code = await referral_service.find_mine(session, workspace_id=workspace.id)
+    if code is None:
+        code = await referral_service.create_code(
+            session,
+            workspace=workspace,
+            code=DEMO_REFERRAL_CODE,
+            extra_data="demo referral code",
+            actor=account.biz_id,
+        )
+    return f"referral code     {account.email}: {code.code}"
 
 
 async def seed_demo_money(session: AsyncSession, institution_id: int) -> list[str]:

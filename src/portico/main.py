@@ -45,7 +45,7 @@ from portico.openapi import install as install_openapi
 from portico.ops import metrics
 from portico.ops.logs import JsonFormatter
 from portico.ops.middleware import OpsMiddleware
-from portico.pages import install_pages
+from portico.pages import UPLOAD_PAGES, install_pages
 from portico.recharges.router import router as recharges_router
 from portico.referrals.router import router as referrals_router
 from portico.rel.router import router as rel_router
@@ -241,6 +241,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     "max_bytes": settings.max_body_bytes,
                     "upload_max_bytes": settings.file_max_bytes,
                     "upload_suffixes": UPLOAD_PATHS,
+                    "upload_prefixes": UPLOAD_PAGES,
                     "path_limits": (
                         (
                             f"{ONBOARDING_PREFIX}/onBoarding/customer",

@@ -37,6 +37,8 @@ from portico.idempotency.models import IdempotencyRecord
 from portico.invitations.models import Invitation
 from portico.issuer import service as issuer_service
 from portico.issuer.audit import cli_actor
+from portico.jobs import tasks
+from portico.jobs.runtime import JobRuntime
 from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry
 from portico.models import Base
@@ -424,6 +426,16 @@ async def test_deletion_cascades_and_erases_every_personal_column(
 ) -> None:
     s = await build(app, session, institution, realm)
     carol_id, carol_biz_id = s.carol_id, s.carol_biz_id
+    storage = app.state.storage
+    passport_key = (
+        await session.execute(
+            select(StoredFile.storage_key).where(StoredFile.biz_id == "filofcarol000001")
+        )
+    ).scalar_one()
+    for key in (passport_key, "files/someone-else/kept"):
+        writer = storage.writer(key)
+        await writer.write(b"\x89PNG....")
+        await writer.commit()
     entries_before = (await session.execute(select(func.count(LedgerEntry.id)))).scalar_one()
     markers = await plant_markers(session, s.carol)
     session.add(
@@ -440,6 +452,19 @@ async def test_deletion_cascades_and_erases_every_personal_column(
     session.expire_all()
 
     await assert_no_marker_left(session, markers)
+    # the file's bytes: not found at once, gone from the store after the maintenance sweep
+    passport = (
+        await session.execute(select(StoredFile).where(StoredFile.storage_key == passport_key))
+    ).scalar_one()
+    assert passport.erased_at is not None and passport.purged_at is None
+    passport_id = passport.id
+    runtime = JobRuntime(app.state.settings, app.state.database, storage)
+    assert await tasks.purge_erased_files(runtime) == 1
+    assert await storage.list_keys() == ["files/someone-else/kept"]
+    session.expire_all()
+    purged = await session.get(StoredFile, passport_id)
+    assert purged is not None and purged.purged_at is not None
+    assert await tasks.purge_erased_files(runtime) == 0
     # access: every session and refresh token ended, keys deleted and their grants revoked
     portal = {"X-PORTAL-ACCESS-CODE": institution.consumer}
     access, refresh = s.portal_tokens

@@ -1,5 +1,5 @@
 """`portico demo` seeds the demo institution's money once: a recharge channel per currency, FX
-rates between every pair, and 1,000.00 USD for each demo account."""
+rates between every pair, 1,000.00 USD for each demo account, the partner's referral code."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry
 from portico.money import Currency
 from portico.recharges.models import Recharge, RechargeChannel
+from portico.referrals.models import ReferralCode
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace, WorkspaceMember
 from tests.conftest import portico
@@ -47,6 +48,10 @@ async def test_demo_money_is_seeded_once(
     for email in ("consumer@demo.portico", "partner@demo.portico"):
         assert f"demo balance      {email}: USD wallet " in first
         assert f"{email} / DemoPass123!" in second
+    # the demo partner's referral code, made once (the referrals page shows it)
+    assert "referral code     partner@demo.portico: DEMO2026" in first
+    codes = (await session.execute(select(ReferralCode.code))).scalars().all()
+    assert codes == ["DEMO2026"]
 
     [institution_id] = (await session.execute(select(Institution.id))).scalars().all()
     channels = Counter(

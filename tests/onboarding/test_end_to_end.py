@@ -72,7 +72,7 @@ async def test_partner_onboards_a_customer_who_signs_in_then_is_blocked_and_dele
     # the customer sets its password from the activation mail, once, and signs in
     consumer_portal = Portal(http, AccountPortal.CONSUMER, institution.consumer, outbox)
     mail = (await outbox.last("ada@example.com")).get_content()
-    match = re.search(r"activate\?token=([A-Za-z0-9_-]+)", mail)
+    match = re.search(r"/consumer/reset-password\?token=([A-Za-z0-9_-]+)", mail)
     assert match, mail
     activation = {"token": match.group(1), "newPassword": "Ada-Lovelace-1815"}
     assert_ok(await consumer_portal.post("/auth/password/reset", activation), "2004")

@@ -132,8 +132,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield from start(f"sqlite+aiosqlite:///{tmp / 'pages.db'}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope: while Playwright's sync API is open its event loop runs in the main thread,
+    # and any later test that starts a loop of its own there (asyncio.run, pytest-asyncio) fails;
+    # closing it after each module keeps the order of the tests free.
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

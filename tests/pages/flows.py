@@ -81,7 +81,9 @@ def approve_recharge(site: Site, biz_id: str) -> None:
     site.run(work)
 
 
-def recharge(page: Page, site: Site, portal: str, amount: str = "500") -> str:
+def recharge(
+    page: Page, site: Site, portal: str, amount: str = "500", proof: bytes | None = None
+) -> str:
     """Create a USD recharge on the page, upload a proof, and have the issuer approve it."""
     page.goto(f"/{portal}/recharge")
     form = page.locator("form:has(input[name=_action][value=create])")
@@ -100,7 +102,7 @@ def recharge(page: Page, site: Site, portal: str, amount: str = "500") -> str:
     expect(page.get_by_role("heading", name="Recharge", exact=True)).to_be_visible()
     biz_id = page.locator("dd.mono").first.inner_text().strip()
     page.locator("#proof-file").set_input_files(
-        files=[{"name": "proof.png", "mimeType": "image/png", "buffer": PNG}]
+        files=[{"name": "proof.png", "mimeType": "image/png", "buffer": proof or PNG}]
     )
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_text("Proof uploaded.")).to_be_visible()

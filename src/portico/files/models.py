@@ -31,3 +31,8 @@ class StoredFile(Base):
     storage_key: Mapped[str] = mapped_column(String(300), unique=True)
     uploaded_by: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the consumer who owns the workspace is deleted: the bytes are personal data
+    # (an ID photo, a bank slip), so the maintenance sweep deletes them from the store and
+    # sets `purged_at`. An erased file is not found any more, before and after the sweep.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

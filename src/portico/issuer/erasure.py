@@ -59,6 +59,7 @@ from portico.enums import (
 )
 from portico.errors import InternalError
 from portico.exports.models import Export
+from portico.files import service as file_service
 from portico.files.models import StoredFile
 from portico.idempotency.models import IdempotencyRecord
 from portico.invitations.models import Invitation
@@ -356,6 +357,9 @@ async def _erase_personal_data(
     for model in (TransferOrder, Recharge, Withdrawal, WithdrawalChannel, ApiKey, StoredFile):
         await erase(session, model, model.workspace_id.in_(workspace_ids))
     await erase(session, Workspace, Workspace.id.in_(workspace_ids))
+    # The files' bytes (ID photos, bank slips) are personal data too: not found from now on,
+    # deleted from the store by the maintenance sweep (`jobs.tasks.purge_erased_files`).
+    await file_service.mark_erased(session, workspace_ids=workspace_ids)
     # Export files hold the consumer's records: they expire now, and the retention sweep
     # deletes their bytes from the store.
     await session.execute(

@@ -15,6 +15,7 @@ from procrastinate.jobs import Status
 
 from portico.exports import runner
 from portico.exports import service as export_service
+from portico.files import service as file_service
 from portico.idempotency import service as idempotency
 from portico.issuer import operations
 from portico.jobs.queue import MAINTENANCE, PURGE_IDEMPOTENCY, RUN_EXPORT, JobQueue
@@ -61,6 +62,21 @@ async def expire_exports(runtime: JobRuntime) -> int:
             return deleted
 
 
+async def purge_erased_files(runtime: JobRuntime) -> int:
+    """Delete from the store the bytes of files erased with their consumer."""
+    purged = 0
+    while True:
+        async with runtime.database.transaction() as session:
+            erased = await file_service.erased_unpurged(session)
+        for file_id, key in erased:
+            await runtime.storage.delete(key)  # deleting a missing object is not an error
+            async with runtime.database.transaction() as session:
+                await file_service.mark_purged(session, file_id=file_id)
+        purged += len(erased)
+        if len(erased) < 100:
+            return purged
+
+
 async def purge_old_operations(runtime: JobRuntime) -> int:
     """Delete the issuer's consumer operations past their retention (3 months by default)."""
     async with runtime.database.transaction() as session:
@@ -70,7 +86,11 @@ async def purge_old_operations(runtime: JobRuntime) -> int:
 
 
 async def retention_sweeps(runtime: JobRuntime) -> None:
-    """What the retention rules delete: old consumer operations, expired OAuth2 grants."""
+    """What the retention rules delete: old consumer operations, expired OAuth2 grants, the
+    bytes of deleted consumers' files."""
+    files = await purge_erased_files(runtime)
+    if files:
+        logger.info("deleted the bytes of %d erased file(s)", files)
     purged = await purge_old_operations(runtime)
     if purged:
         logger.info("deleted %d consumer operation(s) past their retention", purged)

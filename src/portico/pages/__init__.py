@@ -27,7 +27,11 @@ STATIC_PATH = "/assets"
 # Headers of an API download passed on to the browser.
 DOWNLOAD_HEADERS = ("content-type", "content-disposition", "content-length")
 
-__all__ = ["install_pages", "views"]
+# The pages whose forms upload a file (a recharge's proof): their bodies may be as large as an
+# upload to the API, which they pass the file on to (and which judges its size and type).
+UPLOAD_PAGES = tuple(f"/{portal.value.lower()}/recharges/" for portal in AccountPortal)
+
+__all__ = ["UPLOAD_PAGES", "install_pages", "views"]
 
 
 async def _landing(request: Request) -> Response:
@@ -35,8 +39,10 @@ async def _landing(request: Request) -> Response:
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
-async def _download(request: Request, portal: AccountPortal) -> Response:
-    """An export's file, fetched from the API with the browser's session and passed on."""
+async def _download(request: Request, portal: AccountPortal, kind: str, back: str) -> Response:
+    """An export's or an uploaded file's bytes (`kind`: `exports` or `files`), fetched from the
+    API with the browser's session and passed on; on an error, back to the `back` page with
+    the API's message."""
     jar: CookieJar = request.app.state.pages_cookie_jar
     state = jar.read(request, portal)
     root = f"/{portal.value.lower()}"
@@ -45,7 +51,7 @@ async def _download(request: Request, portal: AccountPortal) -> Response:
         return RedirectResponse(f"{root}/sign-in", status_code=303)
     api = PortalApi(request, portal, code, state)
     try:
-        result = await api.call("GET", f"/exports/{request.path_params['biz_id']}/download")
+        result = await api.call("GET", f"/{kind}/{request.path_params['biz_id']}/download")
     except SessionExpired:
         state.add_flash(Text()("session.expired"))
         response: Response = RedirectResponse(f"{root}/sign-in", status_code=303)
@@ -53,7 +59,7 @@ async def _download(request: Request, portal: AccountPortal) -> Response:
         upstream = result.response
         if upstream is None or not upstream.is_success or result.code:
             state.add_flash(result.message or Text()("error.unexpected"))
-            response = RedirectResponse(f"{root}/exports", status_code=303)
+            response = RedirectResponse(f"{root}{back}", status_code=303)
         else:
             headers = {k: v for k, v in upstream.headers.items() if k in DOWNLOAD_HEADERS}
             response = StreamingResponse(
@@ -80,9 +86,9 @@ def install_pages(app: FastAPI) -> None:
     for portal in AccountPortal:
         root = f"/{portal.value.lower()}"
         routes.append(Route(root, lambda r, to=root + "/": RedirectResponse(to, status_code=308)))
-        routes.append(
-            Route(f"{root}/exports/{{biz_id}}/download", partial(_download, portal=portal))
-        )
+        for kind, back in (("exports", "/exports"), ("files", "/recharge")):
+            download = partial(_download, portal=portal, kind=kind, back=back)
+            routes.append(Route(f"{root}/{kind}/{{biz_id}}/download", download))
         routes.extend(_page_route(portal, p) for p in PAGES if portal in p.portals)
     app.router.routes.extend(routes)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="pages-assets")

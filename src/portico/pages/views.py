@@ -663,7 +663,10 @@ page(
         "default": Act("/workspaces/current/default", done="workspace.default_done"),
         "create": Act(
             "/workspaces",
-            lambda f, c: {"workspaceName": f.s("workspaceName")},
+            lambda f, c: {
+                "workspaceName": f.s("workspaceName"),
+                "workspaceKind": f.s("workspaceKind") or "LIVE",
+            },
             done="workspace.created",
         ),
         "update": Act(
@@ -702,6 +705,7 @@ page(
             done="workspace.role_changed",
         ),
         "leave": Act("/workspaces/current/leave", done="workspace.left"),
+        "sandbox_reset": Act("/sandbox/reset", done="workspace.sandbox_reset_done"),
     },
     nav="nav.workspace",
 )
@@ -732,6 +736,16 @@ page(
             "/roles",
             lambda f, c: {"roleName": f.s("roleName"), "description": f.s("description")},
             done="roles.created",
+        ),
+        "update": Act(
+            "/roles/update",
+            lambda f, c: {
+                "roleId": f.s("roleId"),
+                "roleName": f.s("roleName"),
+                "description": f.s("description"),
+            },
+            done="roles.updated",
+            codes={"ROLE.NAME_TAKEN": "roleName", "ROLE.BUILTIN_IMMUTABLE": "roleId"},
         ),
         "delete": Act("/roles/delete", lambda f, c: {"roleId": f.s("_item")}, done="roles.deleted"),
         "permissions": Act(
@@ -842,6 +856,11 @@ page(
             "/referral-codes/deactivate",
             lambda f, c: {"bizId": f.s("_item")},
             done="referrals.deactivated",
+        ),
+        "note": Act(
+            "/referral-codes/update",
+            lambda f, c: {"bizId": f.s("codeBizId"), "extraData": f.s("extraData")},
+            done="referrals.noted",
         ),
     },
     portals=(PARTNER,),

@@ -84,8 +84,10 @@ class BodySizeLimitMiddleware:
 
     Paths ending in one of `upload_suffixes` (file uploads) have their own, larger limit:
     `upload_max_bytes` plus the multipart overhead; the upload route enforces the file's own
-    size exactly while it streams. `path_limits` gives exact paths a limit of their own (the
-    onboarding body, which carries document images)."""
+    size exactly while it streams. Paths starting with one of `upload_prefixes` (the web pages
+    that upload a file, which pass it on to that route) have the same limit. `path_limits`
+    gives exact paths a limit of their own (the onboarding body, which carries document
+    images)."""
 
     def __init__(
         self,
@@ -94,11 +96,13 @@ class BodySizeLimitMiddleware:
         upload_max_bytes: int = 0,
         upload_suffixes: tuple[str, ...] = (),
         path_limits: tuple[tuple[str, int], ...] = (),
+        upload_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.upload_max_bytes = upload_max_bytes + MULTIPART_OVERHEAD
         self.upload_suffixes = upload_suffixes
+        self.upload_prefixes = upload_prefixes
         self.path_limits = dict(path_limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -106,9 +110,12 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes
-        if self.upload_suffixes and scope["path"].endswith(self.upload_suffixes):
+        path = scope["path"]
+        if (self.upload_suffixes and path.endswith(self.upload_suffixes)) or (
+            self.upload_prefixes and path.startswith(self.upload_prefixes)
+        ):
             limit = max(limit, self.upload_max_bytes)
-        limit = self.path_limits.get(scope["path"], limit)
+        limit = self.path_limits.get(path, limit)
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             exc = BodyTooLarge()
