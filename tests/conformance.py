@@ -21,7 +21,7 @@ import httpx
 import jsonschema_rs
 
 from portico.config import Settings
-from portico.db import Database, create_engine
+from portico.db import Database
 from portico.main import create_app
 from portico.openapi import build_document
 
@@ -46,7 +46,7 @@ def document() -> dict[str, Any]:
         log_level="WARNING",
     )
     # The engine is never connected: only the document is wanted.
-    database = Database(create_engine(settings.database_url, null_pool=True))
+    database = Database.for_command(settings.database_url)
     return build_document(create_app(settings, database=database))
 
 

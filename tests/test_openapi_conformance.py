@@ -37,7 +37,7 @@ from portico.accounts.models import Account
 from portico.auth.sessions import open_session
 from portico.caller import ClientInfo, PortalContext
 from portico.config import Settings
-from portico.db import Database, create_engine
+from portico.db import Database
 from portico.enums import AccountPortal
 from portico.flows.demo import DEMO_ACCOUNTS, DEMO_CODES, seed_demo
 from portico.institutions.models import Institution
@@ -105,7 +105,7 @@ def _portal(path: str) -> AccountPortal:
 async def _mint(settings: Settings, portal: AccountPortal) -> tuple[str, str]:
     """A fresh session of the portal's demo account (no password, no mail), and its default
     workspace."""
-    database = Database(create_engine(settings.resolved_database_url, null_pool=True))
+    database = Database.for_command(settings.resolved_database_url)
     kit = AuthKit.build(settings, database, Mailer(settings))
     try:
         async with database.sessionmaker() as session:
@@ -228,7 +228,7 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             yield built
     finally:
         WORLD.clear()
-        database = Database(create_engine(settings.resolved_database_url, null_pool=True))
+        database = Database.for_command(settings.resolved_database_url)
         asyncio.run(_truncate_and_dispose(database))
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Select,
+    String,
     Table,
     UniqueConstraint,
     event,
@@ -24,7 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -76,6 +79,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumColumn(TypeDecorator[E]):
+    """A `StrEnum` stored as its value in a VARCHAR(length): rows load as the enum, so no
+    call site wraps a column's value again. Binds are not checked (a filter with an unknown
+    value matches nothing rather than failing)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -113,6 +138,11 @@ async def lock_row(session: AsyncSession, model: type[Base], row_id: int) -> Non
         await session.execute(
             select(table.c.id).where(table.c.id == row_id).with_for_update(key_share=True)
         )
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched (one spelling for every conditional write)."""
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 def unique_violation(exc: IntegrityError, rule: Index | UniqueConstraint) -> bool:
@@ -237,11 +267,11 @@ def create_engine(
 
 
 class Database:
-    """The engines and session factories of one process.
+    """The engines and session factories of one process, and its transactions.
 
-    `sessionmaker` serves requests. `side_sessionmaker` runs short independent transactions
-    (brute-force counters) on a pool of its own, so a request holding a connection never waits
-    for a second one from the same exhausted pool.
+    A request's work runs in the request's unit of work (`get_session`); a command's or a
+    job's in `transaction()`; `side_transaction()` is the one way to write beside a unit of
+    work (see there). Services never commit.
     """
 
     def __init__(self, engine: AsyncEngine, side_engine: AsyncEngine | None = None) -> None:
@@ -250,7 +280,7 @@ class Database:
         self.sessionmaker = async_sessionmaker(
             engine, expire_on_commit=False, autoflush=True, sync_session_class=AppSession
         )
-        self.side_sessionmaker = async_sessionmaker(self.side_engine, expire_on_commit=False)
+        self._side_sessionmaker = async_sessionmaker(self.side_engine, expire_on_commit=False)
         # Reads (GET/HEAD) on PostgreSQL: no BEGIN and COMMIT round trips around their SELECTs.
         # At READ COMMITTED every statement has a snapshot of its own inside a transaction too,
         # so a read sees nothing different; anything but a plain SELECT is refused (`_reads_only`).
@@ -280,6 +310,39 @@ class Database:
             create_engine(url, echo=echo, pool_size=pool_size, pgbouncer=pgbouncer),
             create_engine(url, echo=echo, pool_size=4, pgbouncer=pgbouncer),
         )
+
+    @classmethod
+    def for_command(cls, url: str) -> Database:
+        """A database for one command or test: no pool, a connection per transaction."""
+        return cls(create_engine(url, null_pool=True))
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work for a command or a job, as `get_session` is for a request: commit
+        on success, then run its `after_commit` actions; roll back on any error, then run its
+        `on_rollback` actions."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+            except BaseException:
+                await _rolled_back(session)
+                raise
+            await _commit(session)
+
+    @contextlib.asynccontextmanager
+    async def side_transaction(self) -> AsyncIterator[AsyncSession]:
+        """A short transaction of its own, committed at once, on a pool of its own.
+
+        Why it exists: some writes must not share the fate or the connection of the unit of
+        work that is running. Sign-in attempt counters must count even when the request is
+        refused (its unit of work rolls back); session activity and the lease of a running
+        export are bookkeeping that must not hold the request's write lock or wait for a
+        connection from the pool the request or job already drains; signing keys and
+        secure-channel keys and sessions are read and created while a request holds its own
+        connection. Nothing else uses it: everything else is the request's unit of work or a
+        command's or job's `transaction()`."""
+        async with self._side_sessionmaker() as session, session.begin():
+            yield session
 
     @property
     def is_sqlite(self) -> bool:
@@ -324,7 +387,7 @@ def after_commit(session: AsyncSession, action: AfterCommit) -> None:
     session.info.setdefault(AFTER_COMMIT_KEY, []).append(action)
 
 
-async def run_after_commit(session: AsyncSession) -> None:
+async def _run_after_commit(session: AsyncSession) -> None:
     session.info.pop(ON_ROLLBACK_KEY, None)
     actions: list[AfterCommit] = session.info.pop(AFTER_COMMIT_KEY, [])
     for action in actions:
@@ -359,7 +422,7 @@ async def _commit(session: AsyncSession) -> None:
     except BaseException:
         await _rolled_back(session)
         raise
-    await run_after_commit(session)
+    await _run_after_commit(session)
 
 
 SINGLE_STATEMENT = "__portico_single_statement__"
@@ -415,12 +478,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await _commit(session)
 
 
-async def in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one transaction of its own on the database at `url`, committed on success
-    (commands and jobs; requests have `get_session`)."""
-    database = Database(create_engine(url, null_pool=True))
+@contextlib.asynccontextmanager
+async def command_database(url: str) -> AsyncIterator[Database]:
+    """The database of one command (`Database.for_command`), disposed of afterwards."""
+    database = Database.for_command(url)
     try:
-        async with database.sessionmaker() as session, session.begin():
-            return await work(session)
+        yield database
     finally:
         await database.dispose()
+
+
+async def in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one `Database.transaction()` on the database at `url` (a command)."""
+    async with command_database(url) as database, database.transaction() as session:
+        return await work(session)

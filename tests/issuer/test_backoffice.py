@@ -17,10 +17,8 @@ from portico.enums import AccountPortal
 from portico.issuer.models import AuditEvent
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge
-from portico.recharges.schemas import RechargeCreateIn
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
-from portico.withdrawals.schemas import WithdrawalCreateIn
 from tests.factories.accounts import create_account
 from tests.factories.institutions import create_institution
 from tests.factories.money import create_recharge_channel, create_withdrawal_channel, fund_wallet
@@ -39,7 +37,8 @@ async def _recharges(session: AsyncSession, account: Account, n: int) -> list[Re
             session,
             actor=account,
             workspace=workspace,
-            body=RechargeCreateIn(channel_biz_id=channel.biz_id, amount=Decimal(10 + i)),
+            channel_biz_id=channel.biz_id,
+            amount=Decimal(10 + i),
         )
         for i in range(n)
     ]
@@ -132,11 +131,9 @@ class TestWithdrawals:
                 session,
                 actor=consumer,
                 workspace=workspace,
-                body=WithdrawalCreateIn(
-                    wallet_biz_id=wallet.biz_id,
-                    withdrawal_channel_biz_id=channel.biz_id,
-                    amount=Decimal(10),
-                ),
+                wallet_biz_id=wallet.biz_id,
+                withdrawal_channel_biz_id=channel.biz_id,
+                amount=Decimal(10),
             )
             for _ in range(2)
         ]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.api_keys.models import ApiKey
 from portico.config import Settings
-from portico.db import Database, create_engine
+from portico.db import Database
 from portico.issuer.models import AuditEvent, ConsumerOperation
 from portico.main import create_app
 from tests.factories.institutions import InstitutionCodes, create_institution
@@ -44,9 +44,7 @@ class Route:
 
 def _routes(prefix: str) -> list[Route]:
     settings = Settings(database_url="sqlite+aiosqlite:///:memory:", secret_key="s" * 40)
-    spec = create_app(
-        settings, database=Database(create_engine(settings.database_url, null_pool=True))
-    ).openapi()
+    spec = create_app(settings, database=Database.for_command(settings.database_url)).openapi()
     return [
         Route(method, path)
         for path, item in spec["paths"].items()

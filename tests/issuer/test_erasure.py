@@ -40,7 +40,6 @@ from portico.onboarding.models import KycProfile
 from portico.pii import ERASED_EMAIL, PII_KEY, is_pii
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge
-from portico.recharges.schemas import RechargeCreateIn
 from portico.rel import service as rel_service
 from portico.sandbox import service as sandbox_service
 from portico.security.models import AuthSession, BackupCode, MfaEnrollment, RefreshToken
@@ -49,7 +48,6 @@ from portico.transfers.models import TransferOrder
 from portico.transfers.schemas import TransferCreateIn
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
-from portico.withdrawals.schemas import WithdrawalCreateIn
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace, WorkspaceMember
 from tests.conftest import Outbox
@@ -260,12 +258,10 @@ async def build(
         session,
         actor=carol,
         workspace=live,
-        body=WithdrawalCreateIn(
-            wallet_biz_id=wallet.biz_id,
-            withdrawal_channel_biz_id=channel.biz_id,
-            amount=Decimal(7),
-            remark="to Carol's bank",
-        ),
+        wallet_biz_id=wallet.biz_id,
+        withdrawal_channel_biz_id=channel.biz_id,
+        amount=Decimal(7),
+        remark="to Carol's bank",
     )
     await issuer_service.complete_withdrawal(
         session, withdrawal_biz_id=withdrawal.biz_id, actor=cli_actor()
@@ -280,20 +276,18 @@ async def build(
         session,
         actor=carol,
         workspace=sandbox,
-        body=WithdrawalCreateIn(
-            wallet_biz_id=sandbox_wallet.biz_id,
-            withdrawal_channel_biz_id=sandbox_channel.biz_id,
-            amount=Decimal(1),
-        ),
+        wallet_biz_id=sandbox_wallet.biz_id,
+        withdrawal_channel_biz_id=sandbox_channel.biz_id,
+        amount=Decimal(1),
     )
     recharge_channel = await create_recharge_channel(session, institution_id=realm.institution_id)
     recharge = await recharge_service.create_recharge(
         session,
         actor=carol,
         workspace=live,
-        body=RechargeCreateIn(
-            channel_biz_id=recharge_channel.biz_id, amount=Decimal(5), remark="Carol pays in"
-        ),
+        channel_biz_id=recharge_channel.biz_id,
+        amount=Decimal(5),
+        remark="Carol pays in",
     )
     now = utcnow()
     roles = await session.execute(

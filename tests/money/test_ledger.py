@@ -15,13 +15,11 @@ from portico.enums import FlowBizType, JoinSource, WorkspaceKind
 from portico.errors import InternalError
 from portico.exchanges import service as exchange_service
 from portico.exchanges.models import FxRate
-from portico.exchanges.schemas import QuoteIn
 from portico.flows import workspaces as workspace_flows
 from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry, LedgerPosting
 from portico.ledger.service import FEES, FROZEN, SETTLEMENT, Leg
 from portico.recharges import service as recharge_service
-from portico.recharges.schemas import RechargeCreateIn
 from portico.sandbox import service as sandbox_service
 from portico.transfers import service as transfer_service
 from portico.transfers.schemas import TransferCreateIn
@@ -29,7 +27,6 @@ from portico.wallets.errors import InsufficientBalance
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.withdrawals.models import Withdrawal
-from portico.withdrawals.schemas import WithdrawalCreateIn
 from portico.workspaces.models import Workspace
 from tests.conftest import portico
 from tests.factories.accounts import create_account
@@ -71,11 +68,9 @@ async def withdraw(session: AsyncSession, books: Books, channel: str, amount: st
         session,
         actor=books.alice,
         workspace=books.alice_workspace,
-        body=WithdrawalCreateIn(
-            wallet_biz_id=books.alice_usd.biz_id,
-            withdrawal_channel_biz_id=channel,
-            amount=Decimal(amount),
-        ),
+        wallet_biz_id=books.alice_usd.biz_id,
+        withdrawal_channel_biz_id=channel,
+        amount=Decimal(amount),
     )
 
 
@@ -94,7 +89,8 @@ async def books(session: AsyncSession, institution: InstitutionCodes) -> Books:
         session,
         actor=alice,
         workspace=alice_ws,
-        body=RechargeCreateIn(channel_biz_id=channel.biz_id, amount=Decimal("500")),
+        channel_biz_id=channel.biz_id,
+        amount=Decimal("500"),
     )
     await recharge_service.approve(session, recharge=recharge)  # 495.00 + 5.00 fee
     bob_usd = await fund_wallet(session, workspace=bob_ws, currency="USD", amount="50")
@@ -104,7 +100,10 @@ async def books(session: AsyncSession, institution: InstitutionCodes) -> Books:
         session,
         actor=alice,
         workspace=alice_ws,
-        body=QuoteIn(from_currency="USD", to_currency="EUR", amount=Decimal("100")),
+        from_currency="USD",
+        to_currency="EUR",
+        amount=Decimal("100"),
+        side="SELL",
     )
     await exchange_service.execute_quote(
         session, actor=alice, workspace=alice_ws, quote_biz_id=quote.biz_id

@@ -166,14 +166,14 @@ async def available(user: User, wallet: str) -> str:
 async def approve(money: Money, biz_id: str) -> None:
     """The issuer approves, in a transaction of its own."""
     async with AsyncSession(money.session.bind, expire_on_commit=False) as s:
-        recharge = await service.find_for_issuer(s, recharge_biz_id=biz_id)
+        recharge = await service.get_for_issuer(s, recharge_biz_id=biz_id)
         await service.approve(s, recharge=recharge)
         await s.commit()
 
 
 async def reject(money: Money, biz_id: str, reason: str | None = None) -> None:
     async with AsyncSession(money.session.bind, expire_on_commit=False) as s:
-        recharge = await service.find_for_issuer(s, recharge_biz_id=biz_id)
+        recharge = await service.get_for_issuer(s, recharge_biz_id=biz_id)
         await service.reject(s, recharge=recharge, reason=reason)
         await s.commit()
 

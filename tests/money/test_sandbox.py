@@ -383,11 +383,9 @@ class TestIsolation:
             201,
         )
         async with AsyncSession(session.bind, expire_on_commit=False) as issuer:
-            found = await recharge_service.find_for_issuer(
-                issuer, recharge_biz_id=recharge["bizId"]
-            )
+            found = await recharge_service.get_for_issuer(issuer, recharge_biz_id=recharge["bizId"])
             await recharge_service.approve(issuer, recharge=found)
-            pending = await withdrawal_service.find_for_issuer(
+            pending = await withdrawal_service.get_for_issuer(
                 issuer, withdrawal_biz_id=withdrawal["bizId"]
             )
             await withdrawal_service.complete(issuer, withdrawal=pending)

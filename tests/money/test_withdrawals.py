@@ -161,14 +161,14 @@ async def status_of(user: User, biz_id: str) -> str:
 async def complete(money: Money, biz_id: str) -> None:
     """The issuer pays the withdrawal out, in a transaction of its own."""
     async with AsyncSession(money.session.bind, expire_on_commit=False) as s:
-        withdrawal = await service.find_for_issuer(s, withdrawal_biz_id=biz_id)
+        withdrawal = await service.get_for_issuer(s, withdrawal_biz_id=biz_id)
         await service.complete(s, withdrawal=withdrawal)
         await s.commit()
 
 
 async def reject(money: Money, biz_id: str, reason: str | None = None) -> None:
     async with AsyncSession(money.session.bind, expire_on_commit=False) as s:
-        withdrawal = await service.find_for_issuer(s, withdrawal_biz_id=biz_id)
+        withdrawal = await service.get_for_issuer(s, withdrawal_biz_id=biz_id)
         await service.reject(s, withdrawal=withdrawal, reason=reason)
         await s.commit()
 

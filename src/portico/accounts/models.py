@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
 from portico.enums import AccountPortal, AccountStatus
 from portico.pii import ERASED_EMAIL, NOT_PII, pii
 
@@ -23,12 +23,14 @@ class Account(Base):
     institution_id: Mapped[int] = mapped_column(
         ForeignKey("institutions.id", ondelete="CASCADE"), index=True
     )
-    portal: Mapped[AccountPortal] = mapped_column(String(20))
+    portal: Mapped[AccountPortal] = mapped_column(EnumColumn(AccountPortal, 20))
     email: Mapped[str] = mapped_column(String(320), info=pii(ERASED_EMAIL))
     phone: Mapped[str | None] = mapped_column(String(32), info=pii())
     name: Mapped[str | None] = mapped_column(String(200), info=pii())
     remark: Mapped[str | None] = mapped_column(String(500), info=pii())
-    status: Mapped[AccountStatus] = mapped_column(String(20), default=AccountStatus.ACTIVE)
+    status: Mapped[AccountStatus] = mapped_column(
+        EnumColumn(AccountStatus, 20), default=AccountStatus.ACTIVE
+    )
     # A partner awaits the issuer's approval (`partners.service`): pending, then approved
     # (`pending_approval` false) or REJECTED (the status), with the decision's time and reason.
     pending_approval: Mapped[bool] = mapped_column(Boolean, default=False)

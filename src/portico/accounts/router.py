@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from portico.accounts import service as account_service
+from portico.accounts.models import Account
 from portico.accounts.schemas import ProfileOut, ProfileUpdateIn
 from portico.auth.deps import CurrentPrincipal
 from portico.deps import SessionDep
@@ -14,10 +16,15 @@ from portico.envelope import Envelope, ok
 router = APIRouter(tags=["profile"])
 
 
+async def _profile(session: AsyncSession, account: Account) -> Response:
+    biz_id = await account_service.institution_biz_id_of(session, account)
+    return ok(ProfileOut.from_row(account, institution_biz_id=biz_id))
+
+
 @router.get("/profile", response_model=Envelope[ProfileOut])
 async def get_profile(principal: CurrentPrincipal, session: SessionDep) -> Response:
     """The signed-in account's profile."""
-    return ok(await account_service.profile_of(session, principal.account))
+    return await _profile(session, principal.account)
 
 
 @router.post("/profile/update", response_model=Envelope[ProfileOut])
@@ -27,4 +34,4 @@ async def update_profile(
     """Update name, phone, language, timezone or country."""
     account_service.update_profile(principal.account, body)
     await session.flush()
-    return ok(await account_service.profile_of(session, principal.account))
+    return await _profile(session, principal.account)

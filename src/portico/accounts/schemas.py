@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
+from portico.accounts.models import Account
 from portico.enums import AccountPortal, AccountStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 
@@ -24,6 +25,25 @@ class ProfileOut(WireModel):
     default_language: str
     default_timezone: str
     default_country: str
+
+    @classmethod
+    def from_row(cls, account: Account, *, institution_biz_id: str) -> ProfileOut:
+        """The profile of `account`, of the institution `institution_biz_id`."""
+        return cls(
+            biz_id=account.biz_id,
+            institution_biz_id=institution_biz_id,
+            account_email=account.email,
+            account_phone=account.phone,
+            account_name=account.name,
+            account_remark=account.remark,
+            account_portal=account.portal,
+            account_status=account.status,
+            created_at=account.created_at,
+            updated_at=account.updated_at,
+            default_language=account.default_language,
+            default_timezone=account.default_timezone,
+            default_country=account.default_country,
+        )
 
 
 class ProfileUpdateIn(RequestModel):

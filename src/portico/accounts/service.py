@@ -6,38 +6,19 @@ import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.accounts.schemas import ProfileOut, ProfileUpdateIn
+from portico.accounts.schemas import ProfileUpdateIn
 from portico.constants import data as constants
 from portico.db import utcnow
-from portico.enums import AccountPortal, AccountStatus
 from portico.errors import InternalError, InvalidParameter
 from portico.institutions.models import Institution
 
 
-async def profile_of(session: AsyncSession, account: Account) -> ProfileOut:
+async def institution_biz_id_of(session: AsyncSession, account: Account) -> str:
+    """The bizId of the account's institution."""
     institution = await session.get(Institution, account.institution_id)
     if institution is None:
         raise InternalError()
-    return profile_view(account, institution_biz_id=institution.biz_id)
-
-
-def profile_view(account: Account, *, institution_biz_id: str) -> ProfileOut:
-    """The profile body of `account`, of the institution `institution_biz_id`."""
-    return ProfileOut(
-        biz_id=account.biz_id,
-        institution_biz_id=institution_biz_id,
-        account_email=account.email,
-        account_phone=account.phone,
-        account_name=account.name,
-        account_remark=account.remark,
-        account_portal=AccountPortal(account.portal),
-        account_status=AccountStatus(account.status),
-        created_at=account.created_at,
-        updated_at=account.updated_at,
-        default_language=account.default_language,
-        default_timezone=account.default_timezone,
-        default_country=account.default_country,
-    )
+    return institution.biz_id
 
 
 def _e164(raw: str) -> str:

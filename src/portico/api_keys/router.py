@@ -22,7 +22,7 @@ router = APIRouter(tags=["api-keys"])
 async def list_api_keys(context: ApiKeyRead, session: SessionDep) -> Response:
     """The workspace's API keys, newest first (deleted keys are gone)."""
     keys = await service.list_keys(session, workspace_id=context.workspace.id)
-    items = [service.key_view(key) for key in keys]
+    items = [ApiKeyOut.from_row(key) for key in keys]
     return ok(Page[ApiKeyOut](items=items, pagination=Pagination.unpaged(len(items))))
 
 
@@ -53,7 +53,7 @@ async def create_api_key(
         api_key_id=key.key_id,
         scopes=len(key.scopes or []),
     )
-    return created(service.created_view(key, secret))
+    return created(ApiKeyCreatedOut.from_row(key, secret))
 
 
 @router.get("/api-keys/available-permissions", response_model=Envelope[list[str]])
@@ -68,7 +68,7 @@ async def enable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: Sessio
     """Let a disabled key authenticate again (the caller must hold the key's scopes)."""
     key = await service.get_key(session, workspace_id=context.workspace.id, key_id=body.api_key_id)
     await service.set_status(session, key=key, status=service.ACTIVE, held=context.permissions)
-    return ok(service.key_view(key))
+    return ok(ApiKeyOut.from_row(key))
 
 
 @router.post("/api-keys/disable", response_model=Envelope[ApiKeyOut])
@@ -77,7 +77,7 @@ async def disable_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: Sessi
     """Stop a key from authenticating, keeping it for later re-enabling."""
     key = await service.get_key(session, workspace_id=context.workspace.id, key_id=body.api_key_id)
     await service.set_status(session, key=key, status=service.DISABLED, held=context.permissions)
-    return ok(service.key_view(key))
+    return ok(ApiKeyOut.from_row(key))
 
 
 @router.post("/api-keys/delete", response_model=NoContent)
@@ -94,4 +94,4 @@ async def delete_api_key(body: ApiKeyIdIn, context: ApiKeyWrite, session: Sessio
 async def get_api_key(keyBizId: str, context: ApiKeyRead, session: SessionDep) -> Response:
     """One API key of the workspace (never its secret)."""
     key = await service.get_key(session, workspace_id=context.workspace.id, key_id=keyBizId)
-    return ok(service.key_view(key))
+    return ok(ApiKeyOut.from_row(key))

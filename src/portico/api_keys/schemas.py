@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from portico.api_keys.models import ApiKey
 from portico.envelope import RequestModel, UtcDateTime, WireModel
 from portico.workspaces.permissions import PermissionCodeIn
 
@@ -29,6 +30,20 @@ class ApiKeyOut(WireModel):
     last_used_at: UtcDateTime | None
     created_by: str
 
+    @classmethod
+    def from_row(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(
+            api_key_id=key.key_id,
+            name=key.name,
+            status=key.status,
+            mode=key.mode,
+            permissions=list(key.scopes or []),
+            ip_whitelist=list(key.ip_whitelist or []),
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            created_by=key.created_by,
+        )
+
 
 class ApiKeyCreatedOut(WireModel):
     """A new key with its secret, shown this once."""
@@ -41,6 +56,19 @@ class ApiKeyCreatedOut(WireModel):
     scopes: list[str]
     ip_whitelist: list[str]
     created_at: UtcDateTime
+
+    @classmethod
+    def from_row(cls, key: ApiKey, secret: str) -> ApiKeyCreatedOut:
+        return cls(
+            api_key_id=key.key_id,
+            secret=secret,
+            name=key.name,
+            status=key.status,
+            mode=key.mode,
+            scopes=list(key.scopes or []),
+            ip_whitelist=list(key.ip_whitelist or []),
+            created_at=key.created_at,
+        )
 
 
 class ApiKeyCreateIn(RequestModel):

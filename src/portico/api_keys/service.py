@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.api_keys.models import ApiKey
-from portico.api_keys.schemas import ApiKeyCreatedOut, ApiKeyOut
 from portico.db import utcnow
 from portico.enums import WorkspaceKind
 from portico.errors import InvalidParameter, NotFound
@@ -27,33 +26,6 @@ KEY_PREFIXES: dict[WorkspaceKind, str] = {
     WorkspaceKind.SANDBOX: "sk_test_",
 }
 KEY_ID_MAX = 40  # the column's width: longer ids are never stored keys
-
-
-def key_view(key: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(
-        api_key_id=key.key_id,
-        name=key.name,
-        status=key.status,
-        mode=key.mode,
-        permissions=list(key.scopes or []),
-        ip_whitelist=list(key.ip_whitelist or []),
-        created_at=key.created_at,
-        last_used_at=key.last_used_at,
-        created_by=key.created_by,
-    )
-
-
-def created_view(key: ApiKey, secret: str) -> ApiKeyCreatedOut:
-    return ApiKeyCreatedOut(
-        api_key_id=key.key_id,
-        secret=secret,
-        name=key.name,
-        status=key.status,
-        mode=key.mode,
-        scopes=list(key.scopes or []),
-        ip_whitelist=list(key.ip_whitelist or []),
-        created_at=key.created_at,
-    )
 
 
 def grantable(held: Iterable[str]) -> list[str]:
@@ -114,7 +86,7 @@ async def create_key(
     """A new ACTIVE key and its secret (stored only as a keyed digest)."""
     granted = _scopes(scopes, held)
     entries = ipwhitelist.normalise(ip_whitelist or [])
-    kind = WorkspaceKind(workspace.kind)
+    kind = workspace.kind
     secret = secrets.token_hex(32)
     key = ApiKey(
         key_id=KEY_PREFIXES[kind] + secrets.token_hex(10),

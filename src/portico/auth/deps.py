@@ -151,7 +151,7 @@ ACTIVITY_RESOLUTION = timedelta(seconds=60)
 
 async def _touch(kit: AuthKit, session_id: int, now: datetime) -> None:
     # Its own short transaction: activity bookkeeping must not hold the request's write lock.
-    async with kit.database.side_sessionmaker() as side, side.begin():
+    async with kit.database.side_transaction() as side:
         await side.execute(
             update(AuthSession)
             .where(

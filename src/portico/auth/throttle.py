@@ -57,14 +57,14 @@ async def reserve(database: Database, key: str, *, limit: int, window_seconds: i
         )
         .returning(counter.count)
     )
-    async with database.side_sessionmaker() as session, session.begin():
+    async with database.side_transaction() as session:
         count = (await session.execute(statement)).scalar_one()
     return int(count) <= limit
 
 
 async def exhausted(database: Database, key: str, *, limit: int) -> bool:
     """True when `key` has used up its attempts in the current window (nothing is counted)."""
-    async with database.side_sessionmaker() as session:
+    async with database.side_transaction() as session:
         row = await session.get(ThrottleCounter, key)
     return row is not None and row.window_expires_at > utcnow() and row.count >= limit
 

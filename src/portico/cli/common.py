@@ -56,12 +56,9 @@ def run_issuer_action(work: Callable[[AsyncSession], Awaitable[str | list[str]]]
 
 
 async def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    """Run `work` with a one-connection database (for services that open their own short
+    """Run `work` with the command's database (for services that open their own
     transactions), disposed of afterwards."""
-    from portico.db import Database
+    from portico.db import command_database
 
-    database = Database.from_url(settings.resolved_database_url, pool_size=1)
-    try:
+    async with command_database(settings.resolved_database_url) as database:
         return await work(database)
-    finally:
-        await database.dispose()

@@ -69,7 +69,7 @@ def create_client(name: str, institution: str | None, scopes: tuple[str, ...]) -
     from portico.security.tokens import TokenService
 
     async def work(session: AsyncSession) -> list[str]:
-        found = await institution_service.find_institution(session, institution)
+        found = await institution_service.resolve_institution(session, institution)
         settings = get_settings()
         tokens = TokenService(
             settings.resolved_secret_key,
@@ -97,7 +97,7 @@ def list_clients(institution: str | None) -> None:
     from portico.oauth import clients
 
     async def work(session: AsyncSession) -> list[str]:
-        found = await institution_service.find_institution(session, institution)
+        found = await institution_service.resolve_institution(session, institution)
         rows = await clients.list_issuer_clients(session, institution_id=found.id)
         return [
             f"{c.client_id}  {c.status:<8} {c.name}  last used {c.last_used_at or 'never'}"
@@ -156,7 +156,7 @@ def flag_customer(
     from portico.onboarding.models import ComplianceStatus
 
     async def work(session: AsyncSession) -> str:
-        found = await institution_service.find_institution(session, institution)
+        found = await institution_service.resolve_institution(session, institution)
         _, account = await service.set_compliance(
             session,
             institution_id=found.id,
@@ -181,7 +181,7 @@ def clear_customer(consumer_id: str, institution: str | None) -> None:
     from portico.onboarding.models import ComplianceStatus
 
     async def work(session: AsyncSession) -> str:
-        found = await institution_service.find_institution(session, institution)
+        found = await institution_service.resolve_institution(session, institution)
         _, account = await service.set_compliance(
             session,
             institution_id=found.id,
@@ -206,7 +206,7 @@ def set_id_types(id_types: tuple[str, ...], institution: str | None) -> None:
     from portico.onboarding import masterdata
 
     async def work(session: AsyncSession) -> str:
-        found = await institution_service.find_institution(session, institution)
+        found = await institution_service.resolve_institution(session, institution)
         chosen = list(dict.fromkeys(t.strip().upper() for t in id_types))
         if any(not re.fullmatch(r"[A-Z][A-Z0-9_]{1,39}", t) for t in chosen):
             raise LookupError("an ID type is 2-40 of A-Z, 0-9 and _, starting with a letter")
@@ -312,7 +312,7 @@ def set_rate(
     from portico.issuer.audit import cli_actor
 
     async def work(session: AsyncSession) -> list[str]:
-        found = await institution_service.find_institution(session, institution)
+        found = await institution_service.resolve_institution(session, institution)
         try:
             mid = Decimal(rate)
         except InvalidOperation as exc:

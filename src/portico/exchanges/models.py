@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
 from portico.enums import ExchangeStatus
 
 
@@ -68,7 +68,7 @@ class Exchange(Base):
     to_amount: Mapped[int] = mapped_column(BigInteger)
     fee: Mapped[int] = mapped_column(BigInteger)
     rate: Mapped[str] = mapped_column(String(40))
-    status: Mapped[ExchangeStatus] = mapped_column(String(20))
+    status: Mapped[ExchangeStatus] = mapped_column(EnumColumn(ExchangeStatus, 20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -40,7 +40,7 @@ async def list_exchanges(
         session, workspace_id=context.workspace.id, params=params, wallet=wallet
     )
     scales = await currency_scales(session)
-    items = [service.exchange_view(e, scales) for e in exchanges]
+    items = [ExchangeOut.from_row(e, scales) for e in exchanges]
     return ok(Page[ExchangeOut](items=items, pagination=pagination))
 
 
@@ -51,9 +51,15 @@ async def quote_exchange(
 ) -> Response:
     """Price an exchange; the quote can be executed once within 30 seconds."""
     quote = await service.create_quote(
-        session, actor=principal.account, workspace=context.workspace, body=body
+        session,
+        actor=principal.account,
+        workspace=context.workspace,
+        from_currency=body.from_currency,
+        to_currency=body.to_currency,
+        amount=body.amount,
+        side=body.side,
     )
-    return ok(service.quote_view(quote, await currency_scales(session)))
+    return ok(QuoteOut.from_row(quote, await currency_scales(session)))
 
 
 @router.post("/exchanges", response_model=Created[ExchangeOut], status_code=201)
@@ -82,7 +88,7 @@ async def create_exchange(
             workspace=context.workspace,
             quote_biz_id=body.quote_id,
         )
-        return created(service.exchange_view(exchange, await currency_scales(session)))
+        return created(ExchangeOut.from_row(exchange, await currency_scales(session)))
 
     return await idempotency.respond_once(
         session,
@@ -101,4 +107,4 @@ async def get_exchange(bizId: str, context: ExchangeRead, session: SessionDep) -
     exchange = await service.get_exchange(
         session, workspace_id=context.workspace.id, exchange_biz_id=bizId
     )
-    return ok(service.exchange_view(exchange, await currency_scales(session)))
+    return ok(ExchangeOut.from_row(exchange, await currency_scales(session)))

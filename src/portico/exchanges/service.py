@@ -9,17 +9,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import utcnow
+from portico.db import affected_rows, utcnow
 from portico.enums import ExchangeStatus, FlowBizType
 from portico.envelope import Pagination
 from portico.errors import InvalidParameter, NotFound
 from portico.exchanges.errors import QuoteExpired, QuoteUsed, RateUnavailable
 from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
-from portico.exchanges.schemas import ExchangeOut, QuoteIn, QuoteOut
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import FEES, FX, Leg, system_account
-from portico.money import get_currency, to_minor, to_wire
+from portico.money import get_currency, to_minor
 from portico.paging import PageParams, fetch_page
 from portico.tenancy import MAX_BIZ_ID, get_in_workspace, scoped
 from portico.wallets import service as wallet_service
@@ -96,7 +95,14 @@ async def _rate(
 
 
 async def create_quote(
-    session: AsyncSession, *, actor: Account, workspace: Workspace, body: QuoteIn
+    session: AsyncSession,
+    *,
+    actor: Account,
+    workspace: Workspace,
+    from_currency: str,
+    to_currency: str,
+    amount: Decimal,
+    side: str,
 ) -> ExchangeQuote:
     """Price an exchange at the current rate; the quote can be executed once for 30 s.
 
@@ -104,8 +110,8 @@ async def create_quote(
     buys toCurrency, rounded down. BUY: `amount` of toCurrency is wanted; what it costs is
     rounded up and the fee added on top.
     """
-    source = await get_currency(session, body.from_currency, field="fromCurrency")
-    target = await get_currency(session, body.to_currency, field="toCurrency")
+    source = await get_currency(session, from_currency, field="fromCurrency")
+    target = await get_currency(session, to_currency, field="toCurrency")
     if source.code == target.code:
         raise InvalidParameter("toCurrency")
     mid, spread_bps, fee_bps = await _rate(
@@ -120,12 +126,12 @@ async def create_quote(
         # minor units of `to` per minor unit of `from`
         minor_rate = rate * Decimal(10) ** (target.scale - source.scale)
         try:
-            if body.side == "SELL":
-                from_amount = to_minor(body.amount, source.scale)
+            if side == "SELL":
+                from_amount = to_minor(amount, source.scale)
                 fee = int((from_amount * fee_bps / BPS).to_integral_value(ROUND_CEILING))
                 to_amount = int(((from_amount - fee) * minor_rate).to_integral_value(ROUND_FLOOR))
             else:
-                to_amount = to_minor(body.amount, target.scale)
+                to_amount = to_minor(amount, target.scale)
                 net = int((to_amount / minor_rate).to_integral_value(ROUND_CEILING))
                 fee = int((net * fee_bps / BPS).to_integral_value(ROUND_CEILING))
                 from_amount = net + fee
@@ -141,7 +147,7 @@ async def create_quote(
         account_id=actor.id,
         from_currency=source.code,
         to_currency=target.code,
-        side=body.side,
+        side=side,
         from_amount=from_amount,
         to_amount=to_amount,
         fee=fee,
@@ -194,7 +200,7 @@ async def execute_quote(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if getattr(marked, "rowcount", 0) != 1:
+    if affected_rows(marked) != 1:
         raise QuoteUsed()
     if source.available < quote.from_amount:
         raise InsufficientBalance()
@@ -259,39 +265,4 @@ async def get_exchange(
 ) -> Exchange:
     return await get_in_workspace(
         session, Exchange, workspace_id=workspace_id, biz_id=exchange_biz_id
-    )
-
-
-def quote_view(quote: ExchangeQuote, scales: dict[str, int]) -> QuoteOut:
-    return QuoteOut(
-        quote_id=quote.biz_id,
-        from_currency=quote.from_currency,
-        to_currency=quote.to_currency,
-        side=quote.side,
-        from_amount=to_wire(quote.from_amount, scales[quote.from_currency]),
-        to_amount=to_wire(quote.to_amount, scales[quote.to_currency]),
-        rate=quote.rate,
-        fee=to_wire(quote.fee, scales[quote.from_currency]),
-        fee_currency=quote.from_currency,
-        expires_at=quote.expires_at,
-    )
-
-
-def exchange_view(exchange: Exchange, scales: dict[str, int]) -> ExchangeOut:
-    return ExchangeOut(
-        biz_id=exchange.biz_id,
-        workspace_biz_id=exchange.workspace_biz_id,
-        quote_id=exchange.quote_biz_id,
-        from_wallet_biz_id=exchange.from_wallet_biz_id,
-        to_wallet_biz_id=exchange.to_wallet_biz_id,
-        from_currency=exchange.from_currency,
-        to_currency=exchange.to_currency,
-        from_amount=to_wire(exchange.from_amount, scales[exchange.from_currency]),
-        to_amount=to_wire(exchange.to_amount, scales[exchange.to_currency]),
-        rate=exchange.rate,
-        fee=to_wire(exchange.fee, scales[exchange.from_currency]),
-        exchange_status=ExchangeStatus(exchange.status),
-        created_at=exchange.created_at,
-        updated_at=exchange.updated_at,
-        completed_at=exchange.completed_at,
     )

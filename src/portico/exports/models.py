@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
 from portico.enums import ExportStatus
 from portico.pii import NOT_PII
 
@@ -35,7 +35,7 @@ class Export(Base):
     filter_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     filter_wallet_id: Mapped[int | None] = mapped_column(BigInteger)
     filter_wallet_biz_id: Mapped[str | None] = mapped_column(String(16))
-    status: Mapped[ExportStatus] = mapped_column(String(20))
+    status: Mapped[ExportStatus] = mapped_column(EnumColumn(ExportStatus, 20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_token: Mapped[str | None] = mapped_column(String(40))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -58,7 +58,7 @@ class Lease:
         while True:
             await asyncio.sleep(self.length.total_seconds() / 3)
             try:
-                async with self.runtime.database.side_sessionmaker() as session, session.begin():
+                async with self.runtime.database.side_transaction() as session:
                     held = await service.renew_lease(
                         session, export_id=self.export_id, token=self.token, lease=self.length
                     )
@@ -85,7 +85,7 @@ class Lease:
 
 
 async def _scales(runtime: JobRuntime) -> dict[str, int]:
-    async with runtime.database.side_sessionmaker() as session:
+    async with runtime.database.transaction() as session:
         rows = await session.execute(select(Currency.code, Currency.scale))
         return {row[0]: row[1] for row in rows}
 
@@ -152,7 +152,7 @@ async def run_export(runtime: JobRuntime, *, export_id: int) -> None:
     """Produce the export's file, once; a no-op when it is done or a live worker has it."""
     settings, storage = runtime.settings, runtime.storage
     token = new_token(16)
-    async with runtime.database.sessionmaker() as session, session.begin():
+    async with runtime.database.transaction() as session:
         export, leftover = await service.claim(
             session,
             export_id=export_id,
@@ -191,7 +191,7 @@ async def run_export(runtime: JobRuntime, *, export_id: int) -> None:
         raise
     finally:
         output.discard()
-    async with runtime.database.sessionmaker() as session, session.begin():
+    async with runtime.database.transaction() as session:
         if reason is not None:
             await service.fail(session, export_id=export.id, token=token, reason=reason)
             return

@@ -58,7 +58,7 @@ class ExportOut(WireModel):
             biz_id=row.biz_id,
             export_type=row.export_type,
             format=row.format,
-            export_status=ExportStatus(row.status),
+            export_status=row.status,
             filters=ExportFiltersOut(
                 start_time=row.filter_start,
                 end_time=row.filter_end,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.db import utcnow
+from portico.db import affected_rows, utcnow
 from portico.enums import ExportStatus
 from portico.envelope import Pagination
 from portico.errors import InvalidParameter, PermissionDenied
@@ -188,7 +188,7 @@ async def claim(
             "a job's own export, by id",
         )
     )
-    if int(getattr(result, "rowcount", 0) or 0) != 1:
+    if affected_rows(result) != 1:
         return None, None
     claimed = (await session.execute(_by_id(export_id))).scalar_one()
     return claimed, leftover
@@ -209,7 +209,7 @@ async def _update_held(session: AsyncSession, export_id: int, token: str, **valu
             "a job's own export, under its lease",
         )
     )
-    return int(getattr(result, "rowcount", 0) or 0) == 1
+    return affected_rows(result) == 1
 
 
 async def renew_lease(

@@ -20,7 +20,6 @@ from portico.oauth import clients as oauth_clients
 from portico.oauth.models import IssuerClient
 from portico.recharges import service as recharge_service
 from portico.recharges.models import RechargeChannel
-from portico.recharges.schemas import RechargeCreateIn
 from portico.referrals import service as referral_service
 from portico.security.passwords import PasswordHasher
 from portico.security.tokens import TokenService
@@ -156,9 +155,9 @@ async def _seed_demo_money(session: AsyncSession, institution_id: int) -> list[s
             session,
             actor=account,
             workspace=workspace,
-            body=RechargeCreateIn(
-                channel_biz_id=channel.biz_id, amount=Decimal("1000"), remark="demo balance"
-            ),
+            channel_biz_id=channel.biz_id,
+            amount=Decimal("1000"),
+            remark="demo balance",
         )
         await recharge_service.approve(session, recharge=recharge)
         lines.append(f"demo balance      {email}: USD wallet {recharge.wallet_biz_id}")

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portico.db import Database, table_of, utcnow
+from portico.db import Database, affected_rows, table_of, utcnow
 from portico.errors import AppError, InvalidParameter
 from portico.idempotency.errors import IdempotencyConflict
 from portico.idempotency.models import IdempotencyRecord
@@ -232,7 +232,7 @@ async def purge_expired(database: Database, *, batch: int = PURGE_BATCH) -> int:
     backlog never holds locks for long); returns how many."""
     deleted = 0
     while True:
-        async with database.side_sessionmaker() as session, session.begin():
+        async with database.transaction() as session:
             expired = (
                 select(IdempotencyRecord.id)
                 .where(IdempotencyRecord.expires_at <= utcnow())
@@ -244,7 +244,7 @@ async def purge_expired(database: Database, *, batch: int = PURGE_BATCH) -> int:
                     "retention sweep",
                 ).execution_options(synchronize_session=False)
             )
-        count = int(getattr(result, "rowcount", 0) or 0)
+        count = affected_rows(result)
         deleted += count
         if count < batch:
             return deleted

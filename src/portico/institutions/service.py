@@ -73,7 +73,7 @@ async def find_by_issuer_id(session: AsyncSession, issuer_id: str) -> Institutio
     ).scalar_one_or_none()
 
 
-async def find_institution(session: AsyncSession, ref: str | None) -> Institution:
+async def resolve_institution(session: AsyncSession, ref: str | None) -> Institution:
     """An institution by bizId, issuerId or portal access code; the only one when `ref` is
     None (the operator's CLI). `LookupError` when there is none, or several and no `ref`."""
     if ref is None:

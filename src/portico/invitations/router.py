@@ -28,7 +28,8 @@ router = APIRouter(tags=["invitations"])
 @router.get("/invitations", response_model=Envelope[list[InvitationOut]])
 async def list_sent(context: MemberRead, session: SessionDep) -> Response:
     """Invitations sent by the current workspace, newest first (unanswered past expiry: EXPIRED)."""
-    return ok(await service.sent_by(session, workspace_id=context.workspace.id))
+    sent = await service.sent_by(session, workspace_id=context.workspace.id)
+    return ok([InvitationOut.from_details(i) for i in sent])
 
 
 @router.post("/invitations", response_model=Created[InvitationOut], status_code=201)
@@ -37,7 +38,7 @@ async def create_invitation(
     body: InvitationCreateIn,
     context: MemberWrite,
     principal: CurrentPrincipal,
-    portal: PortalDep,
+    ctx: PortalDep,
     session: SessionDep,
     kit: AuthKitDep,
 ) -> Response:
@@ -52,11 +53,11 @@ async def create_invitation(
         workspace=context.workspace,
         inviter=principal.account,
         held=context.permissions,
-        portal=portal.portal,
+        portal=ctx.portal,
         email=body.email,
         role_biz_id=body.role_id,
     )
-    return created(invitation)
+    return created(InvitationOut.from_details(invitation))
 
 
 @router.post("/invitations/cancel", response_model=NoContent)
@@ -74,7 +75,8 @@ async def cancel_invitation(
 @router.get("/profile/invitations", response_model=Envelope[list[InvitationOut]])
 async def list_received(principal: CurrentPrincipal, session: SessionDep) -> Response:
     """The caller's pending invitations (to its email, institution and portal), newest first."""
-    return ok(await service.received_by(session, account=principal.account))
+    received = await service.received_by(session, account=principal.account)
+    return ok([InvitationOut.from_details(i) for i in received])
 
 
 @router.post("/profile/invitations/accept", response_model=Envelope[MembershipOut])
@@ -85,7 +87,7 @@ async def accept_invitation(
     membership = await service.accept_invitation(
         session, account=principal.account, invitation_biz_id=body.invitation_biz_id
     )
-    return ok(membership)
+    return ok(MembershipOut.from_membership(membership))
 
 
 @router.post("/profile/invitations/decline", response_model=NoContent)

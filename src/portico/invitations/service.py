@@ -8,26 +8,25 @@ never both succeed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import flush_unique, lock_row, utcnow
+from portico.db import affected_rows, flush_unique, lock_row, utcnow
 from portico.enums import AccountPortal, InvitationStatus, JoinSource, RoleType
 from portico.errors import InvalidParameter, NotFound
 from portico.ids import new_biz_id
 from portico.invitations import emails
 from portico.invitations.errors import AlreadyMember, AlreadyPending, NotPending, TooManyPending
 from portico.invitations.models import ONE_PENDING_PER_EMAIL, Invitation
-from portico.invitations.schemas import InvitationOut
 from portico.mail.sender import Mailer, send_after_commit
 from portico.tenancy import across_workspaces, scoped
 from portico.workspaces import service as workspace_service
 from portico.workspaces.models import ONE_MEMBERSHIP, Workspace, WorkspaceMember, WorkspaceRole
 from portico.workspaces.permissions import refuse_grants, role_permissions
-from portico.workspaces.schemas import MembershipOut
 
 INVITATION_TTL = timedelta(days=7)
 # Live (PENDING, unexpired) invitations a workspace may have at once: invitations send mail to
@@ -43,22 +42,21 @@ def effective_status(invitation: Invitation, now: datetime) -> InvitationStatus:
     return status
 
 
-def invitation_view(
+@dataclass(frozen=True, slots=True)
+class InvitationDetails:
+    """An invitation with its workspace and role, and its status as of now (EXPIRED when a
+    PENDING one is past `expires_at`)."""
+
+    invitation: Invitation
+    workspace: Workspace
+    role: WorkspaceRole
+    status: InvitationStatus
+
+
+def _details(
     invitation: Invitation, workspace: Workspace, role: WorkspaceRole, now: datetime
-) -> InvitationOut:
-    return InvitationOut(
-        biz_id=invitation.biz_id,
-        workspace_biz_id=workspace.biz_id,
-        workspace_name=workspace.name,
-        invitee_email=invitation.email,
-        role_biz_id=role.biz_id,
-        role_name=role.name,
-        invited_by=invitation.invited_by,
-        invitation_status=effective_status(invitation, now),
-        expires_at=invitation.expires_at,
-        created_at=invitation.created_at,
-        updated_at=invitation.updated_at,
-    )
+) -> InvitationDetails:
+    return InvitationDetails(invitation, workspace, role, effective_status(invitation, now))
 
 
 def _query() -> Select[Invitation, Workspace, WorkspaceRole]:
@@ -78,11 +76,11 @@ def _newest_first(
 # -- workspace side ------------------------------------------------------------------------------
 
 
-async def sent_by(session: AsyncSession, *, workspace_id: int) -> list[InvitationOut]:
+async def sent_by(session: AsyncSession, *, workspace_id: int) -> list[InvitationDetails]:
     """Every invitation the workspace sent, newest first."""
     rows = (await session.execute(scoped(_newest_first(_query()), Invitation, workspace_id))).all()
     now = utcnow()
-    return [invitation_view(i, w, r, now) for i, w, r in rows]
+    return [_details(i, w, r, now) for i, w, r in rows]
 
 
 async def _invitable_role(
@@ -152,7 +150,7 @@ async def create_invitation(
     portal: AccountPortal,
     email: str,
     role_biz_id: str,
-) -> InvitationOut:
+) -> InvitationDetails:
     """Invite `email` to the workspace with a role whose every permission the inviter holds;
     the invitee is mailed after commit."""
     role = await _invitable_role(session, workspace_id=workspace.id, role_biz_id=role_biz_id)
@@ -199,7 +197,7 @@ async def create_invitation(
         expires_at=invitation.expires_at,
     )
     send_after_commit(session, mailer, mail)
-    return invitation_view(invitation, workspace, role, now)
+    return _details(invitation, workspace, role, now)
 
 
 async def _claim(
@@ -221,7 +219,7 @@ async def _claim(
             invitation.workspace_id,
         )
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return affected_rows(result) == 1
 
 
 async def cancel_invitation(
@@ -255,21 +253,21 @@ def _addressed_to(
     return across_workspaces(
         statement.where(
             Invitation.email == account.email.lower(),
-            Invitation.portal == AccountPortal(account.portal).value,
+            Invitation.portal == account.portal,
             Workspace.institution_id == account.institution_id,
         ),
         RECEIVED,
     )
 
 
-async def received_by(session: AsyncSession, *, account: Account) -> list[InvitationOut]:
+async def received_by(session: AsyncSession, *, account: Account) -> list[InvitationDetails]:
     """The caller's live invitations, newest first."""
     now = utcnow()
     statement = _newest_first(
         _query().where(Invitation.status == InvitationStatus.PENDING, Invitation.expires_at > now)
     )
     rows = (await session.execute(_addressed_to(statement, account))).all()
-    return [invitation_view(i, w, r, now) for i, w, r in rows]
+    return [_details(i, w, r, now) for i, w, r in rows]
 
 
 async def _live_received(
@@ -291,7 +289,7 @@ async def _live_received(
 
 async def accept_invitation(
     session: AsyncSession, *, account: Account, invitation_biz_id: str
-) -> MembershipOut:
+) -> workspace_service.Membership:
     """Join the workspace with the invitation's role; the invitation is used up."""
     invitation, workspace, role = await _live_received(
         session, account=account, invitation_biz_id=invitation_biz_id
@@ -323,7 +321,7 @@ async def accept_invitation(
     session.add(membership)
     # Joined by another path at the same moment: nothing is kept (the request rolls back).
     await flush_unique(session, ONE_MEMBERSHIP, InvalidParameter())
-    return await workspace_service.membership_view(
+    return await workspace_service.get_membership(
         session, membership_id=membership.id, workspace_id=workspace.id
     )
 

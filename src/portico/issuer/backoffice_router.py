@@ -408,7 +408,7 @@ async def list_withdrawal_channels(
         workspace_biz_id=workspace_biz_id,
     )
     names = await service.workspace_biz_ids(session, {r.workspace_id for r in rows})
-    items = [IssuerWithdrawalChannelOut.from_row(r, names[r.workspace_id]) for r in rows]
+    items = [IssuerWithdrawalChannelOut.from_workspace_row(r, names[r.workspace_id]) for r in rows]
     return _page(items, window, total)
 
 
@@ -436,7 +436,7 @@ async def create_withdrawal_channel(
             body=body,
             actor=caller.actor,
         )
-        return IssuerWithdrawalChannelOut.from_row(row, body.workspace_biz_id)
+        return IssuerWithdrawalChannelOut.from_workspace_row(row, body.workspace_biz_id)
 
     return await _once(session, request, caller, body, act, status=201)
 
@@ -467,7 +467,7 @@ async def update_withdrawal_channel(
             actor=caller.actor,
         )
         names = await service.workspace_biz_ids(session, {row.workspace_id})
-        return IssuerWithdrawalChannelOut.from_row(row, names[row.workspace_id])
+        return IssuerWithdrawalChannelOut.from_workspace_row(row, names[row.workspace_id])
 
     return await _once(session, request, caller, body, act)
 

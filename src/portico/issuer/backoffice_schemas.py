@@ -14,7 +14,6 @@ from portico.issuer.partners import partner_state
 from portico.money import AmountIn, to_wire
 from portico.recharges.models import Recharge, RechargeChannel
 from portico.recharges.schemas import RechargeChannelOut, RechargeOut
-from portico.recharges.service import channel_view, recharge_view
 from portico.wallets.models import Wallet
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from portico.withdrawals.schemas import (
@@ -28,8 +27,6 @@ from portico.withdrawals.schemas import (
     WithdrawalChannelOut,
     WithdrawalOut,
 )
-from portico.withdrawals.service import channel_view as withdrawal_channel_view
-from portico.withdrawals.service import withdrawal_view
 
 Reason = Annotated[str, StringConstraints(max_length=500)]
 BizId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -47,7 +44,7 @@ class IssuerRechargeOut(RechargeOut):
 
     @classmethod
     def from_row(cls, row: Recharge, scale: int) -> IssuerRechargeOut:
-        return cls(**dict(recharge_view(row, scale)), account_biz_id=row.account_biz_id)
+        return cls(**dict(RechargeOut.from_row(row, scale)), account_biz_id=row.account_biz_id)
 
 
 class IssuerWithdrawalOut(WithdrawalOut):
@@ -55,7 +52,7 @@ class IssuerWithdrawalOut(WithdrawalOut):
 
     @classmethod
     def from_row(cls, row: Withdrawal, scale: int) -> IssuerWithdrawalOut:
-        return cls(**dict(withdrawal_view(row, scale)), account_biz_id=row.account_biz_id)
+        return cls(**dict(WithdrawalOut.from_row(row, scale)), account_biz_id=row.account_biz_id)
 
 
 class FxRateIn(RequestModel):
@@ -117,7 +114,11 @@ class IssuerRechargeChannelOut(RechargeChannelOut):
 
     @classmethod
     def from_row(cls, row: RechargeChannel, scale: int) -> IssuerRechargeChannelOut:
-        return cls(**dict(channel_view(row, scale)), enabled=row.enabled, created_at=row.created_at)
+        return cls(
+            **dict(RechargeChannelOut.from_row(row, scale)),
+            enabled=row.enabled,
+            created_at=row.created_at,
+        )
 
 
 class WithdrawalChannelCreateIn(WithdrawalChannelIn):
@@ -145,8 +146,10 @@ class IssuerWithdrawalChannelOut(WithdrawalChannelOut):
     workspace_biz_id: str
 
     @classmethod
-    def from_row(cls, row: WithdrawalChannel, workspace_biz_id: str) -> IssuerWithdrawalChannelOut:
-        view = dict(withdrawal_channel_view(row))
+    def from_workspace_row(
+        cls, row: WithdrawalChannel, workspace_biz_id: str
+    ) -> IssuerWithdrawalChannelOut:
+        view = dict(WithdrawalChannelOut.from_row(row))
         view["account_number"] = row.account_number
         return cls(**view, workspace_biz_id=workspace_biz_id)
 

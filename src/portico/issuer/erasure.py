@@ -36,7 +36,7 @@ from portico.accounts.models import Account
 from portico.api_keys.models import ApiKey
 from portico.auth import throttle
 from portico.auth.models import LoginChallenge, PasswordResetToken, ThrottleCounter
-from portico.db import Base, table_of, utcnow
+from portico.db import Base, affected_rows, table_of, utcnow
 from portico.enums import (
     AccountStatus,
     FlowBizType,
@@ -135,7 +135,7 @@ async def erase(session: AsyncSession, model: type[Base], where: ColumnElement[b
         update(model).where(where).values(**values).execution_options(synchronize_session=False)
     )
     result = await session.execute(across_workspaces(statement, ERASURE))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected_rows(result)
 
 
 async def _owned_workspaces(session: AsyncSession, account_id: int) -> list[Workspace]:
@@ -310,8 +310,8 @@ async def _end_access(
     return (
         sessions,
         len(keys),
-        int(getattr(removed, "rowcount", 0) or 0),
-        int(getattr(cancelled, "rowcount", 0) or 0),
+        affected_rows(removed),
+        affected_rows(cancelled),
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import lock_row, utcnow
+from portico.db import affected_rows, lock_row, utcnow
 from portico.enums import AccountPortal, AccountStatus
 from portico.errors import NotFound
 from portico.ids import new_biz_id
@@ -200,4 +200,4 @@ async def purge_operations(session: AsyncSession, *, retention_days: int) -> int
         .where(ConsumerOperation.start_time < cutoff)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected_rows(result)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.config import Settings
-from portico.db import Database, create_engine, run_after_commit
+from portico.db import command_database
 from portico.enums import AccountPortal, AccountStatus
 from portico.errors import NotFound
 from portico.institutions import service as institution_service
@@ -103,27 +103,22 @@ async def decide_from_cli(
     """`portico partner approve|reject EMAIL`: the decision in one transaction, then the
     partner's mail (waited for). Returns the line to print."""
     mailer = Mailer(settings)
-    database = Database(create_engine(settings.resolved_database_url, null_pool=True))
-    try:
-        async with database.sessionmaker() as session:
-            async with session.begin():
-                found = await institution_service.find_institution(session, institution)
-                partner = await partner_service.find_partner(
-                    session, institution_id=found.id, email=email
-                )
-                if partner is None:
-                    raise LookupError(f"no partner account {email} in {found.name}")
-                await decide(
-                    session,
-                    mailer,
-                    partner=partner,
-                    approve=decision == "approve",
-                    reason=reason,
-                    actor=audit.cli_actor(),
-                )
-            await run_after_commit(session)
-        await mailer.drain()
-        done = "approved" if decision == "approve" else "rejected"
-        return f"partner {partner.email} ({partner.biz_id}) {done}; the partner was mailed"
-    finally:
-        await database.dispose()
+    async with (
+        command_database(settings.resolved_database_url) as database,
+        database.transaction() as session,
+    ):
+        found = await institution_service.resolve_institution(session, institution)
+        partner = await partner_service.find_partner(session, institution_id=found.id, email=email)
+        if partner is None:
+            raise LookupError(f"no partner account {email} in {found.name}")
+        await decide(
+            session,
+            mailer,
+            partner=partner,
+            approve=decision == "approve",
+            reason=reason,
+            actor=audit.cli_actor(),
+        )
+    await mailer.drain()
+    done = "approved" if decision == "approve" else "rejected"
+    return f"partner {partner.email} ({partner.biz_id}) {done}; the partner was mailed"

@@ -39,7 +39,7 @@ def runtime_of(context: JobContext) -> JobRuntime:
 
 async def recover_exports(runtime: JobRuntime, queue: JobQueue) -> int:
     """Defer again every export that no live worker holds."""
-    async with runtime.database.side_sessionmaker() as session:
+    async with runtime.database.transaction() as session:
         stale = await export_service.stale_export_ids(session)
     for export_id in stale:
         await queue.defer_export(export_id)
@@ -61,12 +61,12 @@ async def _delete_stored(
     which is harmless. Returns how many rows were done."""
     done = 0
     while True:
-        async with runtime.database.side_sessionmaker() as session:
+        async with runtime.database.transaction() as session:
             found = await find(session)
         for row_id, key in found:
             if key:
                 await runtime.storage.delete(key)  # deleting a missing object is not an error
-            async with runtime.database.side_sessionmaker() as session, session.begin():
+            async with runtime.database.transaction() as session:
                 await mark(session, row_id)
         done += len(found)
         if len(found) < BATCH:
@@ -93,7 +93,7 @@ async def purge_erased_files(runtime: JobRuntime) -> int:
 
 async def purge_old_operations(runtime: JobRuntime) -> int:
     """Delete the issuer's consumer operations past their retention (3 months by default)."""
-    async with runtime.database.side_sessionmaker() as session, session.begin():
+    async with runtime.database.transaction() as session:
         return await operations.purge_operations(
             session, retention_days=runtime.settings.issuer_operation_retention_days
         )

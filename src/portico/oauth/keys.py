@@ -74,7 +74,7 @@ class Keyring:
         if not force and time.monotonic() - self._loaded_at < CACHE_SECONDS:
             return
         now = utcnow()
-        async with self._database.side_sessionmaker() as session:
+        async with self._database.side_transaction() as session:
             rows = list(
                 (
                     await session.execute(
@@ -87,7 +87,7 @@ class Keyring:
         if not rows:
             # The first use anywhere: make one. Two processes racing both make one; both keys
             # are published and valid, and everyone signs with the newest.
-            async with self._database.side_sessionmaker() as session, session.begin():
+            async with self._database.side_transaction() as session:
                 session.add(new_signing_key(self._box))
             await self._load(force=True)
             return
@@ -157,7 +157,7 @@ class Keyring:
     async def rotate(self, *, grace_seconds: int) -> SigningKey:
         """Publish a new signing key; the previous ones stay valid for `grace_seconds`."""
         new = new_signing_key(self._box)
-        async with self._database.side_sessionmaker() as session, session.begin():
+        async with self._database.transaction() as session:
             await session.execute(
                 update(SigningKey)
                 .where(SigningKey.retires_at.is_(None))

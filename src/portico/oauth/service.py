@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.auth import throttle
-from portico.db import Database, utcnow
+from portico.db import Database, affected_rows, utcnow
 from portico.ids import new_token
 from portico.institutions.models import Institution
 from portico.oauth import clients, errors
@@ -237,7 +237,7 @@ async def refresh(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(claimed) != 1:
         family.revoked_at, family.revoke_reason = now, "REFRESH_REUSE"
         raise errors.invalid_grant(commit_changes=True)
     # The family keeps what it was granted, less anything the client has lost since.
@@ -307,7 +307,7 @@ async def purge_expired(database: Database, *, batch: int = PURGE_BATCH) -> int:
     """Delete token families (and their refresh tokens) past their expiry, in batches."""
     deleted = 0
     while True:
-        async with database.side_sessionmaker() as session, session.begin():
+        async with database.transaction() as session:
             expired = select(TokenFamily.id).where(TokenFamily.expires_at <= utcnow()).limit(batch)
             ids = list((await session.execute(expired)).scalars())
             if ids:

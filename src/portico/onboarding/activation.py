@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.db import utcnow
+from portico.db import affected_rows, utcnow
 from portico.onboarding.models import Subscription, SubscriptionStatus
 
 
@@ -20,4 +20,4 @@ async def activate_subscriptions(session: AsyncSession, *, account_id: int) -> i
         .values(status=SubscriptionStatus.ACTIVE, activated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return affected_rows(result)

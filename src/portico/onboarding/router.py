@@ -134,13 +134,15 @@ async def lookup_customer(
     indistinguishable), `UNDER_INVESTIGATION`, `BLOCKED`, `BAD_REQUEST` (naming `fields`) and
     `INTERNAL_ERROR` carry `data: null`."""
     try:
-        case, data = await service.lookup(
+        case, found = await service.lookup(
             session,
             _blind(request),
             institution=caller.institution,
             workspace=caller.workspace,
             body=body,
         )
+        # Built here, inside the `try`: a row that does not render is an INTERNAL_ERROR too.
+        customer = s.CustomerOut.from_customer(found) if found is not None else None
     except service.Refusal as refusal:
         return answer(refusal.case, fields=refusal.fields)
     except Exception as exc:
@@ -148,7 +150,7 @@ async def lookup_customer(
         logger.error("customer lookup failed: %s", type(exc).__name__)
         await roll_back(session)
         return answer(s.LOOKUP_INTERNAL)
-    return answer(case, data)
+    return answer(case, customer)
 
 
 ONBOARD_CASES = (
@@ -196,7 +198,7 @@ async def onboard_customer(
     birth, nationality, email — or the email is another customer's, naming the `fields`);
     `502 INTERNAL_ERROR`."""
     try:
-        customer = await service.onboard(
+        onboarded = await service.onboard(
             session,
             kit,
             request.app.state.storage,
@@ -205,6 +207,7 @@ async def onboard_customer(
             partner=caller.workspace,
             body=body,
         )
+        data = s.OnboardingOut.from_onboarded(onboarded)
     except service.Refusal as refusal:
         await roll_back(session)
         return answer(refusal.case, fields=refusal.fields)
@@ -212,7 +215,7 @@ async def onboard_customer(
         logger.error("customer onboarding failed: %s", type(exc).__name__)
         await roll_back(session)
         return answer(s.ONBOARD_INTERNAL)
-    return answer(s.SUCCESS, customer)
+    return answer(s.SUCCESS, data)
 
 
 STATUS_CASES = (
@@ -251,14 +254,15 @@ async def subscription_status(
     malformed `customerId` is `400 BAD_REQUEST`. By customerId, not by ID number: a query
     string ends up in access logs."""
     try:
-        case, data = await service.subscription_status(
+        case, found = await service.subscription_status(
             session,
             institution=caller.institution,
             workspace=caller.workspace,
             customer_id=customer_id,
         )
+        customer = s.CustomerOut.from_customer(found) if found is not None else None
     except Exception as exc:
         logger.error("subscription status failed: %s", type(exc).__name__)
         await roll_back(session)
         return answer(s.STATUS_INTERNAL)
-    return answer(case, data)
+    return answer(case, customer)

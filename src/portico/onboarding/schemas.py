@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -21,6 +21,10 @@ from pydantic.alias_generators import to_camel
 
 from portico.envelope import UtcDateTime, WireModel
 from portico.onboarding.masterdata import GENDERS, KYC_LEVELS, SCREENING_STATUSES
+from portico.onboarding.models import Subscription, SubscriptionStatus
+
+if TYPE_CHECKING:
+    from portico.onboarding.service import Customer, Onboarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +223,15 @@ class SubscriptionOut(WireModel):
     created_at: UtcDateTime
     activated_at: UtcDateTime | None
 
+    @classmethod
+    def from_row(cls, row: Subscription) -> SubscriptionOut:
+        return cls(
+            subscription_id=row.biz_id,
+            status=SubscriptionStatus(row.status).value,
+            created_at=row.created_at,
+            activated_at=row.activated_at,
+        )
+
 
 class CustomerOut(WireModel):
     customer_id: str = Field(description="The consumer's id (its consumerId in the issuer API)")
@@ -227,12 +240,34 @@ class CustomerOut(WireModel):
     screening_status: str
     subscription: SubscriptionOut
 
+    @staticmethod
+    def fields_of(customer: Customer) -> dict[str, Any]:
+        return {
+            "customer_id": customer.account.biz_id,
+            "customer_status": customer.status,
+            "kyc_level": customer.profile.kyc_level,
+            "screening_status": customer.profile.screening_status,
+            "subscription": SubscriptionOut.from_row(customer.subscription),
+        }
+
+    @classmethod
+    def from_customer(cls, customer: Customer) -> CustomerOut:
+        return cls(**cls.fields_of(customer))
+
 
 class OnboardingOut(CustomerOut):
     created: bool = Field(description="A new customer (else a known one, updated)")
     activation_mail_sent: bool = Field(
         description="An activation mail (a single-use link to set a password) went out"
     )
+
+    @classmethod
+    def from_onboarded(cls, onboarded: Onboarded) -> OnboardingOut:
+        return cls(
+            **cls.fields_of(onboarded.customer),
+            created=onboarded.created,
+            activation_mail_sent=onboarded.activation_mail_sent,
+        )
 
 
 def answer_model(name: str, cases: list[Case], data: type[BaseModel] | None) -> type[BaseModel]:

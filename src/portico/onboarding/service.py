@@ -93,11 +93,6 @@ class Image:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
-class Onboarded:
-    customer: s.OnboardingOut
-
-
 # --- reading and checking requests -------------------------------------------------------------
 
 
@@ -311,31 +306,29 @@ async def _subscription(
     ).scalar_one_or_none()
 
 
-def _customer_status(profile: KycProfile, account: Account) -> str:
-    if profile.compliance_status != ComplianceStatus.NONE:
-        return str(profile.compliance_status)
-    if account.status == AccountStatus.SUSPENDED:
-        return "SUSPENDED"
-    return "ACTIVE"
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A consumer as one partner sees it: its KYC profile, account and subscription."""
+
+    profile: KycProfile
+    account: Account
+    subscription: Subscription
+
+    @property
+    def status(self) -> str:
+        """ACTIVE, SUSPENDED, or the compliance flag (UNDER_INVESTIGATION, BLOCKED)."""
+        if self.profile.compliance_status != ComplianceStatus.NONE:
+            return str(self.profile.compliance_status)
+        if self.account.status == AccountStatus.SUSPENDED:
+            return "SUSPENDED"
+        return "ACTIVE"
 
 
-def _subscription_out(row: Subscription) -> s.SubscriptionOut:
-    return s.SubscriptionOut(
-        subscription_id=row.biz_id,
-        status=SubscriptionStatus(row.status).value,
-        created_at=row.created_at,
-        activated_at=row.activated_at,
-    )
-
-
-def customer_view(profile: KycProfile, account: Account, row: Subscription) -> s.CustomerOut:
-    return s.CustomerOut(
-        customer_id=account.biz_id,
-        customer_status=_customer_status(profile, account),
-        kyc_level=profile.kyc_level,
-        screening_status=profile.screening_status,
-        subscription=_subscription_out(row),
-    )
+@dataclass(frozen=True, slots=True)
+class Onboarded:
+    customer: Customer
+    created: bool
+    activation_mail_sent: bool
 
 
 async def lookup(
@@ -345,7 +338,7 @@ async def lookup(
     institution: Institution,
     workspace: Workspace,
     body: s.CustomerLookupIn,
-) -> tuple[s.Case, s.CustomerOut | None]:
+) -> tuple[s.Case, Customer | None]:
     """The customer with this document *as this partner sees it*: a customer not subscribed
     to the partner is not found, exactly as one that does not exist."""
     document = check_lookup(institution, body)
@@ -360,15 +353,15 @@ async def lookup(
         return s.LOOKUP_INVESTIGATION, None
     if profile.compliance_status == ComplianceStatus.BLOCKED:
         return s.LOOKUP_BLOCKED, None
-    view = customer_view(profile, account, row)
+    customer = Customer(profile, account, row)
     if row.status == SubscriptionStatus.PENDING:
-        return s.LOOKUP_PENDING, view
-    return s.SUCCESS, view
+        return s.LOOKUP_PENDING, customer
+    return s.SUCCESS, customer
 
 
 async def subscription_status(
     session: AsyncSession, *, institution: Institution, workspace: Workspace, customer_id: str
-) -> tuple[s.Case, s.CustomerOut | None]:
+) -> tuple[s.Case, Customer | None]:
     """The customer's subscription to this partner, by the customerId the partner was given
     (at onboarding, or by the customer itself)."""
     found = (
@@ -389,7 +382,7 @@ async def subscription_status(
     row = await _subscription(session, account.id, workspace.id)
     if row is None:
         return s.STATUS_NOT_SUBSCRIBED, None
-    return s.SUCCESS, customer_view(profile, account, row)
+    return s.SUCCESS, Customer(profile, account, row)
 
 
 # --- onboarding --------------------------------------------------------------------------------
@@ -595,7 +588,7 @@ async def onboard(
     institution: Institution,
     partner: Workspace,
     body: s.CustomerOnboardingIn,
-) -> s.OnboardingOut:
+) -> Onboarded:
     """Create, or for a known document update, the customer and subscribe it to `partner`,
     in the request's transaction: the consumer account, its KYC profile and document images,
     its contact in the customer data store, the subscription (PENDING until the customer
@@ -707,8 +700,7 @@ async def onboard(
         mailed = await _send_activation(
             session, kit, account=account, given_name=body.given_name or ""
         )
-    view = customer_view(profile, account, row)
-    return s.OnboardingOut(**view.model_dump(), created=created, activation_mail_sent=mailed)
+    return Onboarded(Customer(profile, account, row), created=created, activation_mail_sent=mailed)
 
 
 def _rel_fields(fields: tuple[str, ...]) -> list[str]:

@@ -264,7 +264,7 @@ async def access_code(request: Request, portal: AccountPortal) -> str | None:
     cache: dict[AccountPortal, str] = request.app.state.pages_access_codes
     if portal in cache:
         return cache[portal]
-    async with request.app.state.database.sessionmaker() as session:
+    async with request.app.state.database.transaction() as session:
         codes = list(
             (
                 await session.execute(

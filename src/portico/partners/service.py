@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.errors import AccountInactive, PendingApproval
 from portico.accounts.models import Account
-from portico.db import utcnow
+from portico.db import affected_rows, utcnow
 from portico.enums import AccountPortal, AccountStatus, RoleType
 from portico.mail.sender import Mailer, send_after_commit
 from portico.partners import emails
@@ -99,7 +99,7 @@ async def _decide(
         )
         .execution_options(synchronize_session=False)
     )
-    if decided.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(decided) != 1:
         raise NotAwaitingApproval()
     await session.refresh(partner)
 

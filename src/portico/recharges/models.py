@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
 from portico.enums import ChannelType, RechargeStatus
 from portico.pii import NOT_PII, pii
+
+BPS = Decimal(10_000)  # `fee_bps` units in one
 
 
 class RechargeChannel(Base):
@@ -23,7 +26,7 @@ class RechargeChannel(Base):
         ForeignKey("institutions.id", ondelete="CASCADE"), index=True
     )
     channel_name: Mapped[str] = mapped_column(String(100), info=NOT_PII)
-    channel_type: Mapped[ChannelType] = mapped_column(String(20))
+    channel_type: Mapped[ChannelType] = mapped_column(EnumColumn(ChannelType, 20))
     currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
     min_amount: Mapped[int] = mapped_column(BigInteger)
     max_amount: Mapped[int | None] = mapped_column(BigInteger)
@@ -50,7 +53,7 @@ class Recharge(Base):
     fee: Mapped[int] = mapped_column(BigInteger)
     actual_amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(10))
-    status: Mapped[RechargeStatus] = mapped_column(String(20))
+    status: Mapped[RechargeStatus] = mapped_column(EnumColumn(RechargeStatus, 20))
     proof_file_biz_id: Mapped[str | None] = mapped_column(String(64))
     cancel_reason: Mapped[str | None] = mapped_column(String(500), info=pii())
     reject_reason: Mapped[str | None] = mapped_column(String(500), info=pii())

@@ -54,7 +54,7 @@ async def list_recharges(
         session, workspace_id=context.workspace.id, params=params, status=status, wallet=wallet
     )
     scales = await currency_scales(session)
-    items = [service.recharge_view(r, scales[r.currency]) for r in recharges]
+    items = [RechargeOut.from_row(r, scales[r.currency]) for r in recharges]
     return ok(Page[RechargeOut](items=items, pagination=pagination))
 
 
@@ -63,7 +63,7 @@ async def list_recharge_channels(context: RechargeRead, session: SessionDep) -> 
     """The institution's pay-in channels, with limits, fees and payment instructions."""
     channels = await service.list_channels(session, institution_id=context.workspace.institution_id)
     scales = await currency_scales(session)
-    return ok([service.channel_view(c, scales[c.currency]) for c in channels])
+    return ok([RechargeChannelOut.from_row(c, scales[c.currency]) for c in channels])
 
 
 @router.post("/recharges/quote", response_model=Envelope[RechargeQuoteOut])
@@ -76,7 +76,9 @@ async def quote_recharge(
         session, institution_id=context.workspace.institution_id, channel_biz_id=body.channel_biz_id
     )
     scale = (await currency_scales(session))[channel.currency]
-    return ok(service.quote_view(channel, to_minor(body.amount, scale), scale))
+    return ok(
+        RechargeQuoteOut.from_quote(service.quote(channel, to_minor(body.amount, scale)), scale)
+    )
 
 
 @router.post("/recharges", response_model=Created[RechargeOut], status_code=201)
@@ -92,10 +94,17 @@ async def create_recharge(
 
     async def action() -> Response:
         recharge = await service.create_recharge(
-            session, actor=principal.account, workspace=context.workspace, body=body
+            session,
+            actor=principal.account,
+            workspace=context.workspace,
+            channel_biz_id=body.channel_biz_id,
+            amount=body.amount,
+            wallet_biz_id=body.wallet_biz_id,
+            currency=body.currency,
+            remark=body.remark,
         )
         scales = await currency_scales(session)
-        return created(service.recharge_view(recharge, scales[recharge.currency]))
+        return created(RechargeOut.from_row(recharge, scales[recharge.currency]))
 
     return await idempotency.respond_once(
         session,
@@ -115,7 +124,7 @@ async def get_recharge(bizId: str, context: RechargeRead, session: SessionDep) -
         session, workspace_id=context.workspace.id, recharge_biz_id=bizId
     )
     scales = await currency_scales(session)
-    return ok(service.recharge_view(recharge, scales[recharge.currency]))
+    return ok(RechargeOut.from_row(recharge, scales[recharge.currency]))
 
 
 @router.post("/recharges/{bizId}/proof", response_model=Envelope[RechargeOut])
@@ -133,7 +142,7 @@ async def attach_recharge_proof(
     )
     await service.attach_proof(session, recharge=recharge, file_biz_id=proof.biz_id)
     scales = await currency_scales(session)
-    return ok(service.recharge_view(recharge, scales[recharge.currency]))
+    return ok(RechargeOut.from_row(recharge, scales[recharge.currency]))
 
 
 @router.post("/recharges/{bizId}/cancel", response_model=Envelope[RechargeOut])
@@ -147,4 +156,4 @@ async def cancel_recharge(
     )
     await service.cancel(session, recharge=recharge, reason=body.cancel_reason if body else None)
     scales = await currency_scales(session)
-    return ok(service.recharge_view(recharge, scales[recharge.currency]))
+    return ok(RechargeOut.from_row(recharge, scales[recharge.currency]))

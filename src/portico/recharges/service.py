@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import select
@@ -18,16 +19,10 @@ from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import FEES, SETTLEMENT, Leg, system_account
 from portico.ledger.transitions import transition
-from portico.money import to_minor, to_wire
+from portico.money import to_minor
 from portico.paging import PageParams, fetch_page
 from portico.recharges.errors import AmountOutOfRange
-from portico.recharges.models import Recharge, RechargeChannel
-from portico.recharges.schemas import (
-    RechargeChannelOut,
-    RechargeCreateIn,
-    RechargeOut,
-    RechargeQuoteOut,
-)
+from portico.recharges.models import BPS, Recharge, RechargeChannel
 from portico.tenancy import (
     MAX_BIZ_ID,
     get_across_workspaces,
@@ -40,7 +35,6 @@ from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace
 
 QUOTE_TTL = timedelta(minutes=15)
-BPS = Decimal(10_000)
 
 
 async def add_channel(
@@ -116,17 +110,51 @@ def price(channel: RechargeChannel, amount: int) -> tuple[int, int]:
     return fee, amount - fee
 
 
-async def create_recharge(
-    session: AsyncSession, *, actor: Account, workspace: Workspace, body: RechargeCreateIn
-) -> Recharge:
-    channel = await get_channel(
-        session, institution_id=workspace.institution_id, channel_biz_id=body.channel_biz_id
+@dataclass(frozen=True, slots=True)
+class RechargeQuote:
+    """What a top-up of `amount` through a channel costs, valid until `expires_at`."""
+
+    channel_biz_id: str
+    currency: str
+    amount: int
+    fee: int
+    actual_amount: int
+    expires_at: datetime
+
+
+def quote(channel: RechargeChannel, amount: int) -> RechargeQuote:
+    """Price a top-up of `amount` (minor units) through `channel`."""
+    fee, actual = price(channel, amount)
+    return RechargeQuote(
+        channel_biz_id=channel.biz_id,
+        currency=channel.currency,
+        amount=amount,
+        fee=fee,
+        actual_amount=actual,
+        expires_at=utcnow() + QUOTE_TTL,
     )
-    if body.currency is not None and body.currency.upper() != channel.currency:
+
+
+async def create_recharge(
+    session: AsyncSession,
+    *,
+    actor: Account,
+    workspace: Workspace,
+    channel_biz_id: str,
+    amount: Decimal,
+    wallet_biz_id: str | None = None,
+    currency: str | None = None,
+    remark: str | None = None,
+) -> Recharge:
+    """Announce a pay-in of `amount` through the channel (PENDING until the issuer decides)."""
+    channel = await get_channel(
+        session, institution_id=workspace.institution_id, channel_biz_id=channel_biz_id
+    )
+    if currency is not None and currency.upper() != channel.currency:
         raise CurrencyMismatch()
-    if body.wallet_biz_id is not None:
+    if wallet_biz_id is not None:
         wallet = await wallet_service.get_wallet(
-            session, workspace_id=workspace.id, wallet_biz_id=body.wallet_biz_id
+            session, workspace_id=workspace.id, wallet_biz_id=wallet_biz_id
         )
         if wallet.currency != channel.currency:
             raise CurrencyMismatch()
@@ -134,8 +162,8 @@ async def create_recharge(
         wallet = await wallet_service.wallet_for(
             session, workspace=workspace, currency=channel.currency
         )
-    amount = to_minor(body.amount, await wallet_service.scale_of(session, channel.currency))
-    fee, actual = price(channel, amount)
+    minor = to_minor(amount, await wallet_service.scale_of(session, channel.currency))
+    fee, actual = price(channel, minor)
     now = utcnow()
     recharge = Recharge(
         biz_id=new_biz_id(),
@@ -146,12 +174,12 @@ async def create_recharge(
         wallet_biz_id=wallet.biz_id,
         channel_biz_id=channel.biz_id,
         account_biz_id=actor.biz_id,
-        amount=amount,
+        amount=minor,
         fee=fee,
         actual_amount=actual,
         currency=channel.currency,
         status=RechargeStatus.PENDING,
-        remark=body.remark,
+        remark=remark,
         created_at=now,
         updated_at=now,
     )
@@ -186,7 +214,7 @@ async def get_recharge(
     )
 
 
-async def find_for_issuer(session: AsyncSession, *, recharge_biz_id: str) -> Recharge:
+async def get_for_issuer(session: AsyncSession, *, recharge_biz_id: str) -> Recharge:
     """A recharge by id for the issuer's back office (any workspace)."""
     return await get_across_workspaces(
         session, Recharge, biz_id=recharge_biz_id, reason="issuer back office"
@@ -275,50 +303,3 @@ async def reject(session: AsyncSession, *, recharge: Recharge, reason: str | Non
         values={"status": RechargeStatus.REJECTED, "reject_reason": reason, "updated_at": utcnow()},
     )
     return recharge
-
-
-def channel_view(channel: RechargeChannel, scale: int) -> RechargeChannelOut:
-    return RechargeChannelOut(
-        biz_id=channel.biz_id,
-        channel_name=channel.channel_name,
-        channel_type=ChannelType(channel.channel_type),
-        currency=channel.currency,
-        min_amount=to_wire(channel.min_amount, scale),
-        max_amount=to_wire(channel.max_amount, scale) if channel.max_amount is not None else None,
-        fee_rate=format((Decimal(channel.fee_bps) / BPS).normalize(), "f"),
-        fixed_fee=to_wire(channel.fixed_fee, scale),
-        instructions=channel.instructions,
-    )
-
-
-def quote_view(channel: RechargeChannel, amount: int, scale: int) -> RechargeQuoteOut:
-    fee, actual = price(channel, amount)
-    return RechargeQuoteOut(
-        channel_biz_id=channel.biz_id,
-        amount=to_wire(amount, scale),
-        fee=to_wire(fee, scale),
-        actual_amount=to_wire(actual, scale),
-        currency=channel.currency,
-        expires_at=utcnow() + QUOTE_TTL,
-    )
-
-
-def recharge_view(recharge: Recharge, scale: int) -> RechargeOut:
-    return RechargeOut(
-        biz_id=recharge.biz_id,
-        workspace_biz_id=recharge.workspace_biz_id,
-        wallet_biz_id=recharge.wallet_biz_id,
-        channel_biz_id=recharge.channel_biz_id,
-        amount=to_wire(recharge.amount, scale),
-        fee=to_wire(recharge.fee, scale),
-        actual_amount=to_wire(recharge.actual_amount, scale),
-        currency=recharge.currency,
-        recharge_status=RechargeStatus(recharge.status),
-        proof_file_biz_id=recharge.proof_file_biz_id,
-        cancel_reason=recharge.cancel_reason,
-        reject_reason=recharge.reject_reason,
-        remark=recharge.remark,
-        created_at=recharge.created_at,
-        updated_at=recharge.updated_at,
-        completed_at=recharge.completed_at,
-    )

@@ -54,7 +54,7 @@ def _new_key(box: SecretBox) -> ChannelKey:
 
 
 async def _published(database: Database) -> ChannelKey | None:
-    async with database.side_sessionmaker() as session:
+    async with database.side_transaction() as session:
         # Several processes may create a first key at once; all publish the oldest active one.
         return (
             await session.execute(
@@ -70,7 +70,7 @@ async def current_key(database: Database, box: SecretBox) -> ChannelKey:
     """The published key, created the first time it is needed."""
     key = await _published(database)
     if key is None:
-        async with database.side_sessionmaker() as session, session.begin():
+        async with database.side_transaction() as session:
             session.add(_new_key(box))
         key = await _published(database)
     if key is None:
@@ -81,7 +81,7 @@ async def current_key(database: Database, box: SecretBox) -> ChannelKey:
 async def rotate_key(database: Database, box: SecretBox, *, grace_seconds: int) -> ChannelKey:
     """Publish a new key; the previous ones stay acceptable for `grace_seconds`."""
     new = _new_key(box)
-    async with database.side_sessionmaker() as session, session.begin():
+    async with database.transaction() as session:
         await session.execute(
             update(ChannelKey)
             .where(ChannelKey.expires_at.is_(None))
@@ -121,7 +121,7 @@ async def open_channel(
     if not isinstance(key_id, str) or wrapped is None:
         return None
     now = utcnow()
-    async with database.side_sessionmaker() as session:
+    async with database.side_transaction() as session:
         key = (
             await session.execute(
                 select(ChannelKey).where(
@@ -146,14 +146,14 @@ async def open_channel(
         created_at=now,
         expires_at=now + timedelta(seconds=ttl_seconds),
     )
-    async with database.side_sessionmaker() as session, session.begin():
+    async with database.side_transaction() as session:
         session.add(channel)
     return OpenedChannel(session_id=channel.id, expires_at=channel.expires_at)
 
 
 async def close_channel(database: Database, session_id: str) -> None:
     """End a channel session (idempotent)."""
-    async with database.side_sessionmaker() as session, session.begin():
+    async with database.side_transaction() as session:
         await session.execute(
             update(ChannelSession)
             .where(ChannelSession.id == session_id[:64], ChannelSession.closed_at.is_(None))
@@ -163,7 +163,7 @@ async def close_channel(database: Database, session_id: str) -> None:
 
 async def channel_key(database: Database, box: SecretBox, session_id: str) -> bytes | None:
     """The AES key of a live channel session (read on every request: closes apply at once)."""
-    async with database.side_sessionmaker() as session:
+    async with database.side_transaction() as session:
         channel = await session.get(ChannelSession, session_id[:64])
     if channel is None or channel.closed_at is not None or channel.expires_at <= utcnow():
         return None

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.db import lock_row, utcnow
+from portico.db import affected_rows, lock_row, utcnow
 from portico.enums import MfaMethod
 from portico.security.errors import MfaCodeRejected, TotpAlreadyEnabled, TotpNotSetUp
 from portico.security.kit import AuthKit
@@ -175,7 +175,7 @@ async def check_totp(
         .values(last_used_step=step)
         .execution_options(synchronize_session=False)
     )
-    return bool(burnt.rowcount == 1)  # type: ignore[attr-defined]
+    return affected_rows(burnt) == 1
 
 
 async def totp_enrollment(session: AsyncSession, account_id: int) -> MfaEnrollment | None:
@@ -269,4 +269,4 @@ async def use_backup_code(
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return bool(spent.rowcount == 1)  # type: ignore[attr-defined]
+    return affected_rows(spent) == 1

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.caller import ClientInfo
-from portico.db import lock_row, utcnow
+from portico.db import affected_rows, lock_row, utcnow
 from portico.errors import InvalidParameter
 from portico.ids import new_login_history_id
 from portico.ops import events
@@ -53,7 +53,7 @@ async def revoke_sessions(
     if keep_session_id is not None:
         statement = statement.where(AuthSession.id != keep_session_id)
     result = await session.execute(statement)
-    ended = int(result.rowcount)  # type: ignore[attr-defined]
+    ended = affected_rows(result)
     if ended:
         await session_ended(session, account_id=account_id, reason=reason, count=ended)
     return ended
@@ -101,7 +101,7 @@ async def terminate_session(session: AsyncSession, *, account_id: int, session_b
         )
         .values(revoked_at=utcnow(), revoke_reason="TERMINATED")
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(result) != 1:
         raise InvalidParameter("sessionId")
     await session_ended(session, account_id=account_id, reason="TERMINATED", count=1)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
 from portico.enums import WalletStatus, WalletType
 from portico.pii import NOT_PII
 
@@ -36,8 +36,12 @@ class Wallet(Base):
     )
     currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
     name: Mapped[str] = mapped_column(String(100), info=NOT_PII)
-    wallet_type: Mapped[WalletType] = mapped_column(String(20), default=WalletType.STANDARD)
-    status: Mapped[WalletStatus] = mapped_column(String(20), default=WalletStatus.ACTIVE)
+    wallet_type: Mapped[WalletType] = mapped_column(
+        EnumColumn(WalletType, 20), default=WalletType.STANDARD
+    )
+    status: Mapped[WalletStatus] = mapped_column(
+        EnumColumn(WalletStatus, 20), default=WalletStatus.ACTIVE
+    )
     available: Mapped[int] = mapped_column(BigInteger, default=0)
     frozen: Mapped[int] = mapped_column(BigInteger, default=0)
     # Flows before this ledger entry id are hidden (a sandbox reset); the entries stay.

@@ -25,7 +25,7 @@ async def list_wallets(context: WalletRead, session: SessionDep) -> Response:
     """The workspace's wallets, one per currency, oldest first."""
     wallets = await service.list_wallets(session, workspace_id=context.workspace.id)
     views = [
-        service.wallet_view(
+        WalletOut.from_row(
             w,
             workspace_biz_id=context.workspace.biz_id,
             scale=await service.scale_of(session, w.currency),
@@ -43,7 +43,7 @@ async def get_wallet(walletBizId: str, context: WalletRead, session: SessionDep)
         session, workspace_id=context.workspace.id, wallet_biz_id=walletBizId
     )
     scale = await service.scale_of(session, wallet.currency)
-    return ok(service.wallet_view(wallet, workspace_biz_id=context.workspace.biz_id, scale=scale))
+    return ok(WalletOut.from_row(wallet, workspace_biz_id=context.workspace.biz_id, scale=scale))
 
 
 @router.get("/wallets/{walletBizId}/balance", response_model=Envelope[WalletBalanceOut])
@@ -56,7 +56,7 @@ async def get_wallet_balance(
         session, workspace_id=context.workspace.id, wallet_biz_id=walletBizId
     )
     scale = await service.scale_of(session, wallet.currency)
-    return ok(service.balance_view(wallet, scale=scale))
+    return ok(WalletBalanceOut.from_row(wallet, scale=scale))
 
 
 @router.get("/wallets/{walletBizId}/flows", response_model=Envelope[Page[WalletFlowOut]])

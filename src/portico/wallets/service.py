@@ -11,11 +11,10 @@ from portico.db import utcnow
 from portico.enums import WalletStatus, WalletType
 from portico.errors import NotFound
 from portico.ids import new_biz_id
-from portico.money import currency_scales, get_currency, to_wire
+from portico.money import currency_scales, get_currency
 from portico.tenancy import get_in_workspace, scoped
 from portico.wallets.errors import WalletClosed, WalletFrozen
 from portico.wallets.models import Wallet
-from portico.wallets.schemas import WalletBalanceOut, WalletOut
 from portico.workspaces.models import Workspace
 
 
@@ -96,30 +95,3 @@ async def scale_of(session: AsyncSession, currency: str) -> int:
     if currency not in scales:
         raise NotFound()
     return scales[currency]
-
-
-def wallet_view(wallet: Wallet, *, workspace_biz_id: str, scale: int) -> WalletOut:
-    return WalletOut(
-        biz_id=wallet.biz_id,
-        workspace_biz_id=workspace_biz_id,
-        wallet_name=wallet.name,
-        currency=wallet.currency,
-        wallet_type=WalletType(wallet.wallet_type),
-        wallet_status=WalletStatus(wallet.status),
-        available_balance=to_wire(wallet.available, scale),
-        frozen_balance=to_wire(wallet.frozen, scale),
-        total_balance=to_wire(wallet.available + wallet.frozen, scale),
-        created_at=wallet.created_at,
-        updated_at=wallet.updated_at,
-    )
-
-
-def balance_view(wallet: Wallet, *, scale: int) -> WalletBalanceOut:
-    return WalletBalanceOut(
-        wallet_biz_id=wallet.biz_id,
-        currency=wallet.currency,
-        available_balance=to_wire(wallet.available, scale),
-        frozen_balance=to_wire(wallet.frozen, scale),
-        total_balance=to_wire(wallet.available + wallet.frozen, scale),
-        updated_at=wallet.updated_at,
-    )

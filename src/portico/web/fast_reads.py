@@ -38,7 +38,7 @@ from starlette.types import Receive, Scope, Send
 from portico.accounts.models import Account
 from portico.accounts.router import get_profile
 from portico.accounts.router import router as profile_router
-from portico.accounts.service import profile_view
+from portico.accounts.schemas import ProfileOut
 from portico.auth.deps import ACTIVITY_RESOLUTION, WORKSPACE_HEADER, _principal_statement
 from portico.db import Database, table_of, utcnow
 from portico.enums import AccountStatus
@@ -47,10 +47,10 @@ from portico.money import known_scale
 from portico.security.kit import AuthKit
 from portico.security.models import AuthSession
 from portico.tenancy import MAX_BIZ_ID, scoped
-from portico.wallets import service as wallet_service
 from portico.wallets.models import Wallet
 from portico.wallets.router import get_wallet_balance, list_wallets
 from portico.wallets.router import router as wallets_router
+from portico.wallets.schemas import WalletBalanceOut, WalletOut
 from portico.web.context import portal_of_path, route_path
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 from portico.workspaces.permissions import permissions_of
@@ -301,10 +301,10 @@ class FastReads:
             return None
         self._served(scope, kind, caller)
         if kind == BALANCE:
-            return ok(wallet_service.balance_view(wallets[0], scale=scales[0] or 0))
+            return ok(WalletBalanceOut.from_row(wallets[0], scale=scales[0] or 0))
         return ok(
             [
-                wallet_service.wallet_view(
+                WalletOut.from_row(
                     wallet, workspace_biz_id=caller["workspace_biz_id"], scale=scale or 0
                 )
                 for wallet, scale in zip(wallets, scales, strict=True)
@@ -315,7 +315,7 @@ class FastReads:
         account = Account(**{name: caller[f"account_{name}"] for name in ACCOUNT_FIELDS})
         self._served(scope, PROFILE, caller)
         # The account is of the institution the portal code names (`_plainly_signed_in`).
-        return ok(profile_view(account, institution_biz_id=claimed.institution_biz_id))
+        return ok(ProfileOut.from_row(account, institution_biz_id=claimed.institution_biz_id))
 
     def _served(self, scope: Scope, kind: str, caller: Any) -> None:
         # What the routes leave for the access log line and the metrics: the route, the caller.

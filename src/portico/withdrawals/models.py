@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
 from portico.enums import ChannelType, WithdrawalStatus
 from portico.pii import pii
 
@@ -30,7 +30,7 @@ class WithdrawalChannel(Base):
     workspace_id: Mapped[int] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
-    channel_type: Mapped[ChannelType] = mapped_column(String(20))
+    channel_type: Mapped[ChannelType] = mapped_column(EnumColumn(ChannelType, 20))
     channel_name: Mapped[str] = mapped_column(String(100), info=pii("Erased"))
     currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
     account_name: Mapped[str | None] = mapped_column(String(200), info=pii())
@@ -61,7 +61,7 @@ class Withdrawal(Base):
     fee: Mapped[int] = mapped_column(BigInteger)
     actual_amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(10))
-    status: Mapped[WithdrawalStatus] = mapped_column(String(20))
+    status: Mapped[WithdrawalStatus] = mapped_column(EnumColumn(WithdrawalStatus, 20))
     remark: Mapped[str | None] = mapped_column(String(200), info=pii())
     cancel_reason: Mapped[str | None] = mapped_column(String(500), info=pii())
     reject_reason: Mapped[str | None] = mapped_column(String(500), info=pii())

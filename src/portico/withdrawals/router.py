@@ -35,7 +35,7 @@ router = APIRouter(tags=["withdrawals"])
 async def list_withdrawal_channels(context: WithdrawalRead, session: SessionDep) -> Response:
     """The workspace's payout destinations (account numbers masked), default first."""
     channels = await service.list_channels(session, workspace_id=context.workspace.id)
-    return ok([service.channel_view(c) for c in channels])
+    return ok([WithdrawalChannelOut.from_row(c) for c in channels])
 
 
 @router.post("/withdrawal-channels", response_model=Created[WithdrawalChannelOut], status_code=201)
@@ -44,7 +44,7 @@ async def create_withdrawal_channel(
 ) -> Response:
     """Save a bank account or crypto address to withdraw to."""
     channel = await service.create_channel(session, workspace=context.workspace, body=body)
-    return created(service.channel_view(channel))
+    return created(WithdrawalChannelOut.from_row(channel))
 
 
 @router.get("/withdrawals", response_model=Envelope[Page[WithdrawalOut]])
@@ -65,7 +65,7 @@ async def list_withdrawals(
         session, workspace_id=context.workspace.id, params=params, status=status, wallet=wallet
     )
     scales = await currency_scales(session)
-    items = [service.withdrawal_view(w, scales[w.currency]) for w in withdrawals]
+    items = [WithdrawalOut.from_row(w, scales[w.currency]) for w in withdrawals]
     return ok(Page[WithdrawalOut](items=items, pagination=pagination))
 
 
@@ -84,10 +84,16 @@ async def create_withdrawal(
 
     async def action() -> Response:
         withdrawal = await service.create_withdrawal(
-            session, actor=principal.account, workspace=context.workspace, body=body
+            session,
+            actor=principal.account,
+            workspace=context.workspace,
+            wallet_biz_id=body.wallet_biz_id,
+            withdrawal_channel_biz_id=body.withdrawal_channel_biz_id,
+            amount=body.amount,
+            remark=body.remark,
         )
         scales = await currency_scales(session)
-        return created(service.withdrawal_view(withdrawal, scales[withdrawal.currency]))
+        return created(WithdrawalOut.from_row(withdrawal, scales[withdrawal.currency]))
 
     return await idempotency.respond_once(
         session,
@@ -107,7 +113,7 @@ async def get_withdrawal(bizId: str, context: WithdrawalRead, session: SessionDe
         session, workspace_id=context.workspace.id, withdrawal_biz_id=bizId
     )
     scales = await currency_scales(session)
-    return ok(service.withdrawal_view(withdrawal, scales[withdrawal.currency]))
+    return ok(WithdrawalOut.from_row(withdrawal, scales[withdrawal.currency]))
 
 
 @router.post("/withdrawals/{bizId}/cancel", response_model=Envelope[WithdrawalOut])
@@ -119,4 +125,4 @@ async def cancel_withdrawal(bizId: str, context: WithdrawalWrite, session: Sessi
     )
     await service.cancel(session, withdrawal=withdrawal)
     scales = await currency_scales(session)
-    return ok(service.withdrawal_view(withdrawal, scales[withdrawal.currency]))
+    return ok(WithdrawalOut.from_row(withdrawal, scales[withdrawal.currency]))

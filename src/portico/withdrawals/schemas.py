@@ -9,7 +9,8 @@ from pydantic import StringConstraints, model_validator
 from portico.enums import ChannelType, WithdrawalStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 from portico.errors import FieldError
-from portico.money import AmountIn
+from portico.money import AmountIn, to_wire
+from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 
 BizId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -27,6 +28,13 @@ CurrencyCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=10)
 ]
 Remark = Annotated[str, StringConstraints(max_length=200)]
+
+
+def mask(account_number: str | None) -> str | None:
+    """All but the last four characters hidden: `****1234`."""
+    if account_number is None:
+        return None
+    return "****" + account_number[-4:]
 
 
 class WithdrawalChannelIn(RequestModel):
@@ -71,6 +79,25 @@ class WithdrawalChannelOut(WireModel):
     created_at: UtcDateTime
     updated_at: UtcDateTime
 
+    @classmethod
+    def from_row(cls, channel: WithdrawalChannel) -> WithdrawalChannelOut:
+        return cls(
+            biz_id=channel.biz_id,
+            channel_type=channel.channel_type,
+            channel_name=channel.channel_name,
+            currency=channel.currency,
+            account_name=channel.account_name,
+            account_number=mask(channel.account_number),
+            bank_name=channel.bank_name,
+            bank_code=channel.bank_code,
+            country=channel.country,
+            network=channel.network,
+            address=channel.address,
+            is_default=channel.is_default,
+            created_at=channel.created_at,
+            updated_at=channel.updated_at,
+        )
+
 
 class WithdrawalCreateIn(RequestModel):
     wallet_biz_id: BizId
@@ -95,3 +122,23 @@ class WithdrawalOut(WireModel):
     created_at: UtcDateTime
     updated_at: UtcDateTime
     completed_at: UtcDateTime | None
+
+    @classmethod
+    def from_row(cls, withdrawal: Withdrawal, scale: int) -> WithdrawalOut:
+        return cls(
+            biz_id=withdrawal.biz_id,
+            workspace_biz_id=withdrawal.workspace_biz_id,
+            wallet_biz_id=withdrawal.wallet_biz_id,
+            withdrawal_channel_biz_id=withdrawal.withdrawal_channel_biz_id,
+            amount=to_wire(withdrawal.amount, scale),
+            fee=to_wire(withdrawal.fee, scale),
+            actual_amount=to_wire(withdrawal.actual_amount, scale),
+            currency=withdrawal.currency,
+            withdrawal_status=withdrawal.status,
+            remark=withdrawal.remark,
+            cancel_reason=withdrawal.cancel_reason,
+            reject_reason=withdrawal.reject_reason,
+            created_at=withdrawal.created_at,
+            updated_at=withdrawal.updated_at,
+            completed_at=withdrawal.completed_at,
+        )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +17,7 @@ from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import FROZEN, SETTLEMENT, Leg, system_account
 from portico.ledger.transitions import transition
-from portico.money import get_currency, to_minor, to_wire
+from portico.money import get_currency, to_minor
 from portico.paging import PageParams, fetch_page
 from portico.tenancy import (
     get_across_workspaces,
@@ -28,20 +30,10 @@ from portico.wallets.models import Wallet
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from portico.withdrawals.schemas import (
     WithdrawalChannelIn,
-    WithdrawalChannelOut,
-    WithdrawalCreateIn,
-    WithdrawalOut,
 )
 from portico.workspaces.models import Workspace
 
 MAX_CHANNELS = 50
-
-
-def mask(account_number: str | None) -> str | None:
-    """All but the last four characters hidden: `****1234`."""
-    if account_number is None:
-        return None
-    return "****" + account_number[-4:]
 
 
 async def list_channels(session: AsyncSession, *, workspace_id: int) -> list[WithdrawalChannel]:
@@ -106,24 +98,31 @@ async def create_channel(
 
 
 async def create_withdrawal(
-    session: AsyncSession, *, actor: Account, workspace: Workspace, body: WithdrawalCreateIn
+    session: AsyncSession,
+    *,
+    actor: Account,
+    workspace: Workspace,
+    wallet_biz_id: str,
+    withdrawal_channel_biz_id: str,
+    amount: Decimal,
+    remark: str | None = None,
 ) -> Withdrawal:
     """Freeze `amount` of the wallet for a payout to the channel."""
     wallet = await wallet_service.get_wallet(
-        session, workspace_id=workspace.id, wallet_biz_id=body.wallet_biz_id
+        session, workspace_id=workspace.id, wallet_biz_id=wallet_biz_id
     )
     channel = await get_in_workspace(
         session,
         WithdrawalChannel,
         workspace_id=workspace.id,
-        biz_id=body.withdrawal_channel_biz_id,
+        biz_id=withdrawal_channel_biz_id,
     )
     if channel.currency != wallet.currency:
         raise CurrencyMismatch()
-    amount = to_minor(body.amount, await wallet_service.scale_of(session, wallet.currency))
+    minor = to_minor(amount, await wallet_service.scale_of(session, wallet.currency))
     wallet = (await ledger.lock_wallets(session, (wallet.id,)))[wallet.id]
     wallet_service.ensure_active(wallet)
-    if wallet.available < amount:
+    if wallet.available < minor:
         raise InsufficientBalance()
     now = utcnow()
     withdrawal = Withdrawal(
@@ -135,12 +134,12 @@ async def create_withdrawal(
         wallet_biz_id=wallet.biz_id,
         withdrawal_channel_biz_id=channel.biz_id,
         account_biz_id=actor.biz_id,
-        amount=amount,
+        amount=minor,
         fee=0,
-        actual_amount=amount,
+        actual_amount=minor,
         currency=wallet.currency,
         status=WithdrawalStatus.PENDING,
-        remark=body.remark,
+        remark=remark,
         created_at=now,
         updated_at=now,
     )
@@ -151,8 +150,8 @@ async def create_withdrawal(
         posting_type="WITHDRAWAL_FREEZE",
         order_biz_id=withdrawal.biz_id,
         legs=[
-            Leg(wallet.currency, -amount, FlowBizType.WITHDRAWAL, wallet, remark="frozen"),
-            Leg(wallet.currency, amount, FlowBizType.WITHDRAWAL, wallet, account=FROZEN),
+            Leg(wallet.currency, -minor, FlowBizType.WITHDRAWAL, wallet, remark="frozen"),
+            Leg(wallet.currency, minor, FlowBizType.WITHDRAWAL, wallet, account=FROZEN),
         ],
     )
     return withdrawal
@@ -244,47 +243,8 @@ async def get_withdrawal(
     )
 
 
-async def find_for_issuer(session: AsyncSession, *, withdrawal_biz_id: str) -> Withdrawal:
+async def get_for_issuer(session: AsyncSession, *, withdrawal_biz_id: str) -> Withdrawal:
     """A withdrawal by id for the issuer's back office (any workspace)."""
     return await get_across_workspaces(
         session, Withdrawal, biz_id=withdrawal_biz_id, reason="issuer back office"
-    )
-
-
-def channel_view(channel: WithdrawalChannel) -> WithdrawalChannelOut:
-    return WithdrawalChannelOut(
-        biz_id=channel.biz_id,
-        channel_type=ChannelType(channel.channel_type),
-        channel_name=channel.channel_name,
-        currency=channel.currency,
-        account_name=channel.account_name,
-        account_number=mask(channel.account_number),
-        bank_name=channel.bank_name,
-        bank_code=channel.bank_code,
-        country=channel.country,
-        network=channel.network,
-        address=channel.address,
-        is_default=channel.is_default,
-        created_at=channel.created_at,
-        updated_at=channel.updated_at,
-    )
-
-
-def withdrawal_view(withdrawal: Withdrawal, scale: int) -> WithdrawalOut:
-    return WithdrawalOut(
-        biz_id=withdrawal.biz_id,
-        workspace_biz_id=withdrawal.workspace_biz_id,
-        wallet_biz_id=withdrawal.wallet_biz_id,
-        withdrawal_channel_biz_id=withdrawal.withdrawal_channel_biz_id,
-        amount=to_wire(withdrawal.amount, scale),
-        fee=to_wire(withdrawal.fee, scale),
-        actual_amount=to_wire(withdrawal.actual_amount, scale),
-        currency=withdrawal.currency,
-        withdrawal_status=WithdrawalStatus(withdrawal.status),
-        remark=withdrawal.remark,
-        cancel_reason=withdrawal.cancel_reason,
-        reject_reason=withdrawal.reject_reason,
-        created_at=withdrawal.created_at,
-        updated_at=withdrawal.updated_at,
-        completed_at=withdrawal.completed_at,
     )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.pii import NOT_PII, pii
 
@@ -23,8 +23,12 @@ class Workspace(Base):
     )
     name: Mapped[str] = mapped_column(String(200), info=pii("Closed workspace"))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    kind: Mapped[WorkspaceKind] = mapped_column(String(20), default=WorkspaceKind.LIVE)
-    status: Mapped[WorkspaceStatus] = mapped_column(String(20), default=WorkspaceStatus.ACTIVE)
+    kind: Mapped[WorkspaceKind] = mapped_column(
+        EnumColumn(WorkspaceKind, 20), default=WorkspaceKind.LIVE
+    )
+    status: Mapped[WorkspaceStatus] = mapped_column(
+        EnumColumn(WorkspaceStatus, 20), default=WorkspaceStatus.ACTIVE
+    )
     entity_biz_id: Mapped[str | None] = mapped_column(String(64))
     extra_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, info=pii())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -53,7 +57,7 @@ class WorkspaceRole(Base):
     name: Mapped[str] = mapped_column(String(100), info=NOT_PII)
     # `role_name_key(name)`, kept by `_keep_name_key`: role names are unique in a workspace.
     name_key: Mapped[str] = mapped_column(String(400), server_default="", info=NOT_PII)
-    role_type: Mapped[RoleType] = mapped_column(String(20))
+    role_type: Mapped[RoleType] = mapped_column(EnumColumn(RoleType, 20))
     description: Mapped[str | None] = mapped_column(String(500))
     is_builtin: Mapped[bool] = mapped_column(Boolean, default=False)
     permission_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -95,7 +99,7 @@ class WorkspaceMember(Base):
     role_id: Mapped[int] = mapped_column(
         ForeignKey("workspace_roles.id", ondelete="RESTRICT"), index=True
     )
-    join_source: Mapped[JoinSource] = mapped_column(String(20))
+    join_source: Mapped[JoinSource] = mapped_column(EnumColumn(JoinSource, 20))
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

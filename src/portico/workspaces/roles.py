@@ -28,7 +28,7 @@ from portico.workspaces.models import (
 )
 from portico.workspaces.permissions import refuse_grants, role_permissions
 from portico.workspaces.schemas import RoleOut
-from portico.workspaces.service import find_member
+from portico.workspaces.service import get_member
 
 
 def role_view(role: WorkspaceRole, workspace: Workspace) -> RoleOut:
@@ -36,7 +36,7 @@ def role_view(role: WorkspaceRole, workspace: Workspace) -> RoleOut:
         biz_id=role.biz_id,
         workspace_biz_id=workspace.biz_id,
         role_name=role.name,
-        role_type=RoleType(role.role_type),
+        role_type=role.role_type,
         description=role.description,
         permission_codes=list(role.permission_codes or []),
         created_at=role.created_at,
@@ -177,7 +177,7 @@ async def change_member_role(
 ) -> WorkspaceMember:
     """Give another member a role whose every permission the caller holds; the owner's role and
     the OWNER role are not assignable, and nobody changes their own role."""
-    member = await find_member(session, workspace_id=workspace_id, user_biz_id=user_biz_id)
+    member = await get_member(session, workspace_id=workspace_id, user_biz_id=user_biz_id)
     role = await get_role(session, workspace_id=workspace_id, role_biz_id=role_biz_id)
     if member.is_owner or role.role_type == RoleType.OWNER:
         raise OwnerIsPermanent()

@@ -80,14 +80,14 @@ async def update_role(body: RoleUpdateIn, context: RoleWrite, session: SessionDe
 @raises(NotFound, BuiltinRoleImmutable, RoleInUse)
 @bare_204_on(AccountPortal.PARTNER)
 async def delete_role(
-    body: RoleIdIn, context: RoleWrite, session: SessionDep, portal: PortalDep
+    body: RoleIdIn, context: RoleWrite, session: SessionDep, ctx: PortalDep
 ) -> Response:
     """Delete a custom role no member holds (the partner portal answers a bare 204)."""
     role = await roles.get_role(
         session, workspace_id=context.workspace.id, role_biz_id=body.role_id
     )
     await roles.delete_role(session, role=role)
-    if portal.portal == AccountPortal.PARTNER:
+    if ctx.portal == AccountPortal.PARTNER:
         return Response(status_code=204)
     return no_content()
 
@@ -122,11 +122,10 @@ async def change_member_role(
         user_biz_id=body.user_biz_id,
         role_biz_id=body.role_id,
     )
-    return ok(
-        await workspace_service.membership_view(
-            session, membership_id=member.id, workspace_id=context.workspace.id
-        )
+    membership = await workspace_service.get_membership(
+        session, membership_id=member.id, workspace_id=context.workspace.id
     )
+    return ok(MembershipOut.from_membership(membership))
 
 
 @router.get("/roles/{roleBizId}", response_model=Envelope[RoleOut])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from portico.auth.deps import CurrentPrincipal
@@ -20,6 +21,7 @@ from portico.workspaces.deps import (
     WorkspaceWrite,
 )
 from portico.workspaces.errors import OwnerCannotLeave, OwnerIsPermanent
+from portico.workspaces.models import Workspace
 from portico.workspaces.schemas import (
     MemberOut,
     MemberRemoveIn,
@@ -30,6 +32,11 @@ from portico.workspaces.schemas import (
 )
 
 router = APIRouter(tags=["workspaces"])
+
+
+async def _workspace_out(session: AsyncSession, workspace: Workspace) -> WorkspaceOut:
+    institution = await workspace_service.institution_biz_id(session, workspace.institution_id)
+    return WorkspaceOut.from_row(workspace, institution_biz_id=institution)
 
 
 @router.post("/workspaces", response_model=Created[WorkspaceOut], status_code=201)
@@ -49,19 +56,20 @@ async def create_workspace(
         is_default=False,
         timezone=body.workspace_timezone,
     )
-    return created(await workspace_service.workspace_view(session, workspace))
+    return created(await _workspace_out(session, workspace))
 
 
 @router.get("/workspaces/current", response_model=Envelope[WorkspaceOut])
 async def current_workspace(context: AnyMember, session: SessionDep) -> Response:
     """The workspace named by `X-Workspace-Id`, or the caller's default."""
-    return ok(await workspace_service.workspace_view(session, context.workspace))
+    return ok(await _workspace_out(session, context.workspace))
 
 
 @router.get("/workspaces/mine", response_model=Envelope[list[MembershipOut]])
 async def my_workspaces(principal: CurrentPrincipal, session: SessionDep) -> Response:
     """Every workspace the caller belongs to, as memberships (default first)."""
-    return ok(await workspace_service.memberships_of(session, account=principal.account))
+    memberships = await workspace_service.memberships_of(session, account=principal.account)
+    return ok([MembershipOut.from_membership(m) for m in memberships])
 
 
 @router.post("/workspaces/current/default", response_model=Envelope[MembershipOut])
@@ -73,11 +81,10 @@ async def make_default(
         session, account=principal.account, membership=context.membership
     )
     await session.flush()
-    return ok(
-        await workspace_service.membership_view(
-            session, membership_id=context.membership.id, workspace_id=context.workspace.id
-        )
+    membership = await workspace_service.get_membership(
+        session, membership_id=context.membership.id, workspace_id=context.workspace.id
     )
+    return ok(MembershipOut.from_membership(membership))
 
 
 @router.post("/workspaces/current/leave", response_model=NoContent)
@@ -97,13 +104,14 @@ async def update_workspace(
         context.workspace, name=body.workspace_name, timezone=body.workspace_timezone
     )
     await session.flush()
-    return ok(await workspace_service.workspace_view(session, context.workspace))
+    return ok(await _workspace_out(session, context.workspace))
 
 
 @router.get("/workspaces/current/members", response_model=Envelope[list[MemberOut]])
 async def list_members(context: MemberRead, session: SessionDep) -> Response:
     """The members of the current workspace, owner first."""
-    return ok(await workspace_service.members_of(session, workspace=context.workspace))
+    members = await workspace_service.members_of(session, workspace=context.workspace)
+    return ok([MemberOut.from_membership(m) for m in members])
 
 
 @router.post("/workspaces/current/members/remove", response_model=NoContent)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, StringConstraints
 
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
+from portico.workspaces.models import Workspace
 from portico.workspaces.permissions import PermissionCodeIn
+
+if TYPE_CHECKING:
+    from portico.workspaces.service import Membership
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
@@ -28,6 +32,21 @@ class WorkspaceOut(WireModel):
     created_at: UtcDateTime
     updated_at: UtcDateTime
 
+    @classmethod
+    def from_row(cls, workspace: Workspace, *, institution_biz_id: str) -> WorkspaceOut:
+        return cls(
+            biz_id=workspace.biz_id,
+            institution_biz_id=institution_biz_id,
+            entity_biz_id=workspace.entity_biz_id,
+            workspace_name=workspace.name,
+            workspace_timezone=workspace.timezone,
+            workspace_status=workspace.status,
+            workspace_kind=workspace.kind,
+            extra_data=workspace.extra_data,
+            created_at=workspace.created_at,
+            updated_at=workspace.updated_at,
+        )
+
 
 class MembershipOut(WireModel):
     user_biz_id: str
@@ -46,12 +65,45 @@ class MembershipOut(WireModel):
     created_at: UtcDateTime
     updated_at: UtcDateTime
 
+    @staticmethod
+    def fields_of(membership: Membership) -> dict[str, Any]:
+        member, workspace, role = membership.member, membership.workspace, membership.role
+        return {
+            "user_biz_id": membership.account.biz_id,
+            "workspace_biz_id": workspace.biz_id,
+            "workspace_name": workspace.name,
+            "workspace_kind": workspace.kind,
+            "institution_biz_id": membership.institution_biz_id,
+            "workspace_role_biz_id": role.biz_id,
+            "workspace_role_name": role.name,
+            "join_source": member.join_source,
+            "is_owner": member.is_owner,
+            "is_default": member.is_default,
+            "enterable": workspace.status == WorkspaceStatus.ACTIVE,
+            "default_eligible": workspace.status == WorkspaceStatus.ACTIVE,
+            "policy_config": None,
+            "created_at": member.created_at,
+            "updated_at": member.updated_at,
+        }
+
+    @classmethod
+    def from_membership(cls, membership: Membership) -> MembershipOut:
+        return cls(**cls.fields_of(membership))
+
 
 class MemberOut(MembershipOut):
     """A member in the workspace's member list: the membership plus who it is."""
 
     account_email: str
     account_name: str | None
+
+    @classmethod
+    def from_membership(cls, membership: Membership) -> MemberOut:
+        return cls(
+            **cls.fields_of(membership),
+            account_email=membership.account.email,
+            account_name=membership.account.name,
+        )
 
 
 class WorkspaceCreateIn(RequestModel):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.constants import data as constants
-from portico.db import lock_row, utcnow
+from portico.db import affected_rows, lock_row, utcnow
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.errors import InvalidParameter, NotFound, PermissionDenied
 from portico.ids import new_biz_id
@@ -17,7 +17,6 @@ from portico.institutions.models import Institution
 from portico.tenancy import across_workspaces, scoped
 from portico.workspaces.errors import OwnerCannotLeave, OwnerIsPermanent
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from portico.workspaces.schemas import MemberOut, MembershipOut, WorkspaceOut
 
 # Stored data, seeded exactly as the portal documents show them (not localised).
 OWNER_ROLE_NAME = "所有者"
@@ -98,45 +97,15 @@ async def institution_biz_id(session: AsyncSession, institution_id: int) -> str:
     return str(biz_id)
 
 
-async def workspace_view(session: AsyncSession, workspace: Workspace) -> WorkspaceOut:
-    return WorkspaceOut(
-        biz_id=workspace.biz_id,
-        institution_biz_id=await institution_biz_id(session, workspace.institution_id),
-        entity_biz_id=workspace.entity_biz_id,
-        workspace_name=workspace.name,
-        workspace_timezone=workspace.timezone,
-        workspace_status=WorkspaceStatus(workspace.status),
-        workspace_kind=WorkspaceKind(workspace.kind),
-        extra_data=workspace.extra_data,
-        created_at=workspace.created_at,
-        updated_at=workspace.updated_at,
-    )
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A membership with its workspace, role, member account and the institution's bizId."""
 
-
-def _membership_fields(
-    membership: WorkspaceMember,
-    workspace: Workspace,
-    role: WorkspaceRole,
-    account: Account,
-    institution: str,
-) -> dict[str, Any]:
-    return {
-        "user_biz_id": account.biz_id,
-        "workspace_biz_id": workspace.biz_id,
-        "workspace_name": workspace.name,
-        "workspace_kind": WorkspaceKind(workspace.kind),
-        "institution_biz_id": institution,
-        "workspace_role_biz_id": role.biz_id,
-        "workspace_role_name": role.name,
-        "join_source": JoinSource(membership.join_source),
-        "is_owner": membership.is_owner,
-        "is_default": membership.is_default,
-        "enterable": workspace.status == WorkspaceStatus.ACTIVE,
-        "default_eligible": workspace.status == WorkspaceStatus.ACTIVE,
-        "policy_config": None,
-        "created_at": membership.created_at,
-        "updated_at": membership.updated_at,
-    }
+    member: WorkspaceMember
+    workspace: Workspace
+    role: WorkspaceRole
+    account: Account
+    institution_biz_id: str
 
 
 def _membership_query() -> Select[WorkspaceMember, Workspace, WorkspaceRole, Account]:
@@ -148,7 +117,7 @@ def _membership_query() -> Select[WorkspaceMember, Workspace, WorkspaceRole, Acc
     )
 
 
-async def memberships_of(session: AsyncSession, *, account: Account) -> list[MembershipOut]:
+async def memberships_of(session: AsyncSession, *, account: Account) -> list[Membership]:
     """The caller's memberships, default first."""
     institution = await institution_biz_id(session, account.institution_id)
     rows = (
@@ -161,12 +130,13 @@ async def memberships_of(session: AsyncSession, *, account: Account) -> list[Mem
             )
         )
     ).all()
-    return [MembershipOut(**_membership_fields(m, w, r, a, institution)) for m, w, r, a in rows]
+    return [Membership(m, w, r, a, institution) for m, w, r, a in rows]
 
 
-async def membership_view(
+async def get_membership(
     session: AsyncSession, *, membership_id: int, workspace_id: int
-) -> MembershipOut:
+) -> Membership:
+    """One membership of the workspace with what it is shown with."""
     row = (
         await session.execute(
             scoped(
@@ -175,13 +145,15 @@ async def membership_view(
                 workspace_id,
             )
         )
-    ).one()
+    ).one_or_none()
+    if row is None:
+        raise NotFound()
     member, workspace, role, account = row
     institution = await institution_biz_id(session, workspace.institution_id)
-    return MembershipOut(**_membership_fields(member, workspace, role, account, institution))
+    return Membership(member, workspace, role, account, institution)
 
 
-async def members_of(session: AsyncSession, *, workspace: Workspace) -> list[MemberOut]:
+async def members_of(session: AsyncSession, *, workspace: Workspace) -> list[Membership]:
     """Every member of the workspace, owners first."""
     institution = await institution_biz_id(session, workspace.institution_id)
     rows = (
@@ -193,14 +165,7 @@ async def members_of(session: AsyncSession, *, workspace: Workspace) -> list[Mem
             )
         )
     ).all()
-    return [
-        MemberOut(
-            **_membership_fields(m, w, r, a, institution),
-            account_email=a.email,
-            account_name=a.name,
-        )
-        for m, w, r, a in rows
-    ]
+    return [Membership(m, w, r, a, institution) for m, w, r, a in rows]
 
 
 async def update_workspace(workspace: Workspace, *, name: str | None, timezone: str | None) -> None:
@@ -231,7 +196,7 @@ async def make_default(
     made = await session.execute(
         mine.where(WorkspaceMember.id == membership.id).values(is_default=True, updated_at=now)
     )
-    if made.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(made) != 1:
         raise PermissionDenied()  # removed from the workspace meanwhile
     membership.is_default, membership.updated_at = True, now
 
@@ -273,7 +238,7 @@ async def leave(session: AsyncSession, *, membership: WorkspaceMember) -> None:
     await end_membership(session, membership=membership)
 
 
-async def find_member(
+async def get_member(
     session: AsyncSession, *, workspace_id: int, user_biz_id: str
 ) -> WorkspaceMember:
     """A member of the workspace by account bizId; 404 otherwise."""
@@ -295,7 +260,7 @@ async def find_member(
 
 async def remove_member(session: AsyncSession, *, workspace_id: int, user_biz_id: str) -> None:
     """Remove a member; the owner cannot be removed."""
-    member = await find_member(session, workspace_id=workspace_id, user_biz_id=user_biz_id)
+    member = await get_member(session, workspace_id=workspace_id, user_biz_id=user_biz_id)
     if member.is_owner:
         raise OwnerIsPermanent()
     await end_membership(session, membership=member)
