@@ -18,7 +18,7 @@ from portico.money import Currency
 from portico.recharges.models import Recharge, RechargeChannel
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace, WorkspaceMember
-from tests.conftest import portico
+from tests.support.cli import portico
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -31,7 +31,6 @@ from portico.withdrawals.models import Withdrawal
 from portico.withdrawals.schemas import WithdrawalCreateIn
 from portico.workspaces import service as workspace_service
 from portico.workspaces.models import Workspace
-from tests.conftest import portico
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.money import (
@@ -41,6 +40,7 @@ from tests.factories.money import (
     set_rate,
 )
 from tests.factories.workspaces import owned_workspace
+from tests.support.cli import portico
 
 
 @dataclass

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from portico.ledger import service as ledger
 from portico.transfers.models import TransferOrder
-from tests.conftest import assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.workspaces import add_member
-from tests.money.conftest import Money, User
+from tests.support.money import Money, User
+from tests.support.portal import assert_error, assert_ok
 
 ORDER_FIELDS = [
     "bizId",
@@ -50,6 +50,7 @@ async def books_balance(money: Money) -> None:
 
 
 class TestCreate:
+    @pytest.mark.both_portals
     async def test_by_email_credits_the_payee_default_workspace(self, money: Money) -> None:
         source = await money.fund(money.alice, "USD", "100")
         response = await transfer(
@@ -370,6 +371,7 @@ class TestIdempotency:
 
 
 class TestQueries:
+    @pytest.mark.both_portals
     async def test_list_get_and_completed(self, money: Money) -> None:
         source = await money.fund(money.alice, "USD", "10")
         empty = assert_ok(await money.alice.get(f"{money.alice.transfers}/query/orders"))
@@ -435,7 +437,7 @@ class TestQueries:
             email="carol@example.com",
         )
         await money.session.commit()
-        token = str((await money.alice.portal.login(carol.email))["accessToken"])
+        token = await money.alice.portal.token(carol)
         response = await money.alice.portal.get(f"{base}/{order['bizId']}", token=token)
         assert_error(response, 404, NOT_FOUND)
         completed = await money.alice.portal.get(f"{base}/{order['bizId']}/completed", token=token)
@@ -472,6 +474,7 @@ class TestQueries:
         assert len(past["items"]) == 1
 
 
+@pytest.mark.both_portals
 class TestWalletOrders:
     async def test_consumer_only_route(self, money: Money) -> None:
         source = await money.fund(money.alice, "USD", "10")

@@ -17,9 +17,9 @@ from portico.api_keys.models import ApiKey
 from portico.db import utcnow
 from portico.oauth import clients
 from portico.oauth.models import TokenFamily
-from tests.authlib_client import OAuthError, oauth_client
 from tests.factories.oauth import IssuerCredentials
-from tests.oauth_fixtures import KeyCredentials, Realm, client_token, partner_key, token_request
+from tests.support.authlib_client import OAuthError, oauth_client
+from tests.support.oauth import KeyCredentials, Realm, client_token, partner_key, token_request
 
 TOKEN_KEYS = [
     "access_token",

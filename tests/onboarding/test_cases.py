@@ -17,10 +17,10 @@ from portico.files.models import StoredFile
 from portico.institutions.models import Institution
 from portico.onboarding.models import KycProfile, Subscription
 from portico.rel.models import RelContact
-from tests.conftest import Outbox
 from tests.factories.accounts import create_account
-from tests.oauth_fixtures import IssuerApi, Realm, client_token
-from tests.onboarding.conftest import (
+from tests.support.mail import Outbox
+from tests.support.oauth import IssuerApi, Realm, client_token
+from tests.support.onboarding import (
     JPEG,
     PNG,
     PREFIX,

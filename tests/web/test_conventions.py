@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.auth.models import LoginHistory
 from portico.enums import AccountPortal
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.support.portal import Portal, assert_error, assert_ok
 
 
 class TestEnvelope:
