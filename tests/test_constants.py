@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Portal, assert_error, assert_ok
+from tests.support.portal import Portal, assert_error, assert_ok
 
 
 class TestCountries:

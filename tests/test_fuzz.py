@@ -46,11 +46,16 @@ from portico.security.tokens import AccessClaims
 from portico.tenancy import scoped
 from portico.workspaces import permissions
 from portico.workspaces.models import WorkspaceRole
-from tests.conformance import document
-from tests.conftest import Outbox, Portal, _truncate, make_settings
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes, create_institution
 from tests.factories.workspaces import add_member, create_role, owned_workspace
+from tests.support.conformance import document
+from tests.support.db import make_settings, truncate
+from tests.support.mail import Outbox
+from tests.support.portal import Portal
+
+# One xdist worker runs the module: its module-scoped fixtures are set up once.
+pytestmark = pytest.mark.xdist_group("fuzz")
 
 # One event loop for the module: the app, its engine and every example share it.
 in_module_loop = pytest.mark.asyncio(loop_scope="module")
@@ -840,7 +845,7 @@ async def world(
                     await client.aclose()
     finally:
         logging.getLogger("portico").removeHandler(handler)
-        await _truncate(database)
+        await truncate(database)
         await database.dispose()
 
 

@@ -26,7 +26,7 @@ from portico.models import Base
 from portico.security.models import MfaEnrollment
 from portico.withdrawals.models import WithdrawalChannel
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from tests.conftest import PG_URL, scratch_pg_database
+from tests.support.db import PG_URL, scratch_pg_database
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -43,8 +43,9 @@ from portico.flows.demo import DEMO_ACCOUNTS, DEMO_CODES, seed_demo
 from portico.institutions.models import Institution
 from portico.mail.sender import Mailer
 from portico.security.kit import AuthKit
-from tests.conformance import document
-from tests.conftest import _truncate, make_settings, running_servers, server_env
+from tests.support.conformance import document
+from tests.support.db import make_settings, truncate
+from tests.support.servers import running_servers, server_env
 
 EXAMPLES = int(os.environ.get("PORTICO_CONFORMANCE_EXAMPLES") or 10)
 
@@ -58,6 +59,9 @@ CONFIG = schemathesis.Config.from_dict(
         "phases": {"coverage": {"enabled": False}},
     }
 )
+
+# One xdist worker runs the module: its module-scoped fixtures are set up once.
+pytestmark = pytest.mark.xdist_group("openapi_conformance")
 schema = schemathesis.openapi.from_dict(document(), config=CONFIG).include(path_regex="^/web/v1/")
 
 
@@ -233,7 +237,7 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 async def _truncate_and_dispose(database: Database) -> None:
-    await _truncate(database)
+    await truncate(database)
     await database.dispose()
 
 

@@ -13,7 +13,7 @@ import pytest
 from portico import enums
 from portico.enums import WireEnum
 from portico.workspaces.permissions import all_codes
-from tests.conformance import document
+from tests.support.conformance import document
 
 PORTALS = ("consumer", "partner")
 

@@ -19,6 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# One xdist worker runs the module: its module-scoped fixtures are set up once.
+pytestmark = pytest.mark.xdist_group("packaging")
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "src")
 

@@ -40,10 +40,15 @@ from portico.withdrawals.models import WithdrawalChannel
 from portico.withdrawals.service import MAX_CHANNELS
 from portico.workspaces import service as workspace_service
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from tests.conftest import assert_ok, make_settings, running_servers, server_env
 from tests.factories.accounts import DEFAULT_PASSWORD, create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.workspaces import add_member, create_role, owned_workspace
+from tests.support.db import make_settings
+from tests.support.portal import assert_ok
+from tests.support.servers import running_servers, server_env
+
+# One xdist worker runs the module: its module-scoped fixtures are set up once.
+pytestmark = pytest.mark.xdist_group("parallel_rules")
 
 PARALLEL = 20
 PREFIX = "/web/v1/consumer"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Portal, assert_error, assert_ok
+import pytest
+
+from tests.support.portal import Portal, assert_error, assert_ok
 
 PROFILE_KEYS = [
     "bizId",
@@ -24,8 +26,9 @@ PROFILE_KEYS = [
 
 
 class TestProfile:
+    @pytest.mark.both_portals
     async def test_shape(self, portal: Portal, account: Any, institution: Any) -> None:
-        tokens = await portal.login(account.email)
+        tokens = await portal.sign_in(account)
         data = assert_ok(await portal.get("/profile", token=tokens["accessToken"]))
         assert list(data) == PROFILE_KEYS
         assert data["institutionBizId"] == institution.biz_id
@@ -54,7 +57,7 @@ class TestProfile:
         assert data["createdAt"].endswith("Z") and len(data["bizId"]) == 16
 
     async def test_update(self, portal: Portal, account: Any) -> None:
-        tokens = await portal.login(account.email)
+        tokens = await portal.sign_in(account)
         before = assert_ok(await portal.get("/profile", token=tokens["accessToken"]))
         body = {
             "accountName": "Consumer Test User",
@@ -81,7 +84,7 @@ class TestProfile:
         assert again == data
 
     async def test_partial_and_empty_update(self, portal: Portal, account: Any) -> None:
-        tokens = await portal.login(account.email)
+        tokens = await portal.sign_in(account)
         data = assert_ok(
             await portal.post(
                 "/profile/update", {"accountName": "Only Name"}, token=tokens["accessToken"]
@@ -91,7 +94,7 @@ class TestProfile:
         assert_ok(await portal.post("/profile/update", {}, token=tokens["accessToken"]))
 
     async def test_email_is_not_updatable(self, portal: Portal, account: Any) -> None:
-        tokens = await portal.login(account.email)
+        tokens = await portal.sign_in(account)
         data = assert_ok(
             await portal.post(
                 "/profile/update", {"accountEmail": "evil@example.com"}, token=tokens["accessToken"]
@@ -100,7 +103,7 @@ class TestProfile:
         assert data["accountEmail"] == account.email
 
     async def test_invalid_values(self, portal: Portal, account: Any) -> None:
-        tokens = await portal.login(account.email)
+        tokens = await portal.sign_in(account)
         for body in [
             {"defaultTimezone": "Mars/Olympus"},
             {"defaultCountry": "ZZ"},

@@ -17,9 +17,9 @@ from portico.enums import RoleType, WorkspaceKind
 from portico.ids import new_biz_id
 from portico.workspaces.models import Workspace, WorkspaceRole
 from portico.workspaces.permissions import all_codes
-from tests.conftest import EMPTY_PAGE, Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.workspaces import add_member, owned_workspace
+from tests.support.portal import EMPTY_PAGE, Portal, assert_error, assert_ok
 
 API_KEY_FIELDS = [
     "apiKeyId",
@@ -56,7 +56,7 @@ NOT_FOUND = "RESOURCE.NOT_FOUND"
 
 
 async def token_of(portal: Portal, account: Account) -> str:
-    return str((await portal.login(account.email))["accessToken"])
+    return await portal.token(account)
 
 
 async def create_key(

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from portico.config import Settings
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.support.portal import Portal, assert_error, assert_ok
 
 
 class TestAccountLimit:

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.email_address import normalise_email
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD, create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.money import fund_wallet
 from tests.factories.workspaces import owned_workspace
+from tests.support.portal import Portal, assert_error, assert_ok
 
 FULLWIDTH_M = "\uff4d"  # ｍ, FULLWIDTH LATIN SMALL LETTER M
 CYRILLIC_A = "\u0430"  # а, CYRILLIC SMALL LETTER A
@@ -70,6 +70,7 @@ async def _register(portal: Portal, email: str) -> Any:
 
 
 class TestEveryEmailField:
+    @pytest.mark.both_portals
     async def test_the_documents_example_address_registers_and_signs_in(
         self, portal: Portal, session: AsyncSession
     ) -> None:
@@ -90,6 +91,7 @@ class TestEveryEmailField:
         forgot = await portal.post("/auth/password/forgot", {"email": "consumer@slaunchx.test"})
         assert_ok(forgot)
 
+    @pytest.mark.both_portals
     async def test_a_mixed_script_address_is_refused_everywhere(
         self, portal: Portal, account: Any
     ) -> None:

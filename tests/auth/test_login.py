@@ -15,12 +15,12 @@ from portico.auth.models import LoginChallenge
 from portico.db import utcnow
 from portico.enums import AccountPortal
 from portico.security.models import AuthSession, LoginHistory
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import (
     DEFAULT_PASSWORD,
     TEST_ARGON2_MEMORY_KIB,
     TEST_ARGON2_TIME_COST,
 )
+from tests.support.portal import Portal, assert_error, assert_ok
 
 EMAIL_METHOD = {
     "code": "EMAIL",
@@ -111,6 +111,7 @@ class TestLoginInitiate:
         )
         assert_error(response, 401, "AUTH.INVALID_CREDENTIALS")
 
+    @pytest.mark.both_portals
     async def test_pending_partner_is_reported(
         self, portal: Portal, account: Any, session: AsyncSession
     ) -> None:
@@ -177,6 +178,7 @@ def _other(kind: AccountPortal) -> AccountPortal:
 
 
 class TestLoginVerify:
+    @pytest.mark.both_portals
     async def test_returns_tokens_and_opens_session(
         self, portal: Portal, account: Any, session: AsyncSession
     ) -> None:

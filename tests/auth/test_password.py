@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.auth.models import PasswordResetToken
 from portico.db import utcnow
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.support.portal import Portal, assert_error, assert_ok
 
 FORGOT_DATA = {"success": True, "message": "如果邮箱存在, 将收到重置链接"}
 

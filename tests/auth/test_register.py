@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +15,8 @@ from portico.enums import AccountPortal
 from portico.security.models import MfaEnrollment
 from portico.security.passwords import PasswordHasher
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import TEST_ARGON2_MEMORY_KIB, TEST_ARGON2_TIME_COST
+from tests.support.portal import Portal, assert_error, assert_ok
 
 NEW = {"email": "New.User@Example.com", "password": "Str0ngPassw0rd!", "accountName": "New User"}
 
@@ -33,6 +34,7 @@ async def _register(portal: Portal, body: dict[str, Any] = NEW) -> dict[str, Any
 
 
 class TestRegister:
+    @pytest.mark.both_portals
     async def test_provisions_everything(self, portal: Portal, session: AsyncSession) -> None:
         started = assert_ok(await portal.post("/auth/register/initiate", NEW))
         assert started["mfaMethods"][0]["code"] == "EMAIL"
@@ -162,6 +164,7 @@ class TestRegister:
             )
         )
 
+    @pytest.mark.both_portals
     async def test_then_login_works(self, portal: Portal) -> None:
         await _register(portal)
         tokens = await portal.login("new.user@example.com", NEW["password"])

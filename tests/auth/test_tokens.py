@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.config import Settings
 from portico.db import utcnow
 from portico.security.models import AuthSession, RefreshToken
-from tests.conftest import Portal, assert_error, assert_ok
+from tests.support.portal import Portal, assert_error, assert_ok
 
 
 class TestAccessToken:

@@ -18,8 +18,12 @@ import pytest
 from portico.auth.errors import CaptchaInvalid
 from portico.auth.turnstile import verify_turnstile
 from portico.config import Settings
-from tests.conftest import Portal, assert_error, assert_ok, make_settings
 from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.support.db import make_settings
+from tests.support.portal import Portal, assert_error, assert_ok
+
+# One xdist worker runs the module: its module-scoped fixtures are set up once.
+pytestmark = pytest.mark.xdist_group("turnstile")
 
 SECRET = "test-secret"
 GOOD_TOKEN = "good-token"

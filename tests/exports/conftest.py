@@ -1,6 +1,6 @@
 """Export fixtures: the storage backend (`backend`, local unless a test asks for S3 too), jobs
 run by the app's own worker on either database, no periodic jobs (tests run the sweeps
-themselves), and the money fixtures' Alice and Bob."""
+themselves)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from portico.config import Settings
-from tests.conftest import backend_overrides, make_settings
-from tests.money.conftest import money  # noqa: F401
+from tests.support.db import make_settings
+from tests.support.storage import backend_overrides
 
 
 @pytest.fixture(params=["local"])

@@ -23,7 +23,6 @@ from portico.enums import AccountPortal, ExportStatus
 from portico.exports.models import Export
 from portico.jobs import tasks
 from portico.jobs.runtime import JobRuntime
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.exports import create_export
 from tests.factories.money import (
@@ -32,7 +31,8 @@ from tests.factories.money import (
     set_rate,
 )
 from tests.factories.workspaces import add_member
-from tests.money.conftest import Money, User
+from tests.support.money import Money, User
+from tests.support.portal import Portal, assert_error, assert_ok
 
 EXPORT_FIELDS = [
     "bizId",
@@ -48,7 +48,7 @@ EXPORT_FIELDS = [
     "completedAt",
     "expiresAt",
 ]
-ONE_PORTAL = pytest.mark.parametrize("portal", [AccountPortal.CONSUMER], indirect=True)
+ONE_PORTAL = pytest.mark.parametrize("portal_kind", [AccountPortal.CONSUMER], ids=["consumer"])
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 INJECTION = '=HYPERLINK("http://evil.example","x")'
 
@@ -284,7 +284,7 @@ class TestAccess:
             permission_codes=["export:read", "export:write", "transfer:read"],
         )
         await session.commit()
-        token = str((await portal.login(carol.email))["accessToken"])
+        token = await portal.token(carol)
         carol_user = User(
             account=carol, workspace=money.alice.workspace, token=token, portal=portal
         )

@@ -22,9 +22,10 @@ from portico.config import Settings
 from portico.enums import AccountPortal, ExportStatus
 from portico.exports.models import Export
 from portico.storage.local import LocalStorage
-from tests.conftest import PG_URL, assert_ok, make_settings
 from tests.factories.money import add_flows, fund_wallet
-from tests.money.conftest import Money
+from tests.support.db import PG_URL, make_settings
+from tests.support.money import Money
+from tests.support.portal import assert_ok
 
 ROWS = 40_000
 LEASE_SECONDS = 3
@@ -33,7 +34,7 @@ pytestmark = [
     pytest.mark.skipif(
         not PG_URL, reason="PostgreSQL only: `portico worker` shares its queue there"
     ),
-    pytest.mark.parametrize("portal", [AccountPortal.CONSUMER], indirect=True),
+    pytest.mark.parametrize("portal_kind", [AccountPortal.CONSUMER], ids=["consumer"]),
 ]
 
 

@@ -1,6 +1,6 @@
 """File fixtures: the storage backend under test (`backend`: local by default; a test marked
 `@pytest.mark.parametrize("backend", ["local", "s3"], indirect=True)` runs on both, S3 being a
-real moto server over HTTP), and the money fixtures' Alice and Bob."""
+real moto server over HTTP)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from portico.config import Settings
-from tests.conftest import backend_overrides, make_settings
-from tests.money.conftest import money  # noqa: F401  (Alice and Bob, signed in)
+from tests.support.db import make_settings
+from tests.support.storage import backend_overrides
 
 FILE_MAX_BYTES = 6 * 1024 * 1024  # past one 5 MiB S3 part, so a cut upload has parts to abort
 

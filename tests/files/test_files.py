@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.enums import AccountPortal
 from portico.files.models import StoredFile
-from tests.conftest import assert_error, assert_ok
-from tests.files.conftest import FILE_MAX_BYTES
-from tests.money.conftest import Money, User
+from tests.support.money import Money, User
+from tests.support.portal import assert_error, assert_ok
+from tests.support.storage import FILE_MAX_BYTES
 
 BOUNDARY = "portico-test-boundary-7f3a"
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)
@@ -28,8 +28,8 @@ EXE = b"MZ\x90\x00" + os.urandom(2000)  # a Windows executable
 FILE_FIELDS = ["bizId", "fileName", "contentType", "fileSize", "purpose", "sha256", "createdAt"]
 INVALID = "VALIDATION.INVALID_PARAMETER"
 BOTH = pytest.mark.parametrize("backend", ["local", "s3"], indirect=True)
-# The routes are the same code on both portals: the full scenario runs on both, the rest on one.
-ONE_PORTAL = pytest.mark.parametrize("portal", [AccountPortal.CONSUMER], indirect=True)
+# The routes are the same code on both portals: every test runs on one (the default, named here).
+ONE_PORTAL = pytest.mark.parametrize("portal_kind", [AccountPortal.CONSUMER], ids=["consumer"])
 
 
 def multipart(*parts: tuple[str, str | None, bytes], close: bool = True) -> bytes:

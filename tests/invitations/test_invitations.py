@@ -18,10 +18,10 @@ from portico.ids import new_biz_id
 from portico.invitations.models import Invitation
 from portico.invitations.service import MAX_PENDING_PER_WORKSPACE
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes, create_institution
 from tests.factories.workspaces import add_member, create_role, owned_workspace
+from tests.support.portal import Portal, assert_error, assert_ok
 
 INVITATION_KEYS = [
     "bizId",
@@ -207,10 +207,7 @@ async def world(
         session, workspace=workspace, permission_codes=["member:read"], name="Reader"
     )
     await session.commit()
-    tokens = {
-        name: str((await portal.login(acct.email))["accessToken"])
-        for name, acct in accounts.items()
-    }
+    tokens = {name: await portal.token(acct) for name, acct in accounts.items()}
     return World(
         portal,
         session,
@@ -234,7 +231,7 @@ async def _member_with(world: World, codes: list[str], name: str = "dave") -> st
     )
     await add_member(world.session, workspace=world.workspace, account=dave, permission_codes=codes)
     await world.session.commit()
-    return str((await world.portal.login(dave.email))["accessToken"])
+    return await world.portal.token(dave)
 
 
 class TestFullFlow:

@@ -24,7 +24,7 @@ from tests.factories.institutions import create_institution
 from tests.factories.money import create_recharge_channel, create_withdrawal_channel, fund_wallet
 from tests.factories.oauth import create_issuer_client, mint_token
 from tests.factories.workspaces import owned_workspace
-from tests.oauth_fixtures import IssuerApi, Realm, assert_issuer_error
+from tests.support.oauth import IssuerApi, Realm, assert_issuer_error
 
 LIST_KEYS = ["items", "offset", "limit", "total"]
 

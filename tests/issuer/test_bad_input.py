@@ -25,7 +25,7 @@ from portico.issuer.models import AuditEvent, ConsumerOperation
 from portico.main import create_app
 from tests.factories.institutions import InstitutionCodes, create_institution
 from tests.factories.oauth import create_issuer_client, mint_token
-from tests.oauth_fixtures import IssuerApi, KeyCredentials, Realm, portal_session
+from tests.support.oauth import IssuerApi, KeyCredentials, Realm, portal_session
 
 ALLOWED = {200, 201, 400, 401, 403, 404, 405, 409, 413}
 METHODS = ("get", "post")

@@ -17,9 +17,9 @@ from portico.issuer.models import AuditEvent, ConsumerOperation
 from portico.jobs.runtime import JobRuntime
 from portico.jobs.tasks import purge_old_operations, retention_sweeps
 from portico.oauth.models import IssuerClient, SigningKey, TokenFamily
-from tests.conftest import portico
 from tests.factories.accounts import create_account
-from tests.oauth_fixtures import IssuerApi, Realm, token_request
+from tests.support.cli import portico
+from tests.support.oauth import IssuerApi, Realm, token_request
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 
 from portico.enums import AccountPortal
-from tests.authlib_client import oauth_client
-from tests.conftest import Outbox, Portal, assert_error, assert_ok, portico
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.money import create_recharge_channel
 from tests.factories.oauth import IssuerCredentials
-from tests.oauth_fixtures import Realm
+from tests.support.authlib_client import oauth_client
+from tests.support.cli import portico
+from tests.support.mail import Outbox
+from tests.support.oauth import Realm
+from tests.support.portal import Portal, assert_error, assert_ok
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -50,13 +50,13 @@ from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.workspaces import permissions
 from portico.workspaces.models import Workspace, WorkspaceMember
-from tests.conftest import Outbox
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.money import create_recharge_channel, create_withdrawal_channel, fund_wallet
 from tests.factories.oauth import mint_token
 from tests.factories.workspaces import add_member, owned_workspace
-from tests.oauth_fixtures import IssuerApi, Realm, portal_session
+from tests.support.mail import Outbox
+from tests.support.oauth import IssuerApi, Realm, portal_session
 
 # A column whose name has one of these words must be marked, pii(...) or NOT_PII.
 PERSONAL_WORDS = {"email", "name", "phone", "ip", "agent", "address", "remark", "number"}

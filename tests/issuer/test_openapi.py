@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.oauth_fixtures import IssuerApi, Realm
+from tests.support.oauth import IssuerApi, Realm
 
 
 async def test_both_apis_are_described(http: httpx.AsyncClient) -> None:

@@ -18,12 +18,12 @@ from portico.enums import AccountPortal
 from portico.issuer import operations
 from portico.issuer.models import AuditEvent, ConsumerOperation
 from portico.wallets.models import Wallet
-from tests.conftest import assert_error
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes, create_institution
 from tests.factories.money import create_withdrawal_channel, fund_wallet
 from tests.factories.workspaces import owned_workspace
-from tests.oauth_fixtures import IssuerApi, assert_issuer_error, portal_session
+from tests.support.oauth import IssuerApi, assert_issuer_error, portal_session
+from tests.support.portal import assert_error
 
 OPERATION_KEYS = [
     "operationId",

@@ -30,8 +30,9 @@ from cryptography.x509.oid import NameOID
 
 from portico.config import Settings
 from portico.mail.sender import FileOutbox, Mail, Mailer, SmtpRelay
-from tests.conftest import Portal, assert_ok, make_settings
 from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.support.db import make_settings
+from tests.support.portal import Portal, assert_ok
 
 SENDER = "Portico <no-reply@portico.local>"
 SENDER_ADDRESS = "no-reply@portico.local"

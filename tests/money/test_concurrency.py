@@ -39,11 +39,11 @@ from portico.idempotency.models import IdempotencyRecord
 from portico.ledger import service as ledger
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
-from tests.conftest import PG_URL
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.money import fund_wallet, set_rate
 from tests.factories.workspaces import owned_workspace
+from tests.support.db import PG_URL
 
 ON_PG = bool(PG_URL)
 OPS = int(os.environ.get("PORTICO_STRESS_OPS", "20000" if ON_PG else "600"))

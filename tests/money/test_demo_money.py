@@ -19,7 +19,7 @@ from portico.recharges.models import Recharge, RechargeChannel
 from portico.referrals.models import ReferralCode
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace, WorkspaceMember
-from tests.conftest import portico
+from tests.support.cli import portico
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -12,9 +12,9 @@ from sqlalchemy import update
 from portico.db import utcnow
 from portico.exchanges.models import ExchangeQuote
 from portico.ledger import service as ledger
-from tests.conftest import assert_error, assert_ok
 from tests.factories.money import set_rate
-from tests.money.conftest import Money
+from tests.support.money import Money
+from tests.support.portal import assert_error, assert_ok
 
 QUOTE_FIELDS = [
     "quoteId",

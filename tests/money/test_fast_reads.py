@@ -15,8 +15,8 @@ from portico.db import utcnow
 from portico.security.models import AuthSession
 from portico.web.fast_reads import FastReads
 from portico.web.routing import PortalDispatch
-from tests.conftest import assert_error
-from tests.money.conftest import Money
+from tests.support.money import Money
+from tests.support.portal import assert_error
 
 # Headers that differ from one answer to the next whoever writes them.
 VARYING = {"date", "x-request-id", "content-length", "server"}

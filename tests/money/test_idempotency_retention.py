@@ -17,7 +17,8 @@ from portico.db import Database, utcnow
 from portico.idempotency import service as idempotency
 from portico.idempotency.models import IdempotencyRecord
 from portico.main import create_app
-from tests.conftest import make_settings, portico
+from tests.support.cli import portico
+from tests.support.db import make_settings
 
 
 async def add_records(session: AsyncSession, *, expired: int, live: int) -> None:

@@ -28,7 +28,6 @@ from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.withdrawals.models import Withdrawal
 from portico.workspaces.models import Workspace
-from tests.conftest import portico
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.money import (
@@ -38,6 +37,7 @@ from tests.factories.money import (
     set_rate,
 )
 from tests.factories.workspaces import owned_workspace
+from tests.support.cli import portico
 
 
 @dataclass

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EMPTY_PAGE, assert_error, assert_ok
 from tests.factories.money import create_recharge_channel, create_withdrawal_channel, set_rate
-from tests.money.conftest import Money, User
+from tests.support.money import Money, User
+from tests.support.portal import EMPTY_PAGE, assert_error, assert_ok
 
 
 def _lists(user: User) -> list[str]:
@@ -89,6 +89,7 @@ class TestWalletFilter:
             response = await money.alice.get(path, walletBizId=wallet)
             assert_error(response, 404, "RESOURCE.NOT_FOUND")
 
+    @pytest.mark.both_portals
     async def test_the_consumer_wallet_route_answers_any_other_wallet_with_an_empty_page(
         self, money: Money
     ) -> None:
@@ -109,6 +110,7 @@ class TestWalletFilter:
 
 
 class TestEmptyPages:
+    @pytest.mark.both_portals
     async def test_every_paged_list_answers_the_documented_empty_page(self, money: Money) -> None:
         user = money.alice
         usd = await money.fund(user, "USD", "100")

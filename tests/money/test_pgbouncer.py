@@ -30,13 +30,18 @@ from portico.db import Database
 from portico.idempotency.models import IdempotencyRecord
 from portico.ledger import service as ledger
 from portico.transfers.models import TransferOrder
-from tests.conftest import PG_URL, _truncate, assert_error, assert_ok, make_settings
-from tests.money.conftest import Money
+from tests.support.db import PG_URL, make_settings, truncate
+from tests.support.money import Money
+from tests.support.portal import assert_error, assert_ok
 
-pytestmark = pytest.mark.skipif(not PG_URL, reason="PgBouncer pools PostgreSQL connections")
+# One xdist worker runs the module: its module-scoped fixtures are set up once.
+pytestmark = [
+    pytest.mark.skipif(not PG_URL, reason="PgBouncer pools PostgreSQL connections"),
+    pytest.mark.xdist_group("pgbouncer"),
+]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -51,7 +56,7 @@ def pgbouncer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     upstream = make_url(PG_URL)
     work = tmp_path_factory.mktemp("pgbouncer")
     work.chmod(0o755)
-    port = _free_port()
+    port = free_port()
     (work / "users.txt").write_text(f'"{upstream.username}" ""\n')
     config = work / "pgbouncer.ini"
     # PgBouncer refuses to run as root: started as root, it switches to `user`.
@@ -115,7 +120,7 @@ def settings(database_url: str, tmp_path: Path, pgbouncer: int) -> Settings:
 async def database(settings: Settings) -> AsyncIterator[Database]:
     db = Database.from_url(settings.resolved_database_url, pool_size=8, pgbouncer=True)
     yield db
-    await _truncate(db)
+    await truncate(db)
     await db.dispose()
 
 

@@ -23,11 +23,11 @@ from portico.ledger.errors import InvalidOrderState
 from portico.ledger.models import LedgerEntry
 from portico.recharges import service
 from portico.recharges.models import Recharge
-from tests.conftest import EMPTY_PAGE, assert_error, assert_ok
 from tests.factories.files import create_file
 from tests.factories.institutions import create_institution
 from tests.factories.money import create_recharge_channel
-from tests.money.conftest import Money, User
+from tests.support.money import Money, User
+from tests.support.portal import EMPTY_PAGE, assert_error, assert_ok
 
 
 async def proof(money: Money, user: User | None = None) -> str:

@@ -17,20 +17,18 @@ from portico.ledger.service import FEES, FX, SANDBOX, SETTLEMENT
 from portico.recharges import service as recharge_service
 from portico.withdrawals import service as withdrawal_service
 from portico.workspaces.models import Workspace
-from tests.conftest import assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.money import create_recharge_channel, set_rate
 from tests.factories.workspaces import add_member
-from tests.money.conftest import Money, User
+from tests.support.money import Money, User
+from tests.support.portal import assert_error, assert_ok
 
 # sandbox/service.py TEST_BALANCES, on the wire (USDT has 6 decimals).
 TEST_BALANCES = {"USD": "10000.00", "EUR": "10000.00", "USDT": "10000.000000"}
 ZERO = {"USD": "0.00", "EUR": "0.00", "USDT": "0.000000"}
 
 # `/sandbox/reset` exists on the consumer portal only.
-consumer_only = pytest.mark.parametrize(
-    "portal", [AccountPortal.CONSUMER], indirect=True, ids=["consumer"]
-)
+consumer_only = pytest.mark.parametrize("portal_kind", [AccountPortal.CONSUMER], ids=["consumer"])
 
 
 def in_workspace(workspace_biz_id: str) -> dict[str, str]:
@@ -114,6 +112,7 @@ class TestCreate:
 
 
 class TestReset:
+    @pytest.mark.both_portals
     async def test_live_workspace_is_refused_and_nothing_changes(
         self, money: Money, session: AsyncSession
     ) -> None:
@@ -287,7 +286,7 @@ class TestReset:
             permission_codes=["wallet:read", "transfer:read", "transfer:write"],
         )
         await session.commit()
-        token = str((await money.alice.portal.login(carol.email))["accessToken"])
+        token = await money.alice.portal.token(carol)
         member = User(account=carol, workspace=workspace, token=token, portal=money.alice.portal)
 
         assert_error(await reset(member, sandbox), 403, "ACCESS.PERMISSION_DENIED")

@@ -16,10 +16,10 @@ from portico.tenancy import across_workspaces
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
 from portico.workspaces.models import WorkspaceMember
-from tests.conftest import assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.workspaces import add_member
-from tests.money.conftest import Money, User
+from tests.support.money import Money, User
+from tests.support.portal import assert_error, assert_ok
 
 ORDER_FIELDS = [
     "bizId",
@@ -56,6 +56,7 @@ async def books_balance(money: Money) -> None:
 
 
 class TestCreate:
+    @pytest.mark.both_portals
     async def test_by_email_credits_the_payee_default_workspace(self, money: Money) -> None:
         source = await money.fund(money.alice, "USD", "100")
         response = await transfer(
@@ -528,6 +529,7 @@ class TestAnswer:
 
 
 class TestQueries:
+    @pytest.mark.both_portals
     async def test_list_get_and_completed(self, money: Money) -> None:
         source = await money.fund(money.alice, "USD", "10")
         empty = assert_ok(await money.alice.get(f"{money.alice.transfers}/query/orders"))
@@ -593,7 +595,7 @@ class TestQueries:
             email="carol@example.com",
         )
         await money.session.commit()
-        token = str((await money.alice.portal.login(carol.email))["accessToken"])
+        token = await money.alice.portal.token(carol)
         response = await money.alice.portal.get(f"{base}/{order['bizId']}", token=token)
         assert_error(response, 404, NOT_FOUND)
         completed = await money.alice.portal.get(f"{base}/{order['bizId']}/completed", token=token)
@@ -630,6 +632,7 @@ class TestQueries:
         assert len(past["items"]) == 1
 
 
+@pytest.mark.both_portals
 class TestWalletOrders:
     async def test_consumer_only_route(self, money: Money) -> None:
         source = await money.fund(money.alice, "USD", "10")

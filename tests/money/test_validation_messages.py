@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_error, assert_ok
 from tests.factories.money import create_recharge_channel
-from tests.money.conftest import Money
+from tests.support.money import Money
+from tests.support.portal import assert_error, assert_ok
 
 INVALID = "VALIDATION.INVALID_PARAMETER"
 

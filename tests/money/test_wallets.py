@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_error, assert_ok
-from tests.money.conftest import Money
+from tests.support.money import Money
+from tests.support.portal import assert_error, assert_ok
 
 WALLET_FIELDS = [
     "bizId",

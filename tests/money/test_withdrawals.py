@@ -24,8 +24,8 @@ from portico.ledger.errors import InvalidOrderState
 from portico.ledger.models import LedgerEntry
 from portico.withdrawals import service
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
-from tests.conftest import EMPTY_PAGE, assert_error, assert_ok
-from tests.money.conftest import Money, User
+from tests.support.money import Money, User
+from tests.support.portal import EMPTY_PAGE, assert_error, assert_ok
 
 CHANNEL_FIELDS = [
     "bizId",

@@ -15,7 +15,7 @@ from portico.db import utcnow
 from portico.oauth.keys import Keyring
 from portico.oauth.models import SigningKey
 from tests.factories.oauth import IssuerCredentials
-from tests.oauth_fixtures import Realm, token_request
+from tests.support.oauth import Realm, token_request
 
 
 async def _token(http: httpx.AsyncClient, realm: Realm, creds: IssuerCredentials) -> str:

@@ -10,9 +10,9 @@ import httpx
 import jwt
 
 from portico.config import Settings
-from tests.authlib_client import AsyncOAuth2Client
 from tests.factories.oauth import IssuerCredentials
-from tests.oauth_fixtures import Realm
+from tests.support.authlib_client import AsyncOAuth2Client
+from tests.support.oauth import Realm
 
 
 async def test_fifty_parallel_wrong_secrets_evaluate_at_most_the_limit(

@@ -18,10 +18,10 @@ from portico.db import utcnow
 from portico.institutions.models import Institution
 from portico.oauth import clients
 from portico.oauth.models import TokenFamily
-from tests.authlib_client import OAuthError, oauth_client
 from tests.factories.institutions import create_institution
 from tests.factories.oauth import IssuerCredentials
-from tests.oauth_fixtures import KeyCredentials, Realm, client_token, partner_key, token_request
+from tests.support.authlib_client import OAuthError, oauth_client
+from tests.support.oauth import KeyCredentials, Realm, client_token, partner_key, token_request
 
 TOKEN_KEYS = [
     "access_token",

@@ -21,12 +21,12 @@ from portico.models import Base
 from portico.onboarding.models import KycProfile, Subscription
 from portico.rel.models import RelContact
 from portico.workspaces import permissions
-from tests.conftest import Outbox
 from tests.factories.accounts import create_account
 from tests.factories.oauth import mint_token
 from tests.factories.workspaces import owned_workspace
-from tests.oauth_fixtures import IssuerApi, Realm, client_token
-from tests.onboarding.conftest import (
+from tests.support.mail import Outbox
+from tests.support.oauth import IssuerApi, Realm, client_token
+from tests.support.onboarding import (
     JPEG,
     PNG,
     PREFIX,

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.institutions.models import Institution
 from portico.issuer.models import AuditEvent
-from tests.conftest import portico
-from tests.oauth_fixtures import Realm
-from tests.onboarding.conftest import Onboarding, assert_answer, document, payload
+from tests.support.cli import portico
+from tests.support.oauth import Realm
+from tests.support.onboarding import Onboarding, assert_answer, document, payload
 
 
 @pytest.mark.usefixtures("cli_env")

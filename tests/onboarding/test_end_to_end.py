@@ -14,11 +14,12 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.enums import AccountPortal
-from tests.conftest import Outbox, Portal, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
-from tests.oauth_fixtures import IssuerApi, Realm, client_token
-from tests.onboarding.conftest import Onboarding, assert_answer, document, payload
+from tests.support.mail import Outbox
+from tests.support.oauth import IssuerApi, Realm, client_token
+from tests.support.onboarding import Onboarding, assert_answer, document, payload
+from tests.support.portal import Portal, assert_ok
 
 
 async def test_partner_onboards_a_customer_who_signs_in_then_is_blocked_and_deleted(

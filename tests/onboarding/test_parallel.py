@@ -18,8 +18,8 @@ from portico.enums import AccountPortal
 from portico.files.models import StoredFile
 from portico.onboarding.models import KycProfile, Subscription
 from portico.rel.models import RelContact
-from tests.oauth_fixtures import Realm
-from tests.onboarding.conftest import PREFIX, onboarding_client, payload
+from tests.support.oauth import Realm
+from tests.support.onboarding import PREFIX, onboarding_client, payload
 
 PARALLEL = 20
 

@@ -1,5 +1,5 @@
 """Operating fixtures: the app runs its job worker in process on both databases (so `/readyz`
-has a live job runner without a separate `portico worker`), and the money fixtures."""
+has a live job runner without a separate `portico worker`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from portico.config import Settings
-from tests.conftest import make_settings
-from tests.money.conftest import money  # noqa: F401
+from tests.support.db import make_settings
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ from portico.db import Database
 from portico.enums import AccountPortal
 from portico.main import create_app
 from portico.ops.health import migration_heads
-from tests.conformance import document
-from tests.conftest import assert_error, assert_ok, make_settings
-from tests.money.conftest import Money
+from tests.support.conformance import document
+from tests.support.db import make_settings
+from tests.support.money import Money
+from tests.support.portal import assert_error, assert_ok
 
 OPS = ("/healthz", "/readyz", "/metrics")
 
@@ -165,7 +166,7 @@ class TestMetrics:
         assert sample(exposed, "portico_signin_lockouts_total", **locks) == locked + 1
         assert account.email not in exposed
 
-    @pytest.mark.parametrize("portal", [AccountPortal.CONSUMER], indirect=True)
+    @pytest.mark.parametrize("portal_kind", [AccountPortal.CONSUMER], ids=["consumer"])
     async def test_replays_and_refusals(self, http: httpx.AsyncClient, money: Money) -> None:
         wallet = await money.fund(money.alice, amount="10")
         refused = {"operation": "transfer", "reason": "WALLET.INSUFFICIENT_BALANCE"}

@@ -44,11 +44,17 @@ from portico.idempotency.models import IdempotencyRecord
 from portico.migrate import upgrade_database
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
-from tests.conftest import DEFAULT_PASSWORD, PG_URL, _free_port
-from tests.factories.accounts import TEST_ARGON2_MEMORY_KIB, TEST_ARGON2_TIME_COST, create_account
+from tests.factories.accounts import (
+    DEFAULT_PASSWORD,
+    TEST_ARGON2_MEMORY_KIB,
+    TEST_ARGON2_TIME_COST,
+    create_account,
+)
 from tests.factories.institutions import create_institution
 from tests.factories.money import fund_wallet
 from tests.factories.workspaces import owned_workspace
+from tests.support.db import PG_URL
+from tests.support.servers import free_port
 
 TRANSFERS = 300
 CONCURRENCY = 6
@@ -84,7 +90,7 @@ class Cluster:
         self.binaries = binaries
         self.root = root
         self.data = root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.prefix: list[str] = []
         if os.geteuid() == 0:  # postgres refuses to run as root
             user = pwd.getpwnam("postgres")
@@ -164,7 +170,7 @@ class Figures:
 
 
 def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter
         [sys.executable, "-m", "portico.cli", "serve", "--port", str(port)],
         env=env,

@@ -15,10 +15,11 @@ import pytest
 from portico.enums import AccountPortal
 from portico.ops.logs import JsonFormatter
 from portico.web.middleware import RequestIdFilter
-from tests.conftest import DEFAULT_PASSWORD, assert_error, assert_ok
-from tests.money.conftest import Money
+from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.support.money import Money
+from tests.support.portal import assert_error, assert_ok
 
-pytestmark = pytest.mark.parametrize("portal", [AccountPortal.CONSUMER], indirect=True)
+pytestmark = pytest.mark.parametrize("portal_kind", [AccountPortal.CONSUMER], ids=["consumer"])
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from portico.config import Settings
-from tests.conftest import _free_port, server_env
 from tests.ops.test_endpoints import sample
+from tests.support.servers import free_port, server_env
 
 
 def start(settings: Settings, tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = free_port()
     env = server_env(settings, tmp_path / "var", PORTICO_SHUTDOWN_TIMEOUT_SECONDS="20")
     process = subprocess.Popen(  # noqa: S603 - our own interpreter
         [sys.executable, "-m", "portico.cli", "serve", "--port", str(port), *args], env=env

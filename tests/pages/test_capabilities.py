@@ -9,9 +9,9 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from tests.pages.conftest import PASSWORD, Site, new_email, shot
-from tests.pages.flows import PNG, approve_partner, recharge, sign_up, submit
 from tests.pages.test_every_page import check, error_of
+from tests.support.page_flows import PNG, approve_partner, recharge, sign_up, submit
+from tests.support.pages import PASSWORD, Site, new_email, shot
 
 
 def test_proof_download_sandbox_reset_and_role_rename(page: Page, site: Site) -> None:

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.pages.conftest import Site, new_email, shot
-from tests.pages.flows import approve_partner, recharge, sign_in, sign_out, sign_up
+from tests.support.page_flows import approve_partner, recharge, sign_in, sign_out, sign_up
+from tests.support.pages import Site, new_email, shot
+
+# One xdist worker runs the browser tests: one site, one Chromium.
+pytestmark = pytest.mark.xdist_group("pages")
 
 
 @pytest.mark.parametrize("portal", ["consumer", "partner"])

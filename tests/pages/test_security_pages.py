@@ -10,10 +10,14 @@ from pathlib import Path
 
 import httpx
 import pyotp
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.pages.conftest import Site, new_email, shot
-from tests.pages.flows import sign_in, sign_out, sign_up
+from tests.support.page_flows import sign_in, sign_out, sign_up
+from tests.support.pages import Site, new_email, shot
+
+# One xdist worker runs the browser tests: one site, one Chromium.
+pytestmark = pytest.mark.xdist_group("pages")
 
 
 def test_totp_setup_and_sign_in_with_it(page: Page, site: Site) -> None:

@@ -27,7 +27,6 @@ from portico.wallets.models import Wallet
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
 from portico.workspaces.models import Workspace
 from portico.workspaces.permissions import all_codes
-from tests.conftest import Outbox, Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD, create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.money import (
@@ -37,6 +36,8 @@ from tests.factories.money import (
     set_rate,
 )
 from tests.factories.workspaces import add_member, owned_workspace
+from tests.support.mail import Outbox
+from tests.support.portal import Portal, assert_error, assert_ok
 
 PENDING = "ACCOUNT.PENDING_APPROVAL"
 NOT_ACTIVE = "ACCOUNT.NOT_ACTIVE"

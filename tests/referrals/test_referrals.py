@@ -17,12 +17,13 @@ from portico.caller import ClientInfo, PortalContext
 from portico.db import Database
 from portico.enums import AccountPortal
 from portico.referrals.models import Referral, ReferralCode
-from tests.conftest import Outbox, Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
-from tests.money.conftest import Money
+from tests.support.mail import Outbox
+from tests.support.money import Money
+from tests.support.portal import Portal, assert_error, assert_ok
 
-PARTNER = pytest.mark.parametrize("portal", [AccountPortal.PARTNER], indirect=True)
+PARTNER = pytest.mark.parametrize("portal_kind", [AccountPortal.PARTNER], ids=["partner"])
 CODE_FIELDS = ["bizId", "code", "isActive", "extraData", "usageCount", "createdAt", "updatedAt"]
 REFERRAL_FIELDS = [
     "bizId",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conformance import document
+from tests.support.conformance import document
 
 PREFIX = "/issuers/{issuerId}/rel"
 

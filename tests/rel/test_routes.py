@@ -14,8 +14,8 @@ from portico.institutions.models import Institution
 from portico.rel import service
 from tests.factories.institutions import create_institution
 from tests.factories.oauth import create_issuer_client, mint_token
-from tests.oauth_fixtures import IssuerApi, Realm, assert_issuer_error
-from tests.rel.conftest import Rel
+from tests.support.oauth import IssuerApi, Realm, assert_issuer_error
+from tests.support.rel import Rel
 
 ADDRESS = {
     "country_code": "NL",

@@ -13,7 +13,7 @@ from portico.db import Database
 from portico.errors import InvalidParameter
 from portico.rel import service
 from portico.rel.models import RelAddress, RelContact, RelContactVersion, RelPhoneNumber
-from tests.oauth_fixtures import Realm
+from tests.support.oauth import Realm
 
 ADDRESS = {
     "country_code": "NL",

@@ -20,8 +20,8 @@ from portico.config import Settings
 from portico.db import Database, utcnow
 from portico.main import create_app
 from portico.securechannel.models import ChannelKey, ChannelSession
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.support.portal import Portal, assert_error, assert_ok
 
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
@@ -230,7 +230,7 @@ class TestEncryptedCalls:
     async def test_tampering_changes_nothing(
         self, portal: Portal, account: Any, session: AsyncSession
     ) -> None:
-        tokens = await portal.login(account.email)
+        tokens = await portal.sign_in(account)
         channel = Channel(portal)
         await channel.open()
         sealed = channel.seal({"accountName": "Mallory"})

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from portico.enums import AccountPortal
-from tests.conftest import Portal, assert_error, assert_ok
+from tests.support.portal import Portal, assert_error, assert_ok
 
 
 def _key(portal: Portal) -> str:

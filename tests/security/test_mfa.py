@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.security.models import BackupCode, MfaEnrollment
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.support.portal import Portal, assert_error, assert_ok
 
 
 def _code(secret: str, offset_steps: int = 0) -> str:

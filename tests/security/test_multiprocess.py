@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from portico.config import Settings
-from tests.conftest import assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.support.portal import assert_error, assert_ok
 
 
 async def _code_for(outbox: Path, to: str, seen: int) -> str:

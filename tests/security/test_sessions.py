@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.db import utcnow
 from portico.security.models import AuthSession
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
+from tests.support.portal import Portal, assert_error, assert_ok
 
 
 class TestSessionList:

@@ -18,9 +18,9 @@ from portico.enums import AccountPortal
 from portico.security.models import LoginHistory
 from portico.web.handlers import _handle_database_error
 from portico.web.routing import SELECTED_ROUTE, PortalDispatch
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import DEFAULT_PASSWORD
 from tests.factories.institutions import create_institution
+from tests.support.portal import Portal, assert_error, assert_ok
 
 
 class TestEnvelope:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from portico.db import Database, _discard_closed, create_engine
 from portico.web.handlers import _handle_database_error
-from tests.conftest import Portal, assert_ok
+from tests.support.portal import Portal, assert_ok
 
 
 async def test_requests_go_on_after_the_server_ended_every_pooled_connection(

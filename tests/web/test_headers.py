@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.config import Settings
 from portico.security.models import MfaEnrollment
-from tests.conftest import Portal, assert_error, running_servers, server_env
 from tests.factories.accounts import DEFAULT_PASSWORD
+from tests.support.portal import Portal, assert_error
+from tests.support.servers import running_servers, server_env
 
 NO_STORE = "no-store"
 

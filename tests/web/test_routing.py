@@ -10,8 +10,8 @@ from starlette.routing import Match
 
 from portico.web.context import route_path
 from portico.web.routing import SELECTED_ROUTE, PortalDispatch
-from tests.conftest import assert_error, assert_ok
 from tests.factories.institutions import InstitutionCodes
+from tests.support.portal import assert_error, assert_ok
 
 COUNTRIES = "/web/v1/consumer/constants/countries"
 

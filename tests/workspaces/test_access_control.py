@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.api_keys.models import ApiKey
 from portico.ids import new_biz_id
 from portico.workspaces.permissions import MEMBERSHIP
-from tests.conftest import Portal, assert_error
 from tests.factories.accounts import create_account
 from tests.factories.money import create_withdrawal_channel, fund_wallet
 from tests.factories.workspaces import add_member, create_role, owned_workspace
+from tests.support.portal import Portal, assert_error
 
 # Ids in paths and bodies that name workspace-owned objects, and how to find one in workspace A.
 ID_FIELDS = (
@@ -137,10 +137,7 @@ async def world(portal: Portal, session: AsyncSession, institution: Any) -> Worl
         "transferBizId": new_biz_id(),
         "withdrawalChannelBizId": channel.biz_id,
     }
-    tokens = {
-        name: str((await portal.login(acct.email))["accessToken"])
-        for name, acct in accounts.items()
-    }
+    tokens = {name: await portal.token(acct) for name, acct in accounts.items()}
     return World(portal, tokens, wa.biz_id, wc.biz_id, ids)
 
 
@@ -148,6 +145,7 @@ def _fill(path: str, ids: dict[str, str], default: str) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), default), path)
 
 
+@pytest.mark.both_portals
 async def test_every_workspace_route_is_guarded(world: World, app: Any) -> None:
     portal = world.portal
     spec = app.openapi()

@@ -20,10 +20,10 @@ from portico.api_keys.models import ApiKey
 from portico.invitations.models import Invitation
 from portico.workspaces.models import Workspace, WorkspaceMember, WorkspaceRole
 from portico.workspaces.permissions import all_codes
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.workspaces import add_member, create_role, owned_workspace
+from tests.support.portal import Portal, assert_error, assert_ok
 
 GRANTED = "transfer:write"  # the permission being handed out in every case
 DENIED = "ACCESS.PERMISSION_DENIED"
@@ -56,7 +56,7 @@ class World:
             self.session, workspace=self.workspace, account=account, permission_codes=codes
         )
         await self.session.commit()
-        token = str((await self.portal.login(account.email))["accessToken"])
+        token = await self.portal.token(account)
         return token, {"X-Workspace-Id": self.workspace.biz_id}, member
 
     async def post(self, path: str, body: Any, token: str, headers: dict[str, str]) -> Any:
@@ -157,7 +157,7 @@ class TestGrantMatrix:
         assert await world.count(keys) == (1 if holds_it else 0)
 
     async def test_api_key_enable(self, world: World, holds_it: bool) -> None:
-        owner = str((await world.portal.login(world.alice.email))["accessToken"])
+        owner = await world.portal.token(world.alice)
         key = assert_ok(
             await world.portal.post("/api-keys", {"name": "k", "scopes": [GRANTED]}, token=owner),
             "2001",
@@ -236,7 +236,7 @@ class TestNoSelfService:
         assert (await world.fresh(WorkspaceRole, own.id)).permission_codes == ["role:write"]
 
     async def test_the_owner_may_grant_anything_but_the_owner_role(self, world: World) -> None:
-        owner = str((await world.portal.login(world.alice.email))["accessToken"])
+        owner = await world.portal.token(world.alice)
         body = {"roleId": world.empty.biz_id, "permissionCodes": list(all_codes())}
         assert assert_ok(await world.portal.post("/roles/permissions", body, token=owner))[
             "permissionCodes"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.enums import AccountPortal
 from portico.workspaces.permissions import all_codes
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.workspaces import add_member, owned_workspace
+from tests.support.portal import Portal, assert_error, assert_ok
 
 ROLE_KEYS = [
     "bizId",
@@ -25,7 +26,7 @@ ROLE_KEYS = [
 
 
 async def _token(portal: Portal, account: Any) -> str:
-    return str((await portal.login(account.email))["accessToken"])
+    return await portal.token(account)
 
 
 class TestRoles:
@@ -53,6 +54,7 @@ class TestRoles:
         all_codes = assert_ok(await portal.get(f"/roles/{owner['bizId']}/permissions", token=token))
         assert "wallet:read" in all_codes and "apikey:write" in all_codes
 
+    @pytest.mark.both_portals
     async def test_create_update_permissions_delete(self, portal: Portal, account: Any) -> None:
         token = await _token(portal, account)
         role = assert_ok(

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import Portal, assert_error, assert_ok
 from tests.factories.accounts import create_account
 from tests.factories.workspaces import add_member, owned_workspace
+from tests.support.portal import Portal, assert_error, assert_ok
 
 WORKSPACE_KEYS = [
     "bizId",
@@ -45,7 +45,7 @@ class TestCurrentAndMine:
     async def test_current_is_the_default(
         self, portal: Portal, account: Any, institution: Any
     ) -> None:
-        tokens = await portal.login(account.email)
+        tokens = await portal.sign_in(account)
         data = assert_ok(await portal.get("/workspaces/current", token=tokens["accessToken"]))
         assert list(data) == WORKSPACE_KEYS
         assert data["workspaceKind"] == {
@@ -59,7 +59,7 @@ class TestCurrentAndMine:
         assert data["entityBizId"] is None and data["extraData"] is None
 
     async def test_mine(self, portal: Portal, account: Any) -> None:
-        tokens = await portal.login(account.email)
+        tokens = await portal.sign_in(account)
         data = assert_ok(await portal.get("/workspaces/mine", token=tokens["accessToken"]))
         assert len(data) == 1 and list(data[0]) == MEMBERSHIP_KEYS
         m = data[0]
@@ -89,7 +89,7 @@ class TestCurrentAndMine:
         )
         await session.commit()
         bobs = await owned_workspace(session, owner=bob)
-        tokens = await portal.login(account.email)
+        tokens = await portal.sign_in(account)
         for workspace_id in [bobs.biz_id, "no-such-workspace"]:
             response = await portal.get(
                 "/workspaces/current",
@@ -102,7 +102,7 @@ class TestCurrentAndMine:
 
 class TestCreate:
     async def test_create_sandbox_and_switch(self, portal: Portal, account: Any) -> None:
-        token = (await portal.login(account.email))["accessToken"]
+        token = await portal.token(account)
         body = {
             "workspaceName": "Test lab",
             "workspaceTimezone": "Asia/Shanghai",
@@ -136,7 +136,7 @@ class TestCreate:
         assert current["bizId"] == data["bizId"]
 
     async def test_bad_bodies(self, portal: Portal, account: Any) -> None:
-        token = (await portal.login(account.email))["accessToken"]
+        token = await portal.token(account)
         for body in [
             {},
             {"workspaceName": ""},
@@ -157,7 +157,7 @@ class TestCreate:
 
 class TestUpdate:
     async def test_partial_update(self, portal: Portal, account: Any) -> None:
-        token = (await portal.login(account.email))["accessToken"]
+        token = await portal.token(account)
         data = assert_ok(
             await portal.post(
                 "/workspaces/current/update",
@@ -189,7 +189,7 @@ class TestUpdate:
             session, workspace=workspace, account=bob, permission_codes=["member:read"]
         )
         await session.commit()
-        token = (await portal.login(bob.email))["accessToken"]
+        token = await portal.token(bob)
         response = await portal.post(
             "/workspaces/current/update",
             {"workspaceName": "mine now"},
@@ -223,13 +223,13 @@ class TestMembersAndLeave:
         self, portal: Portal, account: Any, session: AsyncSession, institution: Any
     ) -> None:
         bob, workspace = await self._with_bob(session, institution, portal, account, [])
-        token = (await portal.login(account.email))["accessToken"]
+        token = await portal.token(account)
         data = assert_ok(await portal.get("/workspaces/current/members", token=token))
         assert [(m["userBizId"], m["isOwner"], m["accountEmail"]) for m in data] == [
             (account.biz_id, True, account.email),
             (bob.biz_id, False, bob.email),
         ]
-        bob_token = (await portal.login(bob.email))["accessToken"]
+        bob_token = await portal.token(bob)
         denied = await portal.get(
             "/workspaces/current/members",
             token=bob_token,
@@ -243,8 +243,8 @@ class TestMembersAndLeave:
         bob, workspace = await self._with_bob(
             session, institution, portal, account, ["wallet:read"]
         )
-        token = (await portal.login(account.email))["accessToken"]
-        bob_token = (await portal.login(bob.email))["accessToken"]
+        token = await portal.token(account)
+        bob_token = await portal.token(bob)
         assert_ok(
             await portal.get(
                 "/workspaces/current", token=bob_token, headers={"X-Workspace-Id": workspace.biz_id}
@@ -279,13 +279,13 @@ class TestMembersAndLeave:
         self, portal: Portal, account: Any, session: AsyncSession, institution: Any
     ) -> None:
         bob, workspace = await self._with_bob(session, institution, portal, account, [])
-        owner_token = (await portal.login(account.email))["accessToken"]
+        owner_token = await portal.token(account)
         assert_error(
             await portal.post("/workspaces/current/leave", token=owner_token),
             400,
             "WORKSPACE.OWNER_CANNOT_LEAVE",
         )
-        bob_token = (await portal.login(bob.email))["accessToken"]
+        bob_token = await portal.token(bob)
         headers = {"X-Workspace-Id": workspace.biz_id}
         assert_ok(
             await portal.post("/workspaces/current/default", token=bob_token, headers=headers)
@@ -319,7 +319,7 @@ class TestDefaultPassesOn:
         alices = await owned_workspace(session, owner=account)
         await add_member(session, workspace=alices, account=bob, permission_codes=[])
         await session.commit()
-        bob_token = str((await portal.login(bob.email))["accessToken"])
+        bob_token = await portal.token(bob)
         second = assert_ok(
             await portal.post("/workspaces", {"workspaceName": "Bob's second"}, token=bob_token),
             "2001",
@@ -340,7 +340,7 @@ class TestDefaultPassesOn:
             session, institution, portal, account
         )
         first = (await owned_workspace(session, owner=bob)).biz_id
-        owner_token = (await portal.login(account.email))["accessToken"]
+        owner_token = await portal.token(account)
         assert_ok(
             await portal.post(
                 "/workspaces/current/members/remove", {"userBizId": bob.biz_id}, token=owner_token

@@ -11,7 +11,7 @@ from portico.enums import AccountPortal
 from portico.issuer import partners as issuer_partners
 from portico.issuer import service as issuer_service
 from portico.issuer.audit import cli_actor
-from tests.pages.conftest import PASSWORD, Site, run_async
+from tests.support.pages import PASSWORD, Site, run_async
 
 
 def submit(page: Page, form_action: str, label: str | None = None) -> None:

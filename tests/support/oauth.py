@@ -1,5 +1,5 @@
-"""OAuth fixtures for the token endpoint and issuer API tests (a pytest plugin of the root
-conftest): the institution's realm, an issuer client, a partner API key."""
+"""OAuth helpers for the token endpoint, issuer API and onboarding tests: the institution's
+realm, a partner API key, the issuer API client, a portal session opened directly."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
@@ -15,11 +14,10 @@ from portico.api_keys import service as api_key_service
 from portico.auth.sessions import open_session
 from portico.caller import ClientInfo, PortalContext
 from portico.enums import AccountPortal
-from portico.institutions.models import Institution
 from portico.workspaces import permissions
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
-from tests.factories.oauth import IssuerCredentials, create_issuer_client, mint_token
+from tests.factories.oauth import IssuerCredentials
 from tests.factories.workspaces import owned_workspace
 
 
@@ -43,22 +41,6 @@ class KeyCredentials:
     client_id: str
     secret: str
     account_id: int
-
-
-@pytest.fixture
-async def realm(session: AsyncSession, institution: InstitutionCodes) -> Realm:
-    row = await session.get(Institution, institution.institution_id)
-    assert row is not None
-    return Realm(row.realm, row.issuer_id, row.id)
-
-
-@pytest.fixture
-async def issuer_client(app: Any, session: AsyncSession, realm: Realm) -> IssuerCredentials:
-    credentials = await create_issuer_client(
-        session, app.state.auth_kit, institution_id=realm.institution_id
-    )
-    await session.commit()
-    return credentials
 
 
 async def partner_key(
@@ -90,11 +72,6 @@ async def partner_key(
     )
     await session.commit()
     return KeyCredentials(key.key_id, secret, account.id)
-
-
-@pytest.fixture
-async def api_key(app: Any, session: AsyncSession, realm: Realm) -> KeyCredentials:
-    return await partner_key(app, session, realm)
 
 
 async def token_request(
@@ -150,35 +127,6 @@ class IssuerApi:
         return await self.http.post(
             self.url(path), json=body, headers=self.headers(token, **(headers or {})), **kw
         )
-
-
-@pytest.fixture
-async def issuer_api(
-    app: Any,
-    http: httpx.AsyncClient,
-    session: AsyncSession,
-    realm: Realm,
-    issuer_client: IssuerCredentials,
-) -> IssuerApi:
-    tokens = await mint_token(
-        session, app, institution_id=realm.institution_id, issuer_client=issuer_client.client
-    )
-    await session.commit()
-    return IssuerApi(http, realm.issuer_id, tokens.access_token, issuer_client)
-
-
-@pytest.fixture
-async def consumer(session: AsyncSession, realm: Realm) -> Account:
-    account = await create_account(
-        session,
-        institution_id=realm.institution_id,
-        portal=AccountPortal.CONSUMER,
-        email="carol@example.com",
-        name="Carol Danvers",
-    )
-    account.phone = "+14155550123"
-    await session.commit()
-    return account
 
 
 def assert_issuer_error(response: httpx.Response, status: int, code: str) -> None:

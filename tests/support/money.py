@@ -1,5 +1,5 @@
-"""Money fixtures: on each portal, Alice (owner of a LIVE workspace, signed in) and Bob, a second
-account of the institution; helpers to fund wallets and call the workspace's routes."""
+"""The money tests' users: on a portal, Alice (owner of a LIVE workspace, signed in) and Bob, a
+second account of the institution; helpers to fund wallets and call the workspace's routes."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.workspaces.models import Workspace
-from tests.conftest import Portal
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.factories.money import fund_wallet
 from tests.factories.workspaces import owned_workspace
+from tests.support.portal import Portal
 
 
 @dataclass
@@ -56,8 +55,11 @@ class Money:
         return wallet.biz_id
 
 
-@pytest.fixture
-async def money(portal: Portal, session: AsyncSession, institution: InstitutionCodes) -> Money:
+async def alice_and_bob(
+    portal: Portal, session: AsyncSession, institution: InstitutionCodes
+) -> Money:
+    """Alice and Bob on `portal`, each owning a LIVE workspace and signed in (sessions opened
+    by the session service: the sign-in is tested in tests/auth)."""
     users = {}
     for name in ("alice", "bob"):
         account = await create_account(
@@ -72,6 +74,6 @@ async def money(portal: Portal, session: AsyncSession, institution: InstitutionC
     await session.commit()
     made = {}
     for name, (account, workspace) in users.items():
-        token = str((await portal.login(account.email))["accessToken"])
+        token = await portal.token(account)
         made[name] = User(account=account, workspace=workspace, token=token, portal=portal)
     return Money(session=session, institution=institution, alice=made["alice"], bob=made["bob"])
