@@ -57,6 +57,7 @@ INTERFACE_MODULES = {
     "portico.web.context",
     "portico.web.docs",
     "portico.web.fast_reads",  # the hot reads' short path, beside the routes
+    "portico.web.fast_transfers",  # a payment's short path, beside the route
     "portico.web.handlers",
     "portico.web.routing",
 }

@@ -60,6 +60,7 @@ from portico.web.context import PORTAL_PREFIXES
 from portico.web.docs import DOCS_POLICY, install_docs
 from portico.web.error_shapes import ErrorShapeMiddleware
 from portico.web.fast_reads import FastReads
+from portico.web.fast_transfers import FastPaths, FastTransfers
 from portico.web.handlers import install_error_handlers
 from portico.web.middleware import (
     BodySizeLimitMiddleware,
@@ -131,7 +132,7 @@ def _portal_routes() -> tuple[BaseRoute, ...]:
     _document_permissions()
     return portal_routes(
         {portal: SHARED_ROUTERS + PORTAL_ONLY_ROUTERS[portal] for portal in AccountPortal},
-        FastReads(),
+        FastPaths(FastReads(), FastTransfers()),
     )
 
 

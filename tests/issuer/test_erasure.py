@@ -45,7 +45,6 @@ from portico.sandbox import service as sandbox_service
 from portico.security.models import AuthSession, BackupCode, MfaEnrollment, RefreshToken
 from portico.transfers import service as transfer_service
 from portico.transfers.models import TransferOrder
-from portico.transfers.schemas import TransferCreateIn
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.workspaces import permissions
@@ -246,8 +245,9 @@ async def build(
         session,
         actor=carol,
         workspace=live,
-        body=TransferCreateIn(
+        payment=transfer_service.Payment(
             from_wallet_biz_id=wallet.biz_id,
+            to_wallet_biz_id=None,
             to_account_email="bob@example.com",
             amount=Decimal(3),
             remark="for Carol's rent",

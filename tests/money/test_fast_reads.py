@@ -1,5 +1,6 @@
 """The short path of the hot reads (`web.fast_reads`, PostgreSQL only): it answers exactly what
-the routes answer, and anything that is not a plain success goes on to the routes."""
+the routes answer, and anything that is not a plain success goes on to the routes.
+(The payment's short path: tests/money/test_fast_transfers.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from portico.accounts.models import Account
 from portico.db import utcnow
 from portico.security.models import AuthSession
 from portico.web.fast_reads import FastReads
+from portico.web.fast_transfers import FastPaths
 from portico.web.routing import PortalDispatch
 from tests.support.money import Money
 from tests.support.portal import assert_error
@@ -28,15 +30,17 @@ def fast(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     if not app.state.database.reads_without_transaction:
         pytest.skip("the short path runs only on PostgreSQL, not through PgBouncer")
     dispatch = next(r for r in app.router.routes if isinstance(r, PortalDispatch))
-    assert isinstance(dispatch.fast, FastReads)
+    assert isinstance(dispatch.fast, FastPaths)
+    reads = dispatch.fast.paths[0]
+    assert isinstance(reads, FastReads)
     served: list[str] = []
-    original = dispatch.fast._served
+    original = reads._served
 
     def record(scope: Any, kind: str, caller: Any) -> None:
         served.append(kind)
         original(scope, kind, caller)
 
-    monkeypatch.setattr(dispatch.fast, "_served", record)
+    monkeypatch.setattr(reads, "_served", record)
     return served
 
 

@@ -22,7 +22,6 @@ from portico.ledger.service import FEES, FROZEN, SETTLEMENT, Leg
 from portico.recharges import service as recharge_service
 from portico.sandbox import service as sandbox_service
 from portico.transfers import service as transfer_service
-from portico.transfers.schemas import TransferCreateIn
 from portico.wallets.errors import InsufficientBalance
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
@@ -113,9 +112,10 @@ async def books(session: AsyncSession, institution: InstitutionCodes) -> Books:
         session,
         actor=alice,
         workspace=alice_ws,
-        body=TransferCreateIn(
+        payment=transfer_service.Payment(
             from_wallet_biz_id=alice_usd,
             to_wallet_biz_id=bob_usd.biz_id,
+            to_account_email=None,
             amount=Decimal("120.25"),
         ),
     )

@@ -45,23 +45,29 @@ Book = Callable[[str | None, str], Awaitable[Response | None]]
 
 def idempotency_key(request: Request, client_reference: str | None = None) -> str | None:
     """The request's key: the header, else the body's `clientReference`."""
-    key = request.headers.get(HEADER)
-    if key is None:
-        key = client_reference
+    return key_of(request.headers.get(HEADER), client_reference)
+
+
+def key_of(header: str | None, client_reference: str | None) -> str | None:
+    """The key of a request with this `Idempotency-Key` header and `clientReference`."""
+    key = header if header is not None else client_reference
     if key is None:
         return None
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        field = "Idempotency-Key" if request.headers.get(HEADER) is not None else "clientReference"
-        raise InvalidParameter(field)
+        raise InvalidParameter("Idempotency-Key" if header is not None else "clientReference")
     return key
 
 
 def fingerprint(request: Request, body: BaseModel | None) -> str:
     """The route (without the portal prefix) and the validated body, canonically."""
-    route = request.url.path.split("/", 4)[-1]
+    return fingerprint_of(request.method, request.url.path.split("/", 4)[-1], body)
+
+
+def fingerprint_of(method: str, route: str, body: BaseModel | None) -> str:
+    """`fingerprint` of a request to `route` (below the portal prefix)."""
     payload: Any = body.model_dump(mode="json") if body is not None else None
-    text = json.dumps([request.method, route, payload], sort_keys=True, separators=(",", ":"))
+    text = json.dumps([method, route, payload], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

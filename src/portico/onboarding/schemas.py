@@ -24,7 +24,7 @@ from portico.onboarding.masterdata import GENDERS, KYC_LEVELS, SCREENING_STATUSE
 from portico.onboarding.models import Subscription, SubscriptionStatus
 
 if TYPE_CHECKING:
-    from portico.onboarding.service import Customer, Onboarded
+    from portico.onboarding.customers import Customer, Onboarded
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from portico.issuer import audit
 from portico.mail.sender import send_after_commit
 from portico.onboarding import emails, masterdata
 from portico.onboarding import schemas as s
+from portico.onboarding.customers import Customer, Onboarded
 from portico.onboarding.models import (
     ComplianceStatus,
     KycProfile,
@@ -304,31 +305,6 @@ async def _subscription(
             )
         )
     ).scalar_one_or_none()
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    """A consumer as one partner sees it: its KYC profile, account and subscription."""
-
-    profile: KycProfile
-    account: Account
-    subscription: Subscription
-
-    @property
-    def status(self) -> str:
-        """ACTIVE, SUSPENDED, or the compliance flag (UNDER_INVESTIGATION, BLOCKED)."""
-        if self.profile.compliance_status != ComplianceStatus.NONE:
-            return str(self.profile.compliance_status)
-        if self.account.status == AccountStatus.SUSPENDED:
-            return "SUSPENDED"
-        return "ACTIVE"
-
-
-@dataclass(frozen=True, slots=True)
-class Onboarded:
-    customer: Customer
-    created: bool
-    activation_mail_sent: bool
 
 
 async def lookup(

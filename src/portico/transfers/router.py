@@ -26,6 +26,19 @@ from portico.wallets.models import Wallet
 from portico.workspaces.deps import TransferRead, TransferWrite
 
 
+def payment_of(body: TransferCreateIn) -> service.Payment:
+    """The transfer the body asks for, as the service takes it."""
+    return service.Payment(
+        from_wallet_biz_id=body.from_wallet_biz_id,
+        to_wallet_biz_id=body.to_wallet_biz_id,
+        to_account_email=body.to_account_email,
+        amount=body.amount,
+        currency=body.currency,
+        remark=body.remark,
+        client_reference=body.client_reference,
+    )
+
+
 def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
     """The transfer routes under `prefix` (`/transfer` or `/transfers`)."""
     router = APIRouter(prefix=prefix, tags=["transfers"])
@@ -48,20 +61,21 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
         session: SessionDep,
     ) -> Response:
         """Pay another wallet or account of the institution (same currency); idempotent."""
+        payment = payment_of(body)
 
         async def action() -> Response:
             order = await service.create_transfer(
-                session, actor=principal.account, workspace=context.workspace, body=body
+                session, actor=principal.account, workspace=context.workspace, payment=payment
             )
             scales = await currency_scales(session)
-            return created(service.order_view(order, scale=scales[order.currency]))
+            return created(TransferOrderOut.from_row(order, scale=scales[order.currency]))
 
         async def book(key: str | None, request_hash: str) -> Response | None:
             answer = await service.book_transfer(
                 session,
                 actor=principal.account,
                 workspace=context.workspace,
-                body=body,
+                payment=payment,
                 key=key,
                 request_hash=request_hash,
             )
@@ -96,7 +110,7 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
             session, workspace_id=workspace_id, params=params, status=status, wallet=wallet
         )
         scales = await currency_scales(session)
-        items = [service.order_view(o, scale=scales[o.currency]) for o in orders]
+        items = [TransferOrderOut.from_row(o, scale=scales[o.currency]) for o in orders]
         return ok(Page[TransferOrderOut](items=items, pagination=pagination))
 
     @router.get("/query/orders", response_model=Envelope[Page[TransferOrderOut]])
@@ -144,7 +158,7 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
             session, workspace_id=context.workspace.id, order_biz_id=transferBizId
         )
         scales = await currency_scales(session)
-        return ok(service.order_view(order, scale=scales[order.currency]))
+        return ok(TransferOrderOut.from_row(order, scale=scales[order.currency]))
 
     @router.get("/query/orders/{transferBizId}/completed", response_model=Envelope[bool])
     async def is_transfer_completed(

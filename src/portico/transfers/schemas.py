@@ -10,7 +10,8 @@ from portico.email_address import EmailAddress
 from portico.enums import TransferStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 from portico.errors import FieldError
-from portico.money import AmountIn
+from portico.money import AmountIn, to_wire
+from portico.transfers.models import TransferOrder
 
 BizId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Remark = Annotated[str, StringConstraints(max_length=200)]
@@ -53,3 +54,23 @@ class TransferOrderOut(WireModel):
     created_at: UtcDateTime
     updated_at: UtcDateTime
     completed_at: UtcDateTime | None
+
+    @classmethod
+    def from_row(cls, order: TransferOrder, *, scale: int) -> TransferOrderOut:
+        return cls(
+            biz_id=order.biz_id,
+            workspace_biz_id=order.workspace_biz_id,
+            from_wallet_biz_id=order.from_wallet_biz_id,
+            to_wallet_biz_id=order.to_wallet_biz_id,
+            payer_account_biz_id=order.payer_account_biz_id,
+            payee_account_biz_id=order.payee_account_biz_id,
+            amount=to_wire(order.amount, scale),
+            fee=to_wire(order.fee, scale),
+            currency=order.currency,
+            transfer_status=TransferStatus(order.status),
+            remark=order.remark,
+            client_reference=order.client_reference,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            completed_at=order.completed_at,
+        )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -19,11 +21,11 @@ from portico.idempotency.service import RETENTION
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import Leg
-from portico.money import decimals_of, to_minor, to_wire
+from portico.money import decimals_of, to_minor
 from portico.paging import PageParams, fetch_page
 from portico.tenancy import MAX_BIZ_ID, across_workspaces
 from portico.transfers.models import TransferOrder
-from portico.transfers.schemas import TransferCreateIn, TransferOrderOut
+from portico.transfers.schemas import TransferOrderOut
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import (
     CurrencyMismatch,
@@ -33,6 +35,20 @@ from portico.wallets.errors import (
 )
 from portico.wallets.models import Wallet
 from portico.workspaces.models import Workspace, WorkspaceMember
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A transfer as asked for: from one of the workspace's wallets to another wallet, or to an
+    account by email (exactly one of the two), `amount` in the currency's units."""
+
+    from_wallet_biz_id: str
+    to_wallet_biz_id: str | None
+    to_account_email: str | None
+    amount: Decimal
+    currency: str | None = None
+    remark: str | None = None
+    client_reference: str | None = None
 
 
 async def _payee_by_email(
@@ -143,21 +159,21 @@ async def _lock_pair(
 
 
 async def create_transfer(
-    session: AsyncSession, *, actor: Account, workspace: Workspace, body: TransferCreateIn
+    session: AsyncSession, *, actor: Account, workspace: Workspace, payment: Payment
 ) -> TransferOrder:
     """Move `amount` from the workspace's wallet to the payee's wallet of the same currency."""
-    if body.to_wallet_biz_id is not None:
+    if payment.to_wallet_biz_id is not None:
         # The common case: both wallets found and locked by one statement.
         found, target, payee_biz_id = await _lock_pair(
             session,
             workspace=workspace,
-            from_biz_id=body.from_wallet_biz_id,
-            to_biz_id=body.to_wallet_biz_id,
+            from_biz_id=payment.from_wallet_biz_id,
+            to_biz_id=payment.to_wallet_biz_id,
         )
         if found is None:
             raise NotFound()
         source = found
-        amount = await _amount_in(session, source, body)
+        amount = await _amount_in(session, source, payment)
         if target is None:
             raise NotFound()
         if target.currency != source.currency:
@@ -166,14 +182,14 @@ async def create_transfer(
             raise InvalidParameter("toWalletBizId")
     else:
         source = await wallet_service.get_wallet(
-            session, workspace_id=workspace.id, wallet_biz_id=body.from_wallet_biz_id
+            session, workspace_id=workspace.id, wallet_biz_id=payment.from_wallet_biz_id
         )
-        amount = await _amount_in(session, source, body)
+        amount = await _amount_in(session, source, payment)
         target, payee_biz_id = await _payee_by_email(
             session,
             actor=actor,
             workspace=workspace,
-            email=body.to_account_email or "",
+            email=payment.to_account_email or "",
             currency=source.currency,
         )
         if target.id == source.id:
@@ -202,8 +218,8 @@ async def create_transfer(
         "fee": 0,
         "currency": source.currency,
         "status": TransferStatus.COMPLETED,
-        "remark": body.remark,
-        "client_reference": body.client_reference,
+        "remark": payment.remark,
+        "client_reference": payment.client_reference,
         "payer_hidden": False,
         "payee_hidden": False,
         "created_at": now,
@@ -217,8 +233,8 @@ async def create_transfer(
         posting_type="TRANSFER",
         order_biz_id=order_biz_id,
         legs=[
-            Leg(source.currency, -amount, FlowBizType.TRANSFER_OUT, source, remark=body.remark),
-            Leg(source.currency, amount, FlowBizType.TRANSFER_IN, target, remark=body.remark),
+            Leg(source.currency, -amount, FlowBizType.TRANSFER_OUT, source, remark=payment.remark),
+            Leg(source.currency, amount, FlowBizType.TRANSFER_IN, target, remark=payment.remark),
         ],
     )
     return TransferOrder(**values)  # as stored (not attached: nothing more to write)
@@ -269,36 +285,44 @@ def _answer_pieces(out: TransferOrderOut) -> list[bytes] | None:
     return [*pieces, rest]
 
 
-async def book_transfer(
-    session: AsyncSession,
-    *,
-    actor: Account,
-    workspace: Workspace,
-    body: TransferCreateIn,
-    key: str | None,
-    request_hash: str,
-) -> Response | None:
-    """PostgreSQL, paying a wallet: the whole transfer in one `portico_book_transfer` call,
-    its 201 answer stored under `key` in the same call. None when there is nothing it can do:
-    the key is claimed already (a replay), or the answer cannot be cut around its holes."""
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """Who pays, as the booking call needs it: the workspace and the signed-in account."""
+
+    institution_id: int
+    workspace_id: int
+    workspace_kind: str
+    workspace_biz_id: str
+    account_id: int
+    account_biz_id: str
+
+
+async def book_on(
+    driver: Any, *, payer: Payer, payment: Payment, key: str | None, request_hash: str
+) -> tuple[str, bytes | None] | None:
+    """PostgreSQL, paying a wallet: the whole transfer in one `portico_book_transfer` call on
+    the asyncpg connection `driver`, its 201 answer stored under `key` in the same call.
+
+    Returns the outcome (BOOKED, TAKEN: the key is claimed already, or a refusal's name, having
+    changed nothing) and the answer; None when the answer cannot be cut around its holes."""
     now = utcnow()
     order_biz_id = new_biz_id()
-    from_biz_id = body.from_wallet_biz_id[:MAX_BIZ_ID]
-    to_biz_id = (body.to_wallet_biz_id or "")[:MAX_BIZ_ID]
+    from_biz_id = payment.from_wallet_biz_id[:MAX_BIZ_ID]
+    to_biz_id = (payment.to_wallet_biz_id or "")[:MAX_BIZ_ID]
     pieces = _answer_pieces(
         TransferOrderOut(
             biz_id=order_biz_id,
-            workspace_biz_id=workspace.biz_id,
+            workspace_biz_id=payer.workspace_biz_id,
             from_wallet_biz_id=from_biz_id,
             to_wallet_biz_id=to_biz_id,
-            payer_account_biz_id=actor.biz_id,
+            payer_account_biz_id=payer.account_biz_id,
             payee_account_biz_id=_STAND_INS[0],
             amount=_STAND_INS[1],
             fee=_STAND_INS[2],
             currency=_STAND_INS[3],
             transfer_status=TransferStatus.COMPLETED,
-            remark=body.remark,
-            client_reference=body.client_reference,
+            remark=payment.remark,
+            client_reference=payment.client_reference,
             created_at=now,
             updated_at=now,
             completed_at=now,
@@ -308,43 +332,73 @@ async def book_transfer(
         return None
     # Straight to the driver: one statement whose parameters need no conversion, and the
     # result two plain columns (SQLAlchemy's execution layers cost more than the call).
-    connection = await session.connection()
-    driver: Any = (await connection.get_raw_connection()).driver_connection
     outcome, answer = await driver.fetchrow(
         _BOOK,
-        workspace.institution_id,
-        workspace.id,
-        str(workspace.kind),
+        payer.institution_id,
+        payer.workspace_id,
+        payer.workspace_kind,
         from_biz_id,
         to_biz_id,
-        body.amount,
-        decimals_of(body.amount),
-        body.currency.upper() if body.currency is not None else None,
+        payment.amount,
+        decimals_of(payment.amount),
+        payment.currency.upper() if payment.currency is not None else None,
         order_biz_id,
         new_biz_id(),
-        workspace.biz_id,
-        actor.biz_id,
-        body.remark,
-        body.client_reference,
+        payer.workspace_biz_id,
+        payer.account_biz_id,
+        payment.remark,
+        payment.client_reference,
         now,
-        actor.id,
+        payer.account_id,
         key,
         request_hash,
         now + RETENTION,
         pieces,
     )
-    if outcome == "TAKEN":
-        return None
-    if outcome != "BOOKED":
-        raise _REFUSALS[outcome]()
+    return str(outcome), answer
+
+
+def booked(answer: bytes | None) -> Response:
+    """The 201 answer the booking call stored."""
     return Response(content=answer, status_code=201, media_type="application/json")
 
 
-async def _amount_in(session: AsyncSession, source: Wallet, body: TransferCreateIn) -> int:
-    """The body's amount in the source wallet's minor units (its currency must match)."""
-    if body.currency is not None and body.currency.upper() != source.currency:
+async def book_transfer(
+    session: AsyncSession,
+    *,
+    actor: Account,
+    workspace: Workspace,
+    payment: Payment,
+    key: str | None,
+    request_hash: str,
+) -> Response | None:
+    """`book_on` the session's connection: the 201 answer, or the refusal raised. None when
+    there is nothing it can do: the key is claimed already (a replay), or the answer cannot be
+    cut around its holes."""
+    connection = await session.connection()
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    payer = Payer(
+        institution_id=workspace.institution_id,
+        workspace_id=workspace.id,
+        workspace_kind=str(workspace.kind),
+        workspace_biz_id=workspace.biz_id,
+        account_id=actor.id,
+        account_biz_id=actor.biz_id,
+    )
+    result = await book_on(driver, payer=payer, payment=payment, key=key, request_hash=request_hash)
+    if result is None or result[0] == "TAKEN":
+        return None
+    outcome, answer = result
+    if outcome != "BOOKED":
+        raise _REFUSALS[outcome]()
+    return booked(answer)
+
+
+async def _amount_in(session: AsyncSession, source: Wallet, payment: Payment) -> int:
+    """The payment's amount in the source wallet's minor units (its currency must match)."""
+    if payment.currency is not None and payment.currency.upper() != source.currency:
         raise CurrencyMismatch()
-    return to_minor(body.amount, await wallet_service.scale_of(session, source.currency))
+    return to_minor(payment.amount, await wallet_service.scale_of(session, source.currency))
 
 
 def visible_orders(workspace_id: int) -> Select[TransferOrder]:
@@ -398,23 +452,3 @@ async def get_order(
     if order is None:
         raise NotFound()
     return order
-
-
-def order_view(order: TransferOrder, *, scale: int) -> TransferOrderOut:
-    return TransferOrderOut(
-        biz_id=order.biz_id,
-        workspace_biz_id=order.workspace_biz_id,
-        from_wallet_biz_id=order.from_wallet_biz_id,
-        to_wallet_biz_id=order.to_wallet_biz_id,
-        payer_account_biz_id=order.payer_account_biz_id,
-        payee_account_biz_id=order.payee_account_biz_id,
-        amount=to_wire(order.amount, scale),
-        fee=to_wire(order.fee, scale),
-        currency=order.currency,
-        transfer_status=TransferStatus(order.status),
-        remark=order.remark,
-        client_reference=order.client_reference,
-        created_at=order.created_at,
-        updated_at=order.updated_at,
-        completed_at=order.completed_at,
-    )

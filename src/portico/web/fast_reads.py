@@ -41,7 +41,7 @@ from portico.accounts.router import router as profile_router
 from portico.accounts.schemas import ProfileOut
 from portico.auth.deps import ACTIVITY_RESOLUTION, WORKSPACE_HEADER, _principal_statement
 from portico.db import Database, table_of, utcnow
-from portico.enums import AccountStatus
+from portico.enums import AccountPortal, AccountStatus
 from portico.envelope import ok
 from portico.money import known_scale
 from portico.security.kit import AuthKit
@@ -74,8 +74,14 @@ ACCOUNT_FIELDS = (
     "default_timezone",
     "default_country",
 )
-_HEADERS = {b"x-portal-access-code": "code", b"authorization": "authorization"}
-_HEADERS[WORKSPACE_HEADER.encode()] = "workspace"
+_HEADERS = {
+    b"x-portal-access-code": "code",
+    b"authorization": "authorization",
+    WORKSPACE_HEADER.encode(): "workspace",
+    b"idempotency-key": "idempotency_key",
+    b"content-type": "content_type",
+    b"x-sc-session-id": "secure_channel",
+}
 
 
 def _caller_columns() -> list[ColumnElement[Any]]:
@@ -89,6 +95,12 @@ def _caller_columns() -> list[ColumnElement[Any]]:
         Workspace.biz_id.label("workspace_biz_id"),
         WorkspaceRole.role_type.label("role_type"),
         WorkspaceRole.permission_codes.label("role_permission_codes"),
+        # for `web.fast_transfers`
+        Account.id.label("account_row_id"),
+        Account.pending_approval.label("account_pending_approval"),
+        WorkspaceMember.is_owner.label("member_is_owner"),
+        Workspace.kind.label("workspace_kind"),
+        Workspace.institution_id.label("workspace_institution_id"),
     ]
 
 
@@ -101,6 +113,7 @@ class Caller:
     institution_id: int
     institution_biz_id: str
     workspace_biz_id: str | None
+    headers: dict[str, str]
 
 
 class Prepared:
@@ -179,56 +192,27 @@ class FastReads:
             WALLETS: _route(wallets_router.routes, list_wallets),
             PROFILE: _route(profile_router.routes, get_profile),
         }
-        self._statements: dict[str, Statements] = {}
 
-    async def answer(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        """Answer the request if it is one of the reads and plainly successful; else False,
-        having changed nothing, for the routes to answer it."""
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Answer the request if it is one of the reads and plainly successful (None); else
+        return `receive`, having changed nothing, for the routes to answer it."""
         if scope["method"] != "GET":
-            return False
+            return receive
         path = route_path(scope)
         portal = portal_of_path(path)
         if portal is None:
-            return False
+            return receive
         read = _read_of(path.split("/", 4)[-1])
-        app: FastAPI = scope["app"]
-        database: Database = app.state.database
-        if read is None or not database.reads_without_transaction or app.dependency_overrides:
-            return False
-        headers = _request_headers(scope)
-        if headers is None or "code" not in headers or "authorization" not in headers:
-            return False
-        cached = app.state.portal_code_cache.get(headers["code"])
-        if cached is None or cached[0] < time.monotonic() or cached[1] != portal.value:
-            return False
-        _, _, institution_id, institution_biz_id = cached
-        scheme, _, token = headers["authorization"].partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return False
-        kit: AuthKit = app.state.auth_kit
-        claims = kit.tokens.read_access_token(token.strip())
-        if (
-            claims is None
-            or claims.portal != portal.value
-            or claims.institution_biz_id != institution_biz_id
-        ):
-            return False
-        response = await self._read(
-            database,
-            read,
-            Caller(
-                session_biz_id=claims.session_biz_id,
-                account_biz_id=claims.account_biz_id,
-                institution_id=institution_id,
-                institution_biz_id=institution_biz_id,
-                workspace_biz_id=headers.get("workspace"),
-            ),
-            scope,
-        )
+        if read is None:
+            return receive
+        claimed = claimed_caller(scope, portal)
+        if claimed is None:
+            return receive
+        response = await self._read(scope["app"].state.database, read, claimed, scope)
         if response is None:
-            return False
+            return receive
         await response(scope, receive, send)
-        return True
+        return None
 
     async def _read(
         self,
@@ -238,36 +222,17 @@ class FastReads:
         scope: Scope,
     ) -> Response | None:
         kind, wallet_biz_id = read
-        statements = self._statements.get(database.engine.dialect.name)
-        if statements is None:
-            statements = Statements(database.engine.dialect)
-            self._statements[database.engine.dialect.name] = statements
+        statements = statements_for(database)
         raw = await database.engine.raw_connection()
         try:
             driver: Any = raw.driver_connection
             try:
-                if claimed.workspace_biz_id:
-                    caller = await driver.fetchrow(
-                        statements.by_workspace.sql,
-                        *statements.by_workspace.args(
-                            {
-                                "session_biz_id": claimed.session_biz_id,
-                                "workspace_biz_id": claimed.workspace_biz_id[:MAX_BIZ_ID],
-                            }
-                        ),
-                    )
-                else:
-                    caller = await driver.fetchrow(
-                        statements.by_default.sql,
-                        *statements.by_default.args({"session_biz_id": claimed.session_biz_id}),
-                    )
-                if caller is None or not _plainly_signed_in(caller, claimed):
+                caller = await fetch_caller(driver, statements, claimed)
+                if caller is None:
                     return None
                 if kind == PROFILE:
                     return self._profile(caller, claimed, scope)
-                if caller["member_id"] is None or WALLET_READ not in permissions_of(
-                    caller["role_type"], _codes(caller["role_permission_codes"])
-                ):
+                if not holds(caller, WALLET_READ):
                     return None
                 workspace_id = caller["workspace_id"]
                 if kind == BALANCE:
@@ -318,11 +283,93 @@ class FastReads:
         return ok(ProfileOut.from_row(account, institution_biz_id=claimed.institution_biz_id))
 
     def _served(self, scope: Scope, kind: str, caller: Any) -> None:
-        # What the routes leave for the access log line and the metrics: the route, the caller.
-        scope["route"] = self.routes[kind]
-        state = scope.setdefault("state", {})
-        state["account_id"] = caller["account_biz_id"]
-        state["workspace_id"] = caller["workspace_biz_id"]
+        served(scope, self.routes[kind], caller)
+
+
+_STATEMENTS: dict[str, Statements] = {}
+
+
+def statements_for(database: Database) -> Statements:
+    """The short paths' statements, compiled once for the database's dialect."""
+    name = database.engine.dialect.name
+    statements = _STATEMENTS.get(name)
+    if statements is None:
+        statements = _STATEMENTS[name] = Statements(database.engine.dialect)
+    return statements
+
+
+def claimed_caller(scope: Scope, portal: AccountPortal) -> Caller | None:
+    """Who the request says it is, when a short path may serve it: PostgreSQL outside
+    PgBouncer, no overridden dependency, each header at most once, a portal code this process
+    validated in the last seconds, a bearer token that verifies for this portal. Else None."""
+    app: FastAPI = scope["app"]
+    database: Database = app.state.database
+    if not database.reads_without_transaction or app.dependency_overrides:
+        return None
+    headers = _request_headers(scope)
+    if headers is None or "code" not in headers or "authorization" not in headers:
+        return None
+    cached = app.state.portal_code_cache.get(headers["code"])
+    if cached is None or cached[0] < time.monotonic() or cached[1] != portal.value:
+        return None
+    _, _, institution_id, institution_biz_id = cached
+    scheme, _, token = headers["authorization"].partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    kit: AuthKit = app.state.auth_kit
+    claims = kit.tokens.read_access_token(token.strip())
+    if (
+        claims is None
+        or claims.portal != portal.value
+        or claims.institution_biz_id != institution_biz_id
+    ):
+        return None
+    return Caller(
+        session_biz_id=claims.session_biz_id,
+        account_biz_id=claims.account_biz_id,
+        institution_id=institution_id,
+        institution_biz_id=institution_biz_id,
+        workspace_biz_id=headers.get("workspace"),
+        headers=headers,
+    )
+
+
+async def fetch_caller(driver: Any, statements: Statements, claimed: Caller) -> Any:
+    """The caller's session, account and membership (`get_principal`'s query) when the caller
+    is plainly signed in (`_plainly_signed_in`); else None."""
+    if claimed.workspace_biz_id:
+        caller = await driver.fetchrow(
+            statements.by_workspace.sql,
+            *statements.by_workspace.args(
+                {
+                    "session_biz_id": claimed.session_biz_id,
+                    "workspace_biz_id": claimed.workspace_biz_id[:MAX_BIZ_ID],
+                }
+            ),
+        )
+    else:
+        caller = await driver.fetchrow(
+            statements.by_default.sql,
+            *statements.by_default.args({"session_biz_id": claimed.session_biz_id}),
+        )
+    if caller is None or not _plainly_signed_in(caller, claimed):
+        return None
+    return caller
+
+
+def holds(caller: Any, permission: str) -> bool:
+    """Whether the caller is a member of the workspace whose role grants `permission`."""
+    return caller["member_id"] is not None and permission in permissions_of(
+        caller["role_type"], _codes(caller["role_permission_codes"])
+    )
+
+
+def served(scope: Scope, route: APIRoute, caller: Any) -> None:
+    """What the routes leave for the access log line and the metrics: the route, the caller."""
+    scope["route"] = route
+    state = scope.setdefault("state", {})
+    state["account_id"] = caller["account_biz_id"]
+    state["workspace_id"] = caller["workspace_biz_id"]
 
 
 def _codes(value: Any) -> list[str]:

@@ -18,8 +18,9 @@ SELECTED_ROUTE = "portico.portal_route"
 
 
 class FastPath(Protocol):
-    async def answer(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        """Answer the request and return True, or change nothing and return False."""
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Answer the request and return None, or change nothing and return the `receive` the
+        route reads the request from (the body read so far replayed)."""
         ...
 
 
@@ -38,7 +39,7 @@ class PortalDispatch(BaseRoute):
     ) -> None:
         self.sections = sections
         self.prefixes = tuple(PORTAL_PREFIXES.values())
-        # `web.fast_reads.FastReads`: offered each matched request first.
+        # `web.fast_transfers.FastPaths`: offered each matched request first.
         self.fast = fast
 
     def _section(self, scope: Scope) -> list[BaseRoute]:
@@ -60,8 +61,11 @@ class PortalDispatch(BaseRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         route: BaseRoute = scope[SELECTED_ROUTE]
-        if self.fast is not None and await self.fast.answer(scope, receive, send):
-            return
+        if self.fast is not None:
+            passed = await self.fast.answer(scope, receive, send)
+            if passed is None:
+                return
+            receive = passed
         await route.handle(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:

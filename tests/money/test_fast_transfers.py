@@ -1,0 +1,144 @@
+"""The short path of a payment to a wallet (`web.fast_transfers`, PostgreSQL only): a booked
+transfer is answered there exactly as the route answers it, and everything else (replays,
+refusals, bad bodies, payments by email, members who do not own the workspace) goes on to the
+route, with the body replayed to it; the books balance after each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from portico.ledger import service as ledger
+from portico.transfers.models import TransferOrder
+from portico.web import fast_transfers
+from tests.factories.accounts import create_account
+from tests.factories.workspaces import add_member
+from tests.support.money import Money, User
+from tests.support.portal import assert_error, assert_ok
+
+pytestmark = pytest.mark.both_portals  # the portals' paths differ (/transfer, /transfers)
+
+
+@pytest.fixture
+def fast(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The bizIds of the workspaces whose payments the short path answered."""
+    if not app.state.database.reads_without_transaction:
+        pytest.skip("the short path runs only on PostgreSQL, not through PgBouncer")
+    answered: list[str] = []
+    original = fast_transfers.served
+
+    def record(scope: Any, route: Any, caller: Any) -> None:
+        answered.append(caller["workspace_biz_id"])
+        original(scope, route, caller)
+
+    monkeypatch.setattr(fast_transfers, "served", record)
+    return answered
+
+
+async def pay(user: User, body: dict[str, Any], **headers: str) -> Any:
+    return await user.post(f"{user.transfers}/command/create", body, headers=headers)
+
+
+async def test_a_booked_payment_is_the_routes_answer(
+    app: Any, money: Money, fast: list[str]
+) -> None:
+    source = await money.fund(money.alice, "USD", "100")
+    target = await money.fund(money.bob, "USD", "1")
+    body = {"fromWalletBizId": source, "toWalletBizId": target, "amount": "2.5", "remark": "é"}
+    key = {"Idempotency-Key": "fast-1"}
+    first = await pay(money.alice, body, **key)
+    order = assert_ok(first, "2001", 201)
+    assert fast == [money.alice.workspace.biz_id]
+    # the replay goes to the route, which answers the stored answer
+    fast.clear()
+    again = await pay(money.alice, body, **key)
+    assert fast == []
+    assert again.status_code == 201
+    assert again.json()["data"] == order
+    # the same payment through the route: the same answer but for the new order's values
+    app.dependency_overrides[pay] = lambda: None
+    try:
+        routed = assert_ok(
+            await pay(money.alice, body, **{"Idempotency-Key": "fast-2"}), "2001", 201
+        )
+    finally:
+        app.dependency_overrides.clear()
+    assert fast == []
+    varying = {"bizId", "createdAt", "updatedAt", "completedAt"}
+    assert {k: v for k, v in routed.items() if k not in varying} == {
+        k: v for k, v in order.items() if k not in varying
+    }
+    assert list(routed) == list(order)
+    # and each order reads back as it was answered
+    listed = assert_ok(await money.alice.get(f"{money.alice.transfers}/query/orders"))["items"]
+    assert {item["bizId"]: item for item in listed}[order["bizId"]] == order
+    orders = (await money.session.execute(select(TransferOrder))).scalars().all()
+    assert len(orders) == 2
+    assert await ledger.verify(money.session) == []
+
+
+async def test_everything_else_goes_to_the_route(money: Money, fast: list[str]) -> None:
+    alice, bob = money.alice, money.bob
+    source = await money.fund(alice, "USD", "10")
+    target = await money.fund(bob, "USD", "1")
+    body = {"fromWalletBizId": source, "toWalletBizId": target, "amount": "1"}
+    # refused by the booking call: nothing kept, the route refuses with its own error
+    too_much = {**body, "amount": "11"}
+    assert_error(
+        await pay(alice, too_much, **{"Idempotency-Key": "k1"}), 400, "WALLET.INSUFFICIENT_BALANCE"
+    )
+    assert_error(await pay(alice, {**body, "currency": "EUR"}), 400, "WALLET.CURRENCY_MISMATCH")
+    assert_error(await pay(alice, {**body, "toWalletBizId": "nope"}), 404, "RESOURCE.NOT_FOUND")
+    # bodies the model refuses, a bad key, no JSON at all
+    assert (await pay(alice, {**body, "amount": "-1"})).status_code == 400
+    assert (await pay(alice, {**body, "toAccountEmail": "bob@example.com"})).status_code == 400
+    assert (await pay(alice, body, **{"Idempotency-Key": " "})).status_code == 400
+    raw = await alice.portal.http.post(
+        f"{alice.portal.prefix}{alice.transfers}/command/create",
+        content=b"{not json",
+        headers={**alice.portal.headers(alice.token), "Content-Type": "application/json"},
+    )
+    assert raw.status_code == 400
+    assert fast == []
+    # the key refused above is still free: the same key books now
+    assert_ok(await pay(alice, body, **{"Idempotency-Key": "k1"}), "2001", 201)
+    assert fast == [alice.workspace.biz_id]
+    fast.clear()
+    # a payment by email: the route
+    by_email = {"fromWalletBizId": source, "toAccountEmail": bob.account.email, "amount": "1"}
+    assert_ok(await pay(alice, by_email), "2001", 201)
+    assert fast == []
+    assert await ledger.verify(money.session) == []
+
+
+async def test_a_member_who_is_not_the_owner_goes_to_the_route(
+    money: Money, fast: list[str]
+) -> None:
+    alice = money.alice
+    source = await money.fund(alice, "USD", "10")
+    target = await money.fund(money.bob, "USD", "1")
+    carol = await create_account(
+        money.session,
+        institution_id=money.institution.institution_id,
+        portal=alice.portal.portal,
+        email="carol@example.com",
+        name="Carol",
+    )
+    await add_member(
+        money.session,
+        workspace=alice.workspace,
+        account=carol,
+        permission_codes=["transfer:write", "wallet:read"],
+    )
+    await money.session.commit()
+    token = str((await alice.portal.login(carol.email))["accessToken"])
+    headers = {"X-Workspace-Id": alice.workspace.biz_id}
+    body = {"fromWalletBizId": source, "toWalletBizId": target, "amount": "1"}
+    response = await alice.portal.post(
+        f"{alice.transfers}/command/create", body, token=token, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    assert fast == []  # the route checks the owner's state for a member who is not the owner
+    assert await ledger.verify(money.session) == []
