@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portico.ledger import service as ledger
+from portico.transfers import service as transfer_service
 from portico.transfers.models import TransferOrder
 from portico.web import fast_transfers
 from tests.factories.accounts import create_account
@@ -48,6 +49,9 @@ async def test_a_booked_payment_is_the_routes_answer(
     target = await money.fund(money.bob, "USD", "1")
     body = {"fromWalletBizId": source, "toWalletBizId": target, "amount": "2.5", "remark": "é"}
     key = {"Idempotency-Key": "fast-1"}
+    # a portal code this process has not read yet: the route (which reads it)
+    assert_ok(await pay(money.alice, {**body, "amount": "0.5"}), "2001", 201)
+    assert fast == []
     first = await pay(money.alice, body, **key)
     order = assert_ok(first, "2001", 201)
     assert fast == [money.alice.workspace.biz_id]
@@ -75,12 +79,24 @@ async def test_a_booked_payment_is_the_routes_answer(
     listed = assert_ok(await money.alice.get(f"{money.alice.transfers}/query/orders"))["items"]
     assert {item["bizId"]: item for item in listed}[order["bizId"]] == order
     orders = (await money.session.execute(select(TransferOrder))).scalars().all()
-    assert len(orders) == 2
+    assert len(orders) == 3
     assert await ledger.verify(money.session) == []
 
 
-async def test_everything_else_goes_to_the_route(money: Money, fast: list[str]) -> None:
+async def test_everything_else_goes_to_the_route(
+    money: Money, fast: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcomes: list[str] = []
+    book_on = transfer_service.book_on
+
+    async def recorded(driver: Any, **kwargs: Any) -> Any:
+        result = await book_on(driver, **kwargs)
+        outcomes.append(result[0])
+        return result
+
+    monkeypatch.setattr(transfer_service, "book_on", recorded)
     alice, bob = money.alice, money.bob
+    assert_ok(await alice.get("/profile"))  # the portal code read
     source = await money.fund(alice, "USD", "10")
     target = await money.fund(bob, "USD", "1")
     body = {"fromWalletBizId": source, "toWalletBizId": target, "amount": "1"}
@@ -91,6 +107,12 @@ async def test_everything_else_goes_to_the_route(money: Money, fast: list[str]) 
     )
     assert_error(await pay(alice, {**body, "currency": "EUR"}), 400, "WALLET.CURRENCY_MISMATCH")
     assert_error(await pay(alice, {**body, "toWalletBizId": "nope"}), 404, "RESOURCE.NOT_FOUND")
+    # each refused on the short path first, then again by the route
+    assert outcomes == [
+        outcome
+        for outcome in ("INSUFFICIENT_BALANCE", "CURRENCY_MISMATCH", "NOT_FOUND")
+        for _ in range(2)
+    ]
     # bodies the model refuses, a bad key, no JSON at all
     assert (await pay(alice, {**body, "amount": "-1"})).status_code == 400
     assert (await pay(alice, {**body, "toAccountEmail": "bob@example.com"})).status_code == 400
