@@ -9,9 +9,24 @@ import uuid
 _ALPHANUMERIC = string.ascii_letters + string.digits
 
 
+# The largest multiple of the alphabet's size a byte can reach: bytes below it map uniformly.
+_UNBIASED = 256 - 256 % len(_ALPHANUMERIC)
+
+
 def new_biz_id(length: int = 16) -> str:
-    """A random alphanumeric id (`[A-Za-z0-9]{16}` by default), as the portal documents show."""
-    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+    """A random alphanumeric id (`[A-Za-z0-9]{16}` by default), as the portal documents show.
+
+    One read of the system's random source for the whole id (not one per character, as
+    `secrets.choice` does: a few percent of a transfer's CPU), each byte below `_UNBIASED`
+    mapped to a character, the others dropped, so every character stays equally likely."""
+    chars: list[str] = []
+    while len(chars) < length:
+        for byte in secrets.token_bytes(length + 8):
+            if byte < _UNBIASED:
+                chars.append(_ALPHANUMERIC[byte % len(_ALPHANUMERIC)])
+                if len(chars) == length:
+                    break
+    return "".join(chars)
 
 
 def new_issuer_id() -> str:
