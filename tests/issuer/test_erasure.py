@@ -449,10 +449,13 @@ async def test_deletion_cascades_and_erases_every_personal_column(
     passport = (
         await session.execute(select(StoredFile).where(StoredFile.storage_key == passport_key))
     ).scalar_one()
-    assert passport.erased_at is not None and passport.purged_at is None
+    assert passport.erased_at is not None
     passport_id = passport.id
     runtime = JobRuntime(app.state.settings, app.state.database, storage)
-    assert await tasks.purge_erased_files(runtime) == 1
+    # The app's in-process maintenance job runs the same sweep at each minute's start: when the
+    # test crosses one, the bytes are gone already.
+    swept = 0 if passport.purged_at is not None else 1
+    assert await tasks.purge_erased_files(runtime) == swept
     assert await storage.list_keys() == ["files/someone-else/kept"]
     session.expire_all()
     purged = await session.get(StoredFile, passport_id)
