@@ -85,7 +85,7 @@ from portico.flows import accounts as account_flows
 from portico.institutions import service as institution_service
 from portico.ledger import service as ledger
 from portico.ledger.service import SETTLEMENT, Leg
-from portico.money import get_currency
+from portico.money import enabled_currency
 from portico.security.passwords import PasswordHasher
 from portico.tenancy import across_workspaces
 from portico.wallets import service as wallet_service
@@ -315,7 +315,7 @@ async def seed(database_url: str, count: int, funding: Decimal) -> Seeded:
                 )
             )
             workspace_of = dict(rows.all())
-            scale = (await get_currency(session, CURRENCY)).scale
+            scale = (await enabled_currency(session, CURRENCY)).scale
             minor = int(funding.scaleb(scale))
             wallets = [
                 await wallet_service.wallet_for(

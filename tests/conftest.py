@@ -26,6 +26,7 @@ from portico.enums import AccountPortal
 from portico.institutions.models import Institution
 from portico.main import create_app
 from portico.migrate import upgrade_database
+from portico.runtime import runtime_of
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes, create_institution
 from tests.factories.oauth import IssuerCredentials, create_issuer_client, mint_token
@@ -244,7 +245,7 @@ async def realm(session: AsyncSession, institution: InstitutionCodes) -> Realm:
 @pytest.fixture
 async def issuer_client(app: Any, session: AsyncSession, realm: Realm) -> IssuerCredentials:
     credentials = await create_issuer_client(
-        session, app.state.auth_kit, institution_id=realm.institution_id
+        session, runtime_of(app).auth_kit, institution_id=realm.institution_id
     )
     await session.commit()
     return credentials

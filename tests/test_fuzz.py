@@ -41,6 +41,7 @@ from portico.db import Database, utcnow
 from portico.enums import AccountPortal
 from portico.envelope import VERSION
 from portico.main import create_app
+from portico.runtime import runtime_of
 from portico.security.models import AuthSession
 from portico.security.tokens import AccessClaims
 from portico.tenancy import scoped
@@ -489,7 +490,7 @@ class World:
             assert account is not None
             issued = await open_session(
                 s,
-                self.app.state.auth_kit,
+                runtime_of(self.app).auth_kit,
                 account=account,
                 ctx=self.contexts[portal],
                 client=client,
@@ -698,7 +699,7 @@ async def _static_tokens(
     mint: Any,
 ) -> dict[AccountPortal, dict[str, str]]:
     """Tokens that never become valid: expired, revoked, forged, other portal's, unknown session."""
-    kit = world_app.state.auth_kit
+    kit = runtime_of(world_app).auth_kit
     result: dict[AccountPortal, dict[str, str]] = {}
     for portal, account in accounts.items():
         other = next(p for p in AccountPortal if p != portal)
@@ -753,7 +754,7 @@ async def _static_tokens(
 
 
 def settings_secret(app: Any) -> str:
-    secret: str = app.state.settings.resolved_secret_key
+    secret: str = runtime_of(app).settings.resolved_secret_key
     return secret
 
 

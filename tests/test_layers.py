@@ -47,7 +47,8 @@ FOUNDATION = {
 FLOWS = {"portico.flows", "portico.onboarding.service"}
 INTERFACE_PACKAGES = {"portico.pages"}
 INTERFACE_MODULES = {
-    "portico.deps",  # the request's dependencies (session, settings, storage)
+    "portico.deps",  # the request's dependencies (the runtime's parts, the unit of work)
+    "portico.runtime",  # the process's runtime, built by the app factory
     "portico.models",  # every model, for Alembic and the tests
     "portico.openapi",
     "portico.jobs.app",

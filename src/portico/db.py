@@ -38,7 +38,6 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
-from starlette.requests import Request
 
 from portico.config import get_settings
 from portico.errors import AppError
@@ -269,7 +268,7 @@ def create_engine(
 class Database:
     """The engines and session factories of one process, and its transactions.
 
-    A request's work runs in the request's unit of work (`get_session`); a command's or a
+    A request's work runs in the request's unit of work (`request_session`); a command's or a
     job's in `transaction()`; `side_transaction()` is the one way to write beside a unit of
     work (see there). Services never commit.
     """
@@ -318,7 +317,7 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work for a command or a job, as `get_session` is for a request: commit
+        """One unit of work for a command or a job, as `request_session` is for a request: commit
         on success, then run its `after_commit` actions; roll back on any error, then run its
         `on_rollback` actions."""
         async with self.sessionmaker() as session:
@@ -448,17 +447,20 @@ async def in_a_transaction(session: AsyncSession) -> None:
     )
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's unit of work: commit on success, roll back on any error.
+@contextlib.asynccontextmanager
+async def request_session(
+    database: Database, method: str, endpoint: object
+) -> AsyncIterator[AsyncSession]:
+    """A request's unit of work (`portico.deps.SessionDep`): commit on success, roll back on
+    any error.
 
     An `AppError` raised with `commit_changes=True` still commits (a failed login attempt is
     recorded) before the error is answered. Services never commit.
     """
-    database: Database = request.app.state.database
     maker, info = database.sessionmaker, {}
-    if request.method in ("GET", "HEAD"):
+    if method in ("GET", "HEAD"):
         maker = database.read_sessionmaker
-    elif getattr(request.scope.get("endpoint"), SINGLE_STATEMENT, False):
+    elif getattr(endpoint, SINGLE_STATEMENT, False):
         maker = database.read_sessionmaker
         # (where reads run in a transaction too, through PgBouncer, so does this route)
         info = {SINGLE_STATEMENT: maker is not database.sessionmaker}

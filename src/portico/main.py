@@ -17,7 +17,6 @@ from portico.api_keys.router import router as api_keys_router
 from portico.auth.router import router as auth_router
 from portico.config import Settings, get_settings
 from portico.constants.router import router as constants_router
-from portico.crypto import BlindIndex
 from portico.db import Database
 from portico.enums import AccountPortal
 from portico.exchanges.router import router as exchanges_router
@@ -29,12 +28,8 @@ from portico.issuer.backoffice_router import router as issuer_backoffice_router
 from portico.issuer.customers_router import router as issuer_customers_router
 from portico.issuer.middleware import CorrelationIdMiddleware
 from portico.issuer.operations_router import router as issuer_operations_router
-from portico.jobs.app import build_jobs
-from portico.jobs.runtime import JobRuntime
-from portico.mail.sender import Mailer
 from portico.oauth import errors as oauth_errors
 from portico.oauth.errors import OAuthError
-from portico.oauth.keys import Keyring
 from portico.oauth.router import router as oauth_router
 from portico.onboarding import errors as onboarding_errors
 from portico.onboarding.router import PREFIX as ONBOARDING_PREFIX
@@ -44,15 +39,15 @@ from portico.ops import metrics
 from portico.ops.logs import JsonFormatter
 from portico.ops.middleware import OpsMiddleware
 from portico.pages import UPLOAD_PAGES, install_pages
+from portico.pages.state import CookieJar
 from portico.recharges.router import router as recharges_router
 from portico.referrals.router import router as referrals_router
 from portico.rel.router import router as rel_router
+from portico.runtime import Runtime
 from portico.sandbox.router import router as sandbox_router
 from portico.securechannel.middleware import SecureChannelMiddleware
 from portico.securechannel.router import router as secure_channel_router
-from portico.security.kit import AuthKit
 from portico.security.router import router as security_router
-from portico.storage import build_storage
 from portico.transfers.router import consumer_router as consumer_transfers_router
 from portico.transfers.router import partner_router as partner_transfers_router
 from portico.wallets.router import router as wallets_router
@@ -165,26 +160,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     metrics.track_pool(database.engine, "main")
     if database.side_engine is not database.engine:
         metrics.track_pool(database.side_engine, "side")
-    mailer = Mailer(settings)
-    kit = AuthKit.build(settings, database, mailer)
-    app_keyring = Keyring(database, kit.box)
-    storage = build_storage(settings)
-    jobs = build_jobs(settings)
+    runtime = Runtime.build(settings, database, CookieJar(settings))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await kit.hasher.dummy_hash()  # so the first unknown-email login costs the same
-        # The signing key exists before any request needs it (made on first start).
-        await app_keyring.jwks()
-        await storage.open()
-        if settings.runs_jobs_in_process:
-            await jobs.start_worker(JobRuntime(settings, database, storage))
+        await runtime.open()
         yield
-        await jobs.close()
-        await mailer.drain()
-        await storage.close()
-        kit.hasher.close()
-        await database.dispose()
+        await runtime.close()
 
     app = FastAPI(
         title="Portico",
@@ -202,15 +184,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     # `/roles/` is an unknown route (404 envelope), not a redirect to `/roles`.
     app.router.redirect_slashes = False
-    app.state.settings = settings
-    app.state.portal_code_cache = {}
-    app.state.database = database
-    app.state.mailer = mailer
-    app.state.auth_kit = kit
-    app.state.oauth_keyring = app_keyring
-    app.state.storage = storage
-    app.state.blind_index = BlindIndex(settings)
-    app.state.jobs = jobs
+    app.state.runtime = runtime  # the one item of state (`portico.runtime.runtime_of`)
     install_error_handlers(app)
     app.add_exception_handler(OAuthError, oauth_errors.handle_oauth_error)
     install_openapi(app)
@@ -260,5 +234,5 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     # Outermost: `/healthz`, `/readyz` and `/metrics` cost nothing of the stack above (they are
     # not in the OpenAPI document: no route serves them), and every request is counted.
-    app.add_middleware(OpsMiddleware, settings=settings, database=database, jobs=jobs)
+    app.add_middleware(OpsMiddleware, settings=settings, database=database, jobs=runtime.jobs)
     return app

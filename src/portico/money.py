@@ -11,6 +11,7 @@ the currency's scale (`"100.00"`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.db import Base
-from portico.errors import InvalidParameter
+from portico.errors import InvalidParameter, NotFound
 from portico.pii import NOT_PII
 
 # Above a trillion major units an amount is a typo or an attack, never a payment.
@@ -130,21 +131,34 @@ def to_wire(minor: int, scale: int) -> str:
     return f"{sign}{digits[:-scale]}.{digits[-scale:]}"
 
 
-async def get_currency(session: AsyncSession, code: str, *, field: str = "currency") -> Currency:
-    """An enabled currency by code, else `400 VALIDATION.INVALID_PARAMETER` naming `field`."""
-    currency = await session.get(Currency, code.upper()[:10]) if code else None
-    if currency is None or not currency.enabled:
-        raise InvalidParameter(field)
-    return currency
-
-
 # A currency's scale never changes once amounts exist in it, so each process keeps the table's
-# scales after the first read (a currency added later is picked up on its first miss).
+# scales after the first read (a currency added later is picked up on its first miss). Every
+# scale is read from here: `scale_of` (one currency), `currency_scales` (a page of rows) and
+# `known_scale` (the short paths, which do not await); `enabled_currency` reads the row, whose
+# `enabled` may change, and keeps its scale here.
 _scales: dict[str, int] = {}
 
 
+@dataclass(frozen=True, slots=True)
+class CurrencyScale:
+    code: str
+    scale: int
+
+
+async def enabled_currency(
+    session: AsyncSession, code: str, *, field: str = "currency"
+) -> CurrencyScale:
+    """An enabled currency's code and scale, else `400 VALIDATION.INVALID_PARAMETER` naming
+    `field` (a request names a currency: it must exist and be enabled now)."""
+    currency = await session.get(Currency, code.upper()[:10]) if code else None
+    if currency is None or not currency.enabled:
+        raise InvalidParameter(field)
+    _scales[currency.code] = currency.scale
+    return CurrencyScale(currency.code, currency.scale)
+
+
 def known_scale(code: str) -> int | None:
-    """The scale of `code` if this process has read it already (`currency_scales`), else None."""
+    """The scale of `code` if this process has read it already, else None."""
     return _scales.get(code)
 
 
@@ -154,6 +168,14 @@ async def currency_scales(session: AsyncSession, *codes: str) -> dict[str, int]:
         rows = await session.execute(select(Currency.code, Currency.scale))
         _scales.update(dict(rows.all()))
     return _scales
+
+
+async def scale_of(session: AsyncSession, code: str) -> int:
+    """The scale of a currency stored on a row (a wallet's, an order's); 404 if unknown."""
+    scales = await currency_scales(session, code)
+    if code not in scales:
+        raise NotFound()
+    return scales[code]
 
 
 async def enabled_currencies(session: AsyncSession) -> list[Currency]:

@@ -15,6 +15,7 @@ from portico.api_keys import service
 from portico.api_keys.models import ApiKey
 from portico.enums import RoleType, WorkspaceKind
 from portico.ids import new_biz_id
+from portico.runtime import runtime_of
 from portico.workspaces.models import Workspace, WorkspaceRole
 from portico.workspaces.permissions import all_codes
 from tests.factories.accounts import create_account
@@ -144,9 +145,9 @@ async def authenticate(
     app: Any, *, key_id: str, secret: str, client_ip: str = "198.51.100.7"
 ) -> ApiKey | None:
     """The token endpoint's lookup, in an app session (the scope guard is active)."""
-    async with app.state.database.sessionmaker() as s:
+    async with runtime_of(app).database.sessionmaker() as s:
         key = await service.authenticate(
-            s, app.state.auth_kit, key_id=key_id, secret=secret, client_ip=client_ip
+            s, runtime_of(app).auth_kit, key_id=key_id, secret=secret, client_ip=client_ip
         )
         await s.commit()
         return key
@@ -265,7 +266,7 @@ class TestCreate:
     ) -> None:
         data = await create_key(portal, await token_of(portal, account))
         row = await stored(session, data["apiKeyId"])
-        assert row.secret_hash == app.state.auth_kit.tokens.digest(data["secret"])
+        assert row.secret_hash == runtime_of(app).auth_kit.tokens.digest(data["secret"])
         assert row.secret_hash != data["secret"]
         columns = [getattr(row, c.key) for c in ApiKey.__table__.columns]
         assert not any(data["secret"] in str(value) for value in columns)
@@ -717,7 +718,7 @@ class TestAuthenticate:
             (key["apiKeyId"], other["secret"]),
             (key["apiKeyId"], ""),
             (key["apiKeyId"], key["secret"].upper()),
-            (key["apiKeyId"], app.state.auth_kit.tokens.digest(key["secret"])),
+            (key["apiKeyId"], runtime_of(app).auth_kit.tokens.digest(key["secret"])),
             (UNKNOWN_ID, key["secret"]),
             ("", key["secret"]),
             (key["apiKeyId"] + "0" * 40, key["secret"]),

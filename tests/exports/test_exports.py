@@ -22,7 +22,7 @@ from portico.db import utcnow
 from portico.enums import AccountPortal, ExportStatus
 from portico.exports.models import Export
 from portico.jobs import tasks
-from portico.jobs.runtime import JobRuntime
+from portico.runtime import runtime_of
 from tests.factories.accounts import create_account
 from tests.factories.exports import create_export
 from tests.factories.money import (
@@ -337,7 +337,7 @@ class TestLifecycle:
                 status=status,
                 lease_expires_at=utcnow() + timedelta(minutes=5),
                 expires_at=expires_at,
-                storage=app.state.storage,
+                storage=runtime_of(app).storage,
                 content=b"a,b\r\n" if status == ExportStatus.COMPLETED else None,
             )
             await money.session.commit()
@@ -348,7 +348,7 @@ class TestLifecycle:
     async def test_the_expiry_sweep_deletes_the_file(
         self, money: Money, app: Any, session: AsyncSession
     ) -> None:
-        storage = app.state.storage
+        storage = runtime_of(app).storage
         expired = await create_export(
             session,
             workspace=money.alice.workspace,
@@ -368,7 +368,7 @@ class TestLifecycle:
         await session.commit()
         expired_id, expired_biz_id = expired.id, expired.biz_id
         live_biz_id, live_key = live.biz_id, live.storage_key
-        runtime = JobRuntime(app.state.settings, app.state.database, storage)
+        runtime = runtime_of(app).for_jobs()
         assert await tasks.expire_exports(runtime) == 1
         assert await storage.list_keys() == [live_key]
         session.expire_all()
@@ -384,7 +384,7 @@ class TestLifecycle:
         self, money: Money, app: Any, session: AsyncSession
     ) -> None:
         await pay(money, "3", "x")
-        storage = app.state.storage
+        storage = runtime_of(app).storage
         # a worker died mid-export: its lease ran out, its half-written file is still there
         abandoned = await create_export(
             session,
@@ -406,8 +406,8 @@ class TestLifecycle:
         )
         await session.commit()
         abandoned_id, lost_id = abandoned.id, lost.id
-        runtime = JobRuntime(app.state.settings, app.state.database, storage)
-        assert await tasks.recover_exports(runtime, app.state.jobs) == 3
+        runtime = runtime_of(app).for_jobs()
+        assert await tasks.recover_exports(runtime, runtime_of(app).jobs) == 3
         done = await finished(money.alice, abandoned.biz_id)
         assert done["exportStatus"]["code"] == "COMPLETED" and done["rowCount"] == 2
         assert (await finished(money.alice, lost.biz_id))["exportStatus"]["code"] == "COMPLETED"
@@ -426,7 +426,7 @@ class TestLifecycle:
                 ).scalar_one(),
             ]
         )
-        assert await tasks.recover_exports(runtime, app.state.jobs) == 0
+        assert await tasks.recover_exports(runtime, runtime_of(app).jobs) == 0
 
     @pytest.mark.parametrize("export_overrides", [{"export_max_rows": 1}])
     async def test_too_many_rows(self, money: Money, app: Any) -> None:
@@ -435,7 +435,7 @@ class TestLifecycle:
         done = await finished(money.alice, requested["bizId"])
         assert done["exportStatus"]["code"] == "FAILED"
         assert done["failureReason"] == "more than 1 rows: narrow the time window"
-        assert await app.state.storage.list_keys() == []
+        assert await runtime_of(app).storage.list_keys() == []
         assert_error(
             await money.alice.get(f"/exports/{requested['bizId']}/download"), 409, "EXPORT.FAILED"
         )

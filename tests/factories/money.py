@@ -14,7 +14,7 @@ from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry, LedgerPosting
 from portico.ledger.service import AVAILABLE, SETTLEMENT, Leg
-from portico.money import get_currency, to_minor
+from portico.money import enabled_currency, to_minor
 from portico.recharges import service as recharge_service
 from portico.recharges.models import RechargeChannel
 from portico.wallets import service as wallet_service
@@ -28,7 +28,7 @@ async def fund_wallet(
 ) -> Wallet:
     """The workspace's wallet of `currency`, credited `amount` from the settlement account
     (what an approved recharge does)."""
-    scale = (await get_currency(session, currency)).scale
+    scale = (await enabled_currency(session, currency)).scale
     wallet = await wallet_service.wallet_for(session, workspace=workspace, currency=currency)
     wallet = (await ledger.lock_wallets(session, (wallet.id,)))[wallet.id]
     minor = to_minor(Decimal(amount), scale)
@@ -55,7 +55,7 @@ async def create_recharge_channel(
     min_amount: str = "1",
     max_amount: str | None = "10000",
 ) -> RechargeChannel:
-    scale = (await get_currency(session, currency)).scale
+    scale = (await enabled_currency(session, currency)).scale
     return await recharge_service.add_channel(
         session,
         institution_id=institution_id,

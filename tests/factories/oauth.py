@@ -14,6 +14,7 @@ from portico.institutions.models import Institution
 from portico.oauth import clients, service
 from portico.oauth.clients import Client
 from portico.oauth.models import IssuerClient
+from portico.runtime import runtime_of
 from portico.security.kit import AuthKit
 
 
@@ -68,8 +69,8 @@ async def mint_token(
         )
     return await service.client_credentials(
         session,
-        app.state.auth_kit,
-        app.state.oauth_keyring,
+        runtime_of(app).auth_kit,
+        runtime_of(app).keyring,
         institution=institution,
         client=client,
         requested=scopes,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.enums import AccountPortal
 from portico.files.models import StoredFile
+from portico.runtime import runtime_of
 from tests.support.money import Money, User
 from tests.support.portal import assert_error, assert_ok
 from tests.support.storage import FILE_MAX_BYTES
@@ -72,7 +73,7 @@ async def file_rows(session: AsyncSession) -> int:
 
 
 async def assert_nothing_stored(app: Any, session: AsyncSession) -> None:
-    assert await app.state.storage.list_keys() == []
+    assert await runtime_of(app).storage.list_keys() == []
     assert await file_rows(session) == 0
 
 
@@ -102,7 +103,7 @@ class TestUpload:
         assert disposition.isascii()
 
         # one object, under a key the server made
-        keys = await app.state.storage.list_keys()
+        keys = await runtime_of(app).storage.list_keys()
         assert len(keys) == 1
         assert keys[0].startswith(f"files/{money.alice.workspace.biz_id}/")
         assert "png" not in keys[0] and "квитанция" not in keys[0]
@@ -297,8 +298,8 @@ class TestIsolation:
 
     async def test_a_missing_object_is_not_found(self, money: Money, app: Any) -> None:
         info = await upload_ok(money.alice)
-        for key in await app.state.storage.list_keys():
-            await app.state.storage.delete(key)
+        for key in await runtime_of(app).storage.list_keys():
+            await runtime_of(app).storage.delete(key)
         assert_error(
             await money.alice.get(f"/files/{info['bizId']}/download"), 404, "RESOURCE.NOT_FOUND"
         )

@@ -17,6 +17,7 @@ from portico.enums import AccountPortal
 from portico.issuer.models import AuditEvent
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge
+from portico.runtime import runtime_of
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from tests.factories.accounts import create_account
@@ -417,7 +418,7 @@ class TestScopes:
     ) -> None:
         narrow = await create_issuer_client(
             session,
-            app.state.auth_kit,
+            runtime_of(app).auth_kit,
             institution_id=realm.institution_id,
             scopes=["issuer:consumers:read"],
         )

@@ -23,6 +23,7 @@ from portico.config import Settings
 from portico.db import Database
 from portico.issuer.models import AuditEvent, ConsumerOperation
 from portico.main import create_app
+from portico.runtime import runtime_of
 from tests.factories.institutions import InstitutionCodes, create_institution
 from tests.factories.oauth import create_issuer_client, mint_token
 from tests.support.oauth import IssuerApi, KeyCredentials, Realm, portal_session
@@ -94,7 +95,7 @@ async def tokens(
     portal, _ = await portal_session(app, session, account, institution)
     other = await create_institution(session, name="Elsewhere")
     stranger = await create_issuer_client(
-        session, app.state.auth_kit, institution_id=other.institution_id
+        session, runtime_of(app).auth_kit, institution_id=other.institution_id
     )
     foreign = await mint_token(
         session, app, institution_id=other.institution_id, issuer_client=stranger.client

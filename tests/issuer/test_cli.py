@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.db import utcnow
 from portico.enums import AccountPortal
 from portico.issuer.models import AuditEvent, ConsumerOperation
-from portico.jobs.runtime import JobRuntime
 from portico.jobs.tasks import purge_old_operations, retention_sweeps
 from portico.oauth.models import IssuerClient, SigningKey, TokenFamily
+from portico.runtime import runtime_of
 from tests.factories.accounts import create_account
 from tests.support.cli import portico
 from tests.support.oauth import IssuerApi, Realm, token_request
@@ -138,7 +138,7 @@ async def test_the_maintenance_job_purges_old_operations(
         .values(start_time=utcnow() - timedelta(days=93))
     )
     await session.commit()
-    runtime = JobRuntime(app.state.settings, app.state.database, app.state.storage)
+    runtime = runtime_of(app).for_jobs()
     assert await purge_old_operations(runtime) == 1
     assert await purge_old_operations(runtime) == 0
     session.expire_all()
@@ -152,7 +152,7 @@ async def test_the_maintenance_job_purges_expired_grants(
     await session.execute(update(TokenFamily).values(expires_at=utcnow() - timedelta(seconds=1)))
     await session.commit()
     assert (await session.execute(select(TokenFamily))).first() is not None
-    runtime = JobRuntime(app.state.settings, app.state.database, app.state.storage)
+    runtime = runtime_of(app).for_jobs()
     await retention_sweeps(runtime)
     session.expire_all()
     assert (await session.execute(select(TokenFamily))).first() is None

@@ -31,7 +31,6 @@ from portico.invitations.models import Invitation
 from portico.issuer import service as issuer_service
 from portico.issuer.audit import cli_actor
 from portico.jobs import tasks
-from portico.jobs.runtime import JobRuntime
 from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry
 from portico.models import Base
@@ -41,6 +40,7 @@ from portico.pii import ERASED_EMAIL, PII_KEY, is_pii
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge
 from portico.rel import service as rel_service
+from portico.runtime import runtime_of
 from portico.sandbox import service as sandbox_service
 from portico.security.models import AuthSession, BackupCode, MfaEnrollment, RefreshToken
 from portico.transfers import service as transfer_service
@@ -204,7 +204,7 @@ async def build(
     """Carol uses everything once: sessions, MFA, keys, a sandbox, money in and out, a
     transfer to Bob, invitations both ways, a membership of Bob's workspace. Her LIVE
     balance ends at zero (her withdrawal was paid out)."""
-    kit = app.state.auth_kit
+    kit = runtime_of(app).auth_kit
     carol = await create_account(
         session,
         institution_id=realm.institution_id,
@@ -419,7 +419,7 @@ async def test_deletion_cascades_and_erases_every_personal_column(
 ) -> None:
     s = await build(app, session, institution, realm)
     carol_id, carol_biz_id = s.carol_id, s.carol_biz_id
-    storage = app.state.storage
+    storage = runtime_of(app).storage
     passport_key = (
         await session.execute(
             select(StoredFile.storage_key).where(StoredFile.biz_id == "filofcarol000001")
@@ -451,7 +451,7 @@ async def test_deletion_cascades_and_erases_every_personal_column(
     ).scalar_one()
     assert passport.erased_at is not None
     passport_id = passport.id
-    runtime = JobRuntime(app.state.settings, app.state.database, storage)
+    runtime = runtime_of(app).for_jobs()
     # The app's in-process maintenance job runs the same sweep at each minute's start: when the
     # test crosses one, the bytes are gone already.
     swept = 0 if passport.purged_at is not None else 1

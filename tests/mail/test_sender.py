@@ -30,6 +30,7 @@ from cryptography.x509.oid import NameOID
 
 from portico.config import Settings
 from portico.mail.sender import FileOutbox, Mail, Mailer, SmtpRelay
+from portico.runtime import runtime_of
 from tests.factories.accounts import DEFAULT_PASSWORD
 from tests.support.db import make_settings
 from tests.support.portal import Portal, assert_ok
@@ -429,7 +430,7 @@ class TestSmtpEndToEnd:
                 "/auth/login/initiate", {"email": account.email, "password": DEFAULT_PASSWORD}
             )
         )
-        await app.state.mailer.drain()
+        await runtime_of(app).mailer.drain()
 
         [received] = smtp_server.received
         assert received.mail_from == SENDER_ADDRESS
@@ -460,7 +461,7 @@ class TestSmtpEndToEnd:
             "accountName": "Newbie",
         }
         started = assert_ok(await portal.post("/auth/register/initiate", body))
-        await app.state.mailer.drain()
+        await runtime_of(app).mailer.drain()
 
         [received] = smtp_server.received
         assert received.rcpt_tos == ["newbie@example.com"]
@@ -497,7 +498,7 @@ class TestSmtpRelayDown:
             "/auth/login/initiate", {"email": account.email, "password": DEFAULT_PASSWORD}
         )
         assert_ok(response)
-        await app.state.mailer.drain()
+        await runtime_of(app).mailer.drain()
         assert_delivery_failure_logged(mail_log, account.email, "code is")
 
 

@@ -37,6 +37,7 @@ from portico.enums import AccountPortal
 from portico.exchanges.models import Exchange
 from portico.idempotency.models import IdempotencyRecord
 from portico.ledger import service as ledger
+from portico.runtime import runtime_of
 from portico.transfers.models import TransferOrder
 from portico.wallets.models import Wallet
 from tests.factories.accounts import create_account
@@ -111,7 +112,7 @@ async def _seed(
             account = await s.get(Account, account_id)
             assert account is not None
             issued = await open_session(
-                s, app.state.auth_kit, account=account, ctx=ctx, client=client
+                s, runtime_of(app).auth_kit, account=account, ctx=ctx, client=client
             )
             parties.append(Party(email_address, issued.access_token, usd_biz_id))
         await s.commit()

@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from portico.accounts.models import Account
 from portico.db import utcnow
+from portico.runtime import runtime_of
 from portico.security.models import AuthSession
 from portico.web.fast_reads import FastReads
 from portico.web.fast_transfers import FastPaths
@@ -27,7 +28,7 @@ VARYING = {"date", "x-request-id", "content-length", "server"}
 @pytest.fixture
 def fast(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The reads the short path answered (it records each one it serves)."""
-    if not app.state.database.reads_without_transaction:
+    if not runtime_of(app).database.reads_without_transaction:
         pytest.skip("the short path runs only on PostgreSQL, not through PgBouncer")
     dispatch = next(r for r in app.router.routes if isinstance(r, PortalDispatch))
     assert isinstance(dispatch.fast, FastPaths)

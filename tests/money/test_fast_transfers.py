@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portico.ledger import service as ledger
+from portico.runtime import runtime_of
 from portico.transfers import service as transfer_service
 from portico.transfers.models import TransferOrder
 from portico.web import fast_transfers
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.both_portals  # the portals' paths differ (/transfer, /
 @pytest.fixture
 def fast(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The bizIds of the workspaces whose payments the short path answered."""
-    if not app.state.database.reads_without_transaction:
+    if not runtime_of(app).database.reads_without_transaction:
         pytest.skip("the short path runs only on PostgreSQL, not through PgBouncer")
     answered: list[str] = []
     original = fast_transfers.served

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.db import utcnow
 from portico.oauth.keys import Keyring
 from portico.oauth.models import SigningKey
+from portico.runtime import runtime_of
 from tests.factories.oauth import IssuerCredentials
 from tests.support.oauth import Realm, token_request
 
@@ -46,7 +47,7 @@ async def test_rotation_keeps_the_old_key_for_its_grace(
     realm: Realm,
     issuer_client: IssuerCredentials,
 ) -> None:
-    keyring: Keyring = app.state.oauth_keyring
+    keyring: Keyring = runtime_of(app).keyring
     old_token = await _token(http, realm, issuer_client)
     old_kid = jwt.get_unverified_header(old_token)["kid"]
     new = await keyring.rotate(grace_seconds=3600)

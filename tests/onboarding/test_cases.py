@@ -20,6 +20,7 @@ from portico.institutions.models import Institution
 from portico.models import Base
 from portico.onboarding.models import KycProfile, Subscription
 from portico.rel.models import RelContact
+from portico.runtime import runtime_of
 from portico.workspaces import permissions
 from tests.factories.accounts import create_account
 from tests.factories.oauth import mint_token
@@ -218,7 +219,7 @@ class TestAuthentication:
         workspace = await owned_workspace(session, owner=consumer)
         key, _ = await api_key_service.create_key(
             session,
-            app.state.auth_kit,
+            runtime_of(app).auth_kit,
             workspace=workspace,
             held=frozenset(permissions.all_codes()),
             created_by=consumer.biz_id,

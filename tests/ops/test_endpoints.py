@@ -17,6 +17,7 @@ from portico.db import Database
 from portico.enums import AccountPortal
 from portico.main import create_app
 from portico.ops.health import migration_heads
+from portico.runtime import runtime_of
 from tests.support.conformance import document
 from tests.support.db import make_settings
 from tests.support.money import Money
@@ -80,7 +81,7 @@ class TestProbes:
         assert "behind" not in answer.text
 
     async def test_a_stopped_job_runner_is_503(self, app: Any, http: httpx.AsyncClient) -> None:
-        await app.state.jobs.stop_worker()
+        await runtime_of(app).jobs.stop_worker()
         answer = await http.get("/readyz")
         assert answer.status_code == 503
         assert answer.json()["failing"] == ["jobs"]

@@ -17,6 +17,7 @@ from portico.caller import ClientInfo, PortalContext
 from portico.db import Database
 from portico.enums import AccountPortal
 from portico.referrals.models import Referral, ReferralCode
+from portico.runtime import runtime_of
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
 from tests.support.mail import Outbox
@@ -228,7 +229,7 @@ class TestParallelCreates:
                 loaded = await s.get(Account, account.id)
                 assert loaded is not None
                 issued = await open_session(
-                    s, app.state.auth_kit, account=loaded, ctx=ctx, client=client
+                    s, runtime_of(app).auth_kit, account=loaded, ctx=ctx, client=client
                 )
                 tokens.append(issued.access_token)
             await s.commit()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.models import Account
 from portico.institutions.models import Institution
 from portico.rel import service
+from portico.runtime import runtime_of
 from tests.factories.institutions import create_institution
 from tests.factories.oauth import create_issuer_client, mint_token
 from tests.support.oauth import IssuerApi, Realm, assert_issuer_error
@@ -617,7 +618,7 @@ async def test_another_issuers_records_are_not_found(
     ann = await _contact(rel, billing={"primary": home["id"]})
     other = await create_institution(session, name="Elsewhere")
     stranger = await create_issuer_client(
-        session, app.state.auth_kit, institution_id=other.institution_id
+        session, runtime_of(app).auth_kit, institution_id=other.institution_id
     )
     tokens = await mint_token(
         session, app, institution_id=other.institution_id, issuer_client=stranger.client

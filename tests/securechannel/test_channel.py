@@ -19,6 +19,7 @@ from portico.cli.maintenance import rotate_channel_key
 from portico.config import Settings
 from portico.db import Database, utcnow
 from portico.main import create_app
+from portico.runtime import runtime_of
 from portico.securechannel.models import ChannelKey, ChannelSession
 from tests.factories.accounts import DEFAULT_PASSWORD
 from tests.support.portal import Portal, assert_error, assert_ok
@@ -118,7 +119,7 @@ class TestPublicKey:
                     f"{portal.prefix}/secure-channel/public-key", headers=portal.headers()
                 )
             )
-        await second.state.database.dispose()
+        await runtime_of(second).database.dispose()
         assert from_second == data
 
     async def test_rotation_keeps_old_key_for_grace(

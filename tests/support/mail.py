@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portico.runtime import runtime_of
+
 
 @dataclass
 class Outbox:
@@ -17,7 +19,7 @@ class Outbox:
     seen: set[str] = field(default_factory=set)
 
     async def messages(self, to: str | None = None) -> list[email.message.EmailMessage]:
-        await self.app.state.mailer.drain()
+        await runtime_of(self.app).mailer.drain()
         found = []
         for path in sorted(self.directory.glob("*.eml")) if self.directory.exists() else []:
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)

@@ -14,6 +14,7 @@ from portico.api_keys import service as api_key_service
 from portico.auth.sessions import open_session
 from portico.caller import ClientInfo, PortalContext
 from portico.enums import AccountPortal
+from portico.runtime import runtime_of
 from portico.workspaces import permissions
 from tests.factories.accounts import create_account
 from tests.factories.institutions import InstitutionCodes
@@ -62,7 +63,7 @@ async def partner_key(
     workspace = await owned_workspace(session, owner=account)
     key, secret = await api_key_service.create_key(
         session,
-        app.state.auth_kit,
+        runtime_of(app).auth_kit,
         workspace=workspace,
         held=frozenset(permissions.all_codes()),
         created_by=account.biz_id,
@@ -146,7 +147,7 @@ async def portal_session(
     portal = AccountPortal(account.portal)
     issued = await open_session(
         session,
-        app.state.auth_kit,
+        runtime_of(app).auth_kit,
         account=account,
         ctx=PortalContext(portal, institution.institution_id, institution.biz_id),
         client=ClientInfo("203.0.113.10", "pytest", None, "FR", "en"),

@@ -12,6 +12,7 @@ from portico.accounts.models import Account
 from portico.auth.sessions import open_session
 from portico.caller import ClientInfo, PortalContext
 from portico.enums import AccountPortal
+from portico.runtime import runtime_of
 from tests.factories.accounts import DEFAULT_PASSWORD
 from tests.factories.institutions import InstitutionCodes
 from tests.support.mail import Outbox
@@ -35,7 +36,7 @@ async def mint_session(
     portal = AccountPortal(account.portal)
     issued = await open_session(
         session,
-        app.state.auth_kit,
+        runtime_of(app).auth_kit,
         account=account,
         ctx=PortalContext(portal, institution.institution_id, institution.biz_id),
         client=client,

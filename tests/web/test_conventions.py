@@ -14,7 +14,10 @@ from starlette.requests import Request
 from starlette.routing import Match
 
 from portico.constants import router as constants_router
+from portico.deps import get_auth_kit, get_settings_dep, get_storage
 from portico.enums import AccountPortal
+from portico.oauth.deps import get_keyring
+from portico.runtime import Runtime, runtime_of
 from portico.security.models import LoginHistory
 from portico.web.handlers import _handle_database_error
 from portico.web.routing import SELECTED_ROUTE, PortalDispatch
@@ -182,7 +185,7 @@ class TestClientIp:
     ) -> None:
         """Not even loopback: else any local client could pick the IP the whitelist and the
         per-IP limits see."""
-        assert app.state.settings.trusted_proxies == []
+        assert runtime_of(app).settings.trusted_proxies == []
         await self._attempt_from(app, portal, account.email, "127.0.0.1")
         await self._attempt_from(app, portal, account.email, "::1")
         assert await self._seen_ips(session) == ["127.0.0.1", "::1"]
@@ -190,7 +193,7 @@ class TestClientIp:
     async def test_cf_connecting_ip_only_from_a_configured_proxy(
         self, app: Any, account: Any, portal: Portal, session: AsyncSession
     ) -> None:
-        app.state.settings.trusted_proxies = ["127.0.0.1/32"]
+        runtime_of(app).settings.trusted_proxies = ["127.0.0.1/32"]
         await self._attempt_from(app, portal, account.email, "127.0.0.1")
         await self._attempt_from(app, portal, account.email, "127.0.0.2")
         assert await self._seen_ips(session) == ["198.51.100.7", "127.0.0.2"]
@@ -249,3 +252,19 @@ class TestDatabaseErrors:
         assert json_module.loads(bytes(rolled.body))["code"] == "SYSTEM.UNAVAILABLE"
         broken = await _handle_database_error(request, DBAPIError("SELECT 1", {}, Broken()))
         assert broken.status_code == 500
+
+
+class TestRuntime:
+    async def test_the_app_holds_one_typed_runtime(self, app: Any) -> None:
+        """Everything a route, a page or a job takes from the process is in `Runtime`: the
+        app's state holds that one item, and each request dependency is a part of it."""
+        assert set(app.state._state) == {"runtime"}
+        runtime = runtime_of(app)
+        assert isinstance(runtime, Runtime)
+        request = Request({"type": "http", "app": app, "method": "GET", "headers": []})
+        assert await get_settings_dep(request) is runtime.settings
+        assert await get_auth_kit(request) is runtime.auth_kit
+        assert await get_storage(request) is runtime.storage
+        assert await get_keyring(request) is runtime.keyring
+        assert runtime.mailer is runtime.auth_kit.mailer
+        assert runtime.auth_kit.database is runtime.database

@@ -32,6 +32,8 @@ async def update_profile(
     body: ProfileUpdateIn, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
     """Update name, phone, language, timezone or country."""
-    account_service.update_profile(principal.account, body)
+    account_service.update_profile(
+        principal.account, account_service.ProfileChanges(**body.model_dump())
+    )
     await session.flush()
     return await _profile(session, principal.account)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.accounts.schemas import ProfileUpdateIn
 from portico.constants import data as constants
 from portico.db import utcnow
 from portico.errors import InternalError, InvalidParameter
@@ -31,7 +32,18 @@ def _e164(raw: str) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-def update_profile(account: Account, changes: ProfileUpdateIn) -> None:
+@dataclass(frozen=True, slots=True)
+class ProfileChanges:
+    """A partial profile update: a field left None is left as it is."""
+
+    account_name: str | None = None
+    account_phone: str | None = None
+    default_language: str | None = None
+    default_timezone: str | None = None
+    default_country: str | None = None
+
+
+def update_profile(account: Account, changes: ProfileChanges) -> None:
     """Apply a partial profile update (the email is not updatable here)."""
     if (
         changes.default_timezone is not None

@@ -8,11 +8,10 @@ from starlette.responses import Response
 from portico.api_keys import service
 from portico.api_keys.schemas import ApiKeyCreatedOut, ApiKeyCreateIn, ApiKeyIdIn, ApiKeyOut
 from portico.auth.deps import CurrentPrincipal
-from portico.deps import SessionDep
+from portico.deps import AuthKitDep, SessionDep
 from portico.envelope import Created, Envelope, NoContent, Page, Pagination, created, no_content, ok
 from portico.errors import NotFound, raises
 from portico.ops import events
-from portico.security.kit import AuthKitDep
 from portico.workspaces.deps import ApiKeyRead, ApiKeyWrite
 
 router = APIRouter(tags=["api-keys"])

@@ -14,12 +14,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portico.accounts.models import Account
 from portico.db import utcnow
-from portico.deps import SessionDep
+from portico.deps import AuthKitDep, SessionDep
 from portico.enums import AccountStatus
 from portico.errors import TokenInvalid, TokenMissing, raises
 from portico.security import ipwhitelist
 from portico.security.errors import IpNotAllowed
-from portico.security.kit import AuthKit, AuthKitDep
+from portico.security.kit import AuthKit
 from portico.security.models import AuthSession
 from portico.tenancy import MAX_BIZ_ID, across_workspaces
 from portico.web.context import ClientDep, PortalDep

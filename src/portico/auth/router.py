@@ -36,11 +36,10 @@ from portico.auth.schemas import (
 )
 from portico.auth.sessions import IssuedTokens, rotate_refresh_token
 from portico.auth.turnstile import verify_turnstile
-from portico.deps import SessionDep
+from portico.deps import AuthKitDep, SessionDep
 from portico.envelope import Envelope, NoContent, no_content, ok
 from portico.errors import raises
 from portico.flows import signin
-from portico.security.kit import AuthKitDep
 from portico.web.context import ClientDep, PortalDep
 
 router = APIRouter(tags=["auth"])

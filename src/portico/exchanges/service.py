@@ -18,7 +18,7 @@ from portico.exchanges.models import Exchange, ExchangeQuote, FxRate
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import FEES, FX, Leg, system_account
-from portico.money import get_currency, to_minor
+from portico.money import enabled_currency, to_minor
 from portico.paging import PageParams, fetch_page
 from portico.tenancy import MAX_BIZ_ID, get_in_workspace, scoped
 from portico.wallets import service as wallet_service
@@ -48,8 +48,8 @@ async def set_rate(
     ):
         raise InvalidParameter()
     base, quote = (
-        (await get_currency(session, base)).code,
-        (await get_currency(session, quote)).code,
+        (await enabled_currency(session, base)).code,
+        (await enabled_currency(session, quote)).code,
     )
     if base == quote:
         raise InvalidParameter()
@@ -110,8 +110,8 @@ async def create_quote(
     buys toCurrency, rounded down. BUY: `amount` of toCurrency is wanted; what it costs is
     rounded up and the fee added on top.
     """
-    source = await get_currency(session, from_currency, field="fromCurrency")
-    target = await get_currency(session, to_currency, field="toCurrency")
+    source = await enabled_currency(session, from_currency, field="fromCurrency")
+    target = await enabled_currency(session, to_currency, field="toCurrency")
     if source.code == target.code:
         raise InvalidParameter("toCurrency")
     mid, spread_bps, fee_bps = await _rate(

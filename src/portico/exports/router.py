@@ -14,8 +14,8 @@ from portico.exports import service
 from portico.exports.errors import ExportExpired, ExportFailed, ExportNotReady
 from portico.exports.schemas import ExportCreateIn, ExportOut
 from portico.exports.writers import CSV_TYPE, XLSX_TYPE
-from portico.jobs.queue import JobQueue
 from portico.paging import PageDep
+from portico.runtime import runtime_of
 from portico.storage.http import binary_response, download_response
 from portico.workspaces.deps import ExportRead, ExportWrite
 
@@ -45,7 +45,7 @@ async def create_export(
         end=service.parse_filter_time(filters.end_time) if filters else None,
         wallet_biz_id=filters.wallet_biz_id if filters else None,
     )
-    jobs: JobQueue = request.app.state.jobs
+    jobs = runtime_of(request.app).jobs
     export_id = export.id
 
     async def defer() -> None:

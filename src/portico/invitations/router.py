@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from portico.auth.deps import CurrentPrincipal
-from portico.deps import SessionDep
+from portico.deps import AuthKitDep, SessionDep
 from portico.envelope import Created, Envelope, NoContent, created, no_content, ok
 from portico.errors import NotFound, raises
 from portico.invitations import service
@@ -17,7 +17,6 @@ from portico.invitations.schemas import (
     InvitationIdIn,
     InvitationOut,
 )
-from portico.security.kit import AuthKitDep
 from portico.web.context import PortalDep
 from portico.workspaces.deps import MemberRead, MemberWrite
 from portico.workspaces.schemas import MembershipOut

@@ -51,8 +51,9 @@ from portico.issuer.deps import (
 from portico.issuer.operations_router import CORRELATION, ERRORS, IssuerId, json_response
 from portico.issuer.paging import Window, WindowDep
 from portico.issuer.schemas import AuditEventOut, ListOut
-from portico.money import currency_scales
+from portico.money import currency_scales, scale_of
 from portico.recharges.models import Recharge, RechargeChannel
+from portico.runtime import runtime_of
 from portico.withdrawals.models import Withdrawal
 
 router = APIRouter(prefix="/issuers/{issuerId}", responses=ERRORS)
@@ -82,15 +83,15 @@ async def _once(
 
 
 async def _recharge_out(session: SessionDep, row: Recharge) -> IssuerRechargeOut:
-    return IssuerRechargeOut.from_row(row, (await currency_scales(session))[row.currency])
+    return IssuerRechargeOut.from_row(row, await scale_of(session, row.currency))
 
 
 async def _withdrawal_out(session: SessionDep, row: Withdrawal) -> IssuerWithdrawalOut:
-    return IssuerWithdrawalOut.from_row(row, (await currency_scales(session))[row.currency])
+    return IssuerWithdrawalOut.from_row(row, await scale_of(session, row.currency))
 
 
 async def _channel_out(session: SessionDep, row: RechargeChannel) -> IssuerRechargeChannelOut:
-    return IssuerRechargeChannelOut.from_row(row, (await currency_scales(session))[row.currency])
+    return IssuerRechargeChannelOut.from_row(row, await scale_of(session, row.currency))
 
 
 # --- recharges -------------------------------------------------------------------------------
@@ -334,9 +335,7 @@ async def create_recharge_channel(
             instructions=body.instructions,
             actor=caller.actor,
         )
-        return IssuerRechargeChannelOut.from_row(
-            row, (await currency_scales(session))[row.currency]
-        )
+        return IssuerRechargeChannelOut.from_row(row, await scale_of(session, row.currency))
 
     return await _once(session, request, caller, body, act, status=201)
 
@@ -375,9 +374,7 @@ async def update_recharge_channel(
             changes=changes,
             actor=caller.actor,
         )
-        return IssuerRechargeChannelOut.from_row(
-            row, (await currency_scales(session))[row.currency]
-        )
+        return IssuerRechargeChannelOut.from_row(row, await scale_of(session, row.currency))
 
     return await _once(session, request, caller, body, act)
 
@@ -433,7 +430,7 @@ async def create_withdrawal_channel(
             session,
             institution_id=caller.institution.id,
             workspace_biz_id=body.workspace_biz_id,
-            body=body,
+            body=body.destination(),
             actor=caller.actor,
         )
         return IssuerWithdrawalChannelOut.from_workspace_row(row, body.workspace_biz_id)
@@ -513,7 +510,7 @@ async def approve_partner(
         )
         row = await partners.decide(
             session,
-            request.app.state.mailer,
+            runtime_of(request.app).mailer,
             partner=partner,
             approve=True,
             reason=None,
@@ -546,7 +543,7 @@ async def reject_partner(
         )
         row = await partners.decide(
             session,
-            request.app.state.mailer,
+            runtime_of(request.app).mailer,
             partner=partner,
             approve=False,
             reason=body.reason if body else None,

@@ -28,6 +28,7 @@ from portico.issuer.schemas import IsoTime
 from portico.onboarding import masterdata
 from portico.onboarding import service as onboarding_service
 from portico.onboarding.models import ComplianceStatus, KycProfile
+from portico.runtime import runtime_of
 from portico.tenancy import across_workspaces
 
 router = APIRouter(prefix="/issuers/{issuerId}", responses=ERRORS, tags=["issuer: customers"])
@@ -149,7 +150,7 @@ async def profile_view(
 
 
 def _box(request: Request) -> SecretBox:
-    box: SecretBox = request.app.state.auth_kit.box
+    box = runtime_of(request.app).auth_kit.box
     return box
 
 

@@ -23,14 +23,14 @@ from portico.exchanges.models import FxRate
 from portico.issuer import audit
 from portico.issuer.audit import Actor
 from portico.issuer.paging import Window, fetch
-from portico.money import MAX_MAJOR_UNITS, get_currency, to_minor
+from portico.money import MAX_MAJOR_UNITS, enabled_currency, to_minor
 from portico.recharges import service as recharge_service
 from portico.recharges.models import Recharge, RechargeChannel
 from portico.tenancy import MAX_BIZ_ID, across_workspaces
 from portico.wallets.models import Wallet
 from portico.withdrawals import service as withdrawal_service
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
-from portico.withdrawals.schemas import WithdrawalChannelIn
+from portico.withdrawals.service import Destination
 from portico.workspaces.models import Workspace, WorkspaceMember
 
 M = TypeVar("M", Recharge, Withdrawal, WithdrawalChannel)
@@ -288,7 +288,7 @@ async def create_recharge_channel(
     instructions: str | None,
     actor: Actor,
 ) -> RechargeChannel:
-    found = await get_currency(session, currency)
+    found = await enabled_currency(session, currency)
     min_minor = to_minor(min_amount, found.scale)
     if max_amount is not None and to_minor(max_amount, found.scale) < min_minor:
         raise InvalidParameter()
@@ -321,7 +321,7 @@ async def update_recharge_channel(
     channel = await _recharge_channel(
         session, institution_id=institution_id, channel_biz_id=channel_biz_id
     )
-    scale = (await get_currency(session, channel.currency)).scale
+    scale = (await enabled_currency(session, channel.currency)).scale
     min_amount = channel.min_amount
     if changes.min_amount is not None:
         min_amount = to_minor(changes.min_amount, scale)
@@ -401,7 +401,7 @@ async def create_withdrawal_channel(
     *,
     institution_id: int,
     workspace_biz_id: str,
-    body: WithdrawalChannelIn,
+    body: Destination,
     actor: Actor,
 ) -> WithdrawalChannel:
     """Save a payout destination for a customer's workspace (on its behalf)."""

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from portico.oauth.keys import Keyring
+from portico.runtime import runtime_of
 
 
 async def get_keyring(request: Request) -> Keyring:
-    keyring: Keyring = request.app.state.oauth_keyring
-    return keyring
+    return runtime_of(request.app).keyring
 
 
 KeyringDep = Annotated[Keyring, Depends(get_keyring)]

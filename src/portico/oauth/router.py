@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
-from portico.deps import SessionDep
+from portico.deps import AuthKitDep, SessionDep
 from portico.institutions import service as institution_service
 from portico.institutions.models import Institution
 from portico.oauth import errors, service
@@ -30,7 +30,7 @@ from portico.oauth.schemas import (
     TokenOut,
 )
 from portico.oauth.scopes import ISSUER_SCOPES, parse
-from portico.security.kit import AuthKit, AuthKitDep
+from portico.security.kit import AuthKit
 from portico.web.context import ClientDep
 from portico.workspaces import permissions
 

@@ -20,12 +20,13 @@ from starlette.responses import Response
 
 from portico.crypto import BlindIndex
 from portico.db import roll_back
-from portico.deps import SessionDep
+from portico.deps import AuthKitDep, SessionDep
+from portico.onboarding import checks, service
 from portico.onboarding import schemas as s
-from portico.onboarding import service
+from portico.onboarding.checks import Refusal
 from portico.onboarding.deps import OnboardingRead, OnboardingWrite
 from portico.onboarding.errors import AuthenticationFailed, PartnerKeyRequired, ScopeMissing
-from portico.security.kit import AuthKitDep
+from portico.runtime import runtime_of
 
 PREFIX = "/caas-lcm/api/v1/CAAS"
 logger = logging.getLogger("portico.onboarding")
@@ -99,7 +100,7 @@ router = APIRouter(prefix=PREFIX, tags=["onboarding"], route_class=OnboardingRou
 
 
 def _blind(request: Request) -> BlindIndex:
-    blind: BlindIndex = request.app.state.blind_index
+    blind = runtime_of(request.app).blind_index
     return blind
 
 
@@ -139,11 +140,11 @@ async def lookup_customer(
             _blind(request),
             institution=caller.institution,
             workspace=caller.workspace,
-            body=body,
+            document=checks.check_lookup(caller.institution, body),
         )
         # Built here, inside the `try`: a row that does not render is an INTERNAL_ERROR too.
         customer = s.CustomerOut.from_customer(found) if found is not None else None
-    except service.Refusal as refusal:
+    except Refusal as refusal:
         return answer(refusal.case, fields=refusal.fields)
     except Exception as exc:
         # The type only: a database error's text can hold the statement's values.
@@ -201,14 +202,18 @@ async def onboard_customer(
         onboarded = await service.onboard(
             session,
             kit,
-            request.app.state.storage,
+            runtime_of(request.app).storage,
             _blind(request),
             institution=caller.institution,
             partner=caller.workspace,
-            body=body,
+            checked=checks.check_onboarding(
+                caller.institution,
+                body,
+                image_max_bytes=kit.settings.onboarding_image_max_bytes,
+            ),
         )
         data = s.OnboardingOut.from_onboarded(onboarded)
-    except service.Refusal as refusal:
+    except Refusal as refusal:
         await roll_back(session)
         return answer(refusal.case, fields=refusal.fields)
     except Exception as exc:

@@ -10,13 +10,9 @@ customer and answers the same. Nothing here logs a request's values.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import unicodedata
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, text
@@ -26,10 +22,8 @@ from portico.accounts.models import Account
 from portico.auth.models import PasswordResetToken
 from portico.crypto import BlindIndex
 from portico.db import after_commit, lock_row, on_rollback, utcnow
-from portico.email_address import InvalidEmail, normalise_email
 from portico.enums import AccountPortal, AccountStatus
 from portico.errors import InvalidParameter, NotFound
-from portico.files.filetypes import JPEG, PDF, PNG, sniff
 from portico.files.models import StoredFile
 from portico.files.service import new_storage_key
 from portico.flows import accounts as account_flows
@@ -37,8 +31,9 @@ from portico.ids import new_biz_id, new_token
 from portico.institutions.models import Institution
 from portico.issuer import audit
 from portico.mail.sender import send_after_commit
-from portico.onboarding import emails, masterdata
+from portico.onboarding import emails
 from portico.onboarding import schemas as s
+from portico.onboarding.checks import Checked, Document, Image, Refusal, blind_index
 from portico.onboarding.customers import Customer, Onboarded
 from portico.onboarding.models import (
     ComplianceStatus,
@@ -55,227 +50,9 @@ from portico.workspaces.models import Workspace, WorkspaceMember
 # Not an argon2 hash: nothing verifies against it until the customer sets its password from
 # the activation mail.
 NO_PASSWORD_YET = "!onboarded"  # noqa: S105
-EXTRA_DATA_MAX_BYTES = 8192
-ID_NUMBER_MAX = 40
-IMAGE_TYPES = {
-    "idFrontImage": ("KYC_ID_FRONT", frozenset({JPEG, PNG, PDF})),
-    "idBackImage": ("KYC_ID_BACK", frozenset({JPEG, PNG, PDF})),
-    "faceImage": ("KYC_FACE", frozenset({JPEG, PNG})),
-}
-_EXTENSIONS = {JPEG: ".jpg", PNG: ".png", PDF: ".pdf"}
 # The fields of a verified identity: a known customer's cannot be changed by onboarding.
 IDENTITY_FIELDS = ("givenName", "middleName", "familyName", "dateOfBirth", "nationality")
 CROSS = "onboarding: customers are the institution's, across workspaces"
-
-
-class Refusal(Exception):
-    """A documented failure case, decided before anything is kept (the route rolls back)."""
-
-    def __init__(self, case: s.Case, fields: list[str] | tuple[str, ...] = ()) -> None:
-        super().__init__(case.code)
-        self.case = case
-        self.fields = list(dict.fromkeys(fields))
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """An ID document as it is indexed."""
-
-    id_type: str
-    id_country: str
-    number: str
-
-
-@dataclass(frozen=True, slots=True)
-class Image:
-    kind: str
-    content_type: str
-    data: bytes
-    sha256: str
-
-
-# --- reading and checking requests -------------------------------------------------------------
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _missing(body: s.CustomerOnboardingIn) -> list[str]:
-    missing = [field for field in s.MANDATORY if _blank(getattr(body, _attribute(field)))]
-    if body.address is not None:
-        missing += [
-            f"address.{field}"
-            for field in ("line1", "city", "country")
-            if _blank(getattr(body.address, field))
-        ]
-    return missing
-
-
-def _attribute(field: str) -> str:
-    return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in field)
-
-
-def _document(
-    institution: Institution, id_type: str, id_country: str, number: str, bad: list[str]
-) -> Document | None:
-    kind = id_type.strip().upper()
-    if kind not in masterdata.id_types(institution.id_types):
-        bad.append("idType")
-    country = masterdata.country(id_country)
-    if country is None:
-        bad.append("idCountry")
-    normalised = masterdata.normalise_id_number(number)
-    if not normalised or len(normalised) > ID_NUMBER_MAX:
-        bad.append("idNumber")
-    if bad or country is None:
-        return None
-    return Document(kind, country, normalised)
-
-
-def blind_index(blind: BlindIndex, institution: Institution, document: Document) -> str:
-    return blind.digest(
-        "id-document", str(institution.id), document.id_type, document.id_country, document.number
-    )
-
-
-def _image(field: str, value: str | None, max_bytes: int, bad: list[str]) -> Image | None:
-    if value is None:
-        return None
-    try:
-        data = base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        bad.append(field)
-        return None
-    kind, allowed = IMAGE_TYPES[field]
-    content_type = sniff(data[:8])
-    if not data or len(data) > max_bytes or content_type not in allowed:
-        bad.append(field)
-        return None
-    return Image(kind, content_type, data, hashlib.sha256(data).hexdigest())
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """An onboarding request that passed every check, in the forms it is stored in."""
-
-    document: Document
-    email: str
-    phone: str
-    nationality: str
-    gender: str | None
-    kyc_level: str
-    screening_status: str
-    address: dict[str, Any]
-    images: list[Image]
-
-
-def check_onboarding(
-    institution: Institution, body: s.CustomerOnboardingIn, *, image_max_bytes: int
-) -> Checked:
-    """Mandatory fields first (all named at once), then the reference lists, then values."""
-    missing = _missing(body)
-    if missing:
-        raise Refusal(s.MANDATORY_FIELD_MISSING, missing)
-    assert body.address is not None  # noqa: S101 - checked above (for the type checker)
-    master: list[str] = []
-    nationality = masterdata.country(body.nationality or "")
-    if nationality is None:
-        master.append("nationality")
-    document = _document(
-        institution, body.id_type or "", body.id_country or "", body.id_number or "", master
-    )
-    if "idNumber" in master:
-        master.remove("idNumber")  # a malformed number is a bad value, not master data
-    address_country = masterdata.country(body.address.country or "")
-    if address_country is None:
-        master.append("address.country")
-    gender = body.gender.strip().upper() if body.gender and body.gender.strip() else None
-    if gender is not None and gender not in masterdata.GENDERS:
-        master.append("gender")
-    kyc_level = (body.kyc_level or "").strip().upper()
-    if kyc_level not in masterdata.KYC_LEVELS:
-        master.append("kycLevel")
-    screening = (body.screening_status or "").strip().upper()
-    if screening not in masterdata.SCREENING_STATUSES:
-        master.append("screeningStatus")
-    phone = masterdata.phone_e164(body.phone or "", address_country)
-    if phone is None:
-        master.append("phone")
-    if master:
-        raise Refusal(s.INVALID_MASTER_DATA, master)
-
-    bad: list[str] = []
-    if document is None:
-        bad.append("idNumber")
-    try:
-        email = normalise_email(body.email or "")
-    except InvalidEmail:
-        bad.append("email")
-        email = ""
-    today = utcnow().date()
-    if body.date_of_birth is not None and not date(1900, 1, 1) <= body.date_of_birth < today:
-        bad.append("dateOfBirth")
-    if body.id_expiry_date is not None and body.id_expiry_date <= today:
-        bad.append("idExpiryDate")
-    if body.id_issue_date is not None and (
-        body.id_issue_date > today
-        or (body.id_expiry_date is not None and body.id_issue_date >= body.id_expiry_date)
-    ):
-        bad.append("idIssueDate")
-    if body.extra_data is not None and len(json.dumps(body.extra_data)) > EXTRA_DATA_MAX_BYTES:
-        bad.append("extraData")
-    images = [
-        image
-        for field in IMAGE_TYPES
-        if (image := _image(field, getattr(body, _attribute(field)), image_max_bytes, bad))
-    ]
-    if bad or document is None or phone is None or nationality is None:
-        raise Refusal(s.INVALID_FIELD_VALUE, bad)
-    assert address_country is not None  # noqa: S101 - checked with the master data
-    address = {
-        "country_code": address_country,
-        "address_line_1": body.address.line1,
-        "address_line_2": body.address.line2,
-        "locality": body.address.city,
-        "administrative_area": body.address.region,
-        "postal_code": body.address.postal_code,
-        "given_name": body.given_name,
-        "family_name": body.family_name,
-    }
-    return Checked(
-        document=document,
-        email=email,
-        phone=phone,
-        nationality=nationality,
-        gender=gender,
-        kyc_level=kyc_level,
-        screening_status=screening,
-        address={key: value.strip() for key, value in address.items() if value},
-        images=images,
-    )
-
-
-def check_lookup(institution: Institution, body: s.CustomerLookupIn) -> Document:
-    """Every field is mandatory; a type or country not in the lists is a bad request too."""
-    missing = [
-        field
-        for field, value in (
-            ("idType", body.id_type),
-            ("idNumber", body.id_number),
-            ("idCountry", body.id_country),
-        )
-        if _blank(value)
-    ]
-    if missing:
-        raise Refusal(s.LOOKUP_BAD_REQUEST, missing)
-    bad: list[str] = []
-    document = _document(
-        institution, body.id_type or "", body.id_country or "", body.id_number or "", bad
-    )
-    if document is None:
-        raise Refusal(s.LOOKUP_BAD_REQUEST, bad)
-    return document
 
 
 # --- reading customers ----------------------------------------------------------------------
@@ -313,11 +90,10 @@ async def lookup(
     *,
     institution: Institution,
     workspace: Workspace,
-    body: s.CustomerLookupIn,
+    document: Document,
 ) -> tuple[s.Case, Customer | None]:
     """The customer with this document *as this partner sees it*: a customer not subscribed
     to the partner is not found, exactly as one that does not exist."""
-    document = check_lookup(institution, body)
     found = await _profile_by_index(
         session, institution.id, blind_index(blind, institution, document)
     )
@@ -392,9 +168,7 @@ def _same(a: Any, b: Any) -> bool:
     return bool(norm(a) == norm(b))
 
 
-def _identity_changes(
-    profile: KycProfile, account: Account, body: s.CustomerOnboardingIn, checked: Checked
-) -> list[str]:
+def _identity_changes(profile: KycProfile, account: Account, checked: Checked) -> list[str]:
     stored = {
         "givenName": profile.given_name,
         "middleName": profile.middle_name,
@@ -403,10 +177,10 @@ def _identity_changes(
         "nationality": profile.nationality,
     }
     given = {
-        "givenName": body.given_name,
-        "middleName": body.middle_name,
-        "familyName": body.family_name,
-        "dateOfBirth": body.date_of_birth,
+        "givenName": checked.given_name,
+        "middleName": checked.middle_name,
+        "familyName": checked.family_name,
+        "dateOfBirth": checked.date_of_birth,
         "nationality": checked.nationality,
     }
     changed = [field for field in IDENTITY_FIELDS if not _same(stored[field], given[field])]
@@ -502,7 +276,7 @@ async def _store_images(
             biz_id=new_biz_id(),
             workspace_id=workspace.id,
             purpose=image.kind,
-            file_name=image.kind.lower() + _EXTENSIONS[image.content_type],
+            file_name=image.file_name,
             content_type=image.content_type,
             file_size=len(image.data),
             sha256=image.sha256,
@@ -563,21 +337,18 @@ async def onboard(
     *,
     institution: Institution,
     partner: Workspace,
-    body: s.CustomerOnboardingIn,
+    checked: Checked,
 ) -> Onboarded:
     """Create, or for a known document update, the customer and subscribe it to `partner`,
     in the request's transaction: the consumer account, its KYC profile and document images,
     its contact in the customer data store, the subscription (PENDING until the customer
     signs in), and for a new account the activation mail (sent once committed)."""
-    checked = check_onboarding(
-        institution, body, image_max_bytes=kit.settings.onboarding_image_max_bytes
-    )
     index = blind_index(blind, institution, checked.document)
     await _serialise(session, institution.id, [f"document:{index}", f"email:{checked.email}"])
     found = await _profile_by_index(session, institution.id, index)
     created = found is None
     full_name = " ".join(
-        part for part in (body.given_name, body.middle_name, body.family_name) if part
+        part for part in (checked.given_name, checked.middle_name, checked.family_name) if part
     )
     if found is not None:
         profile, account = found
@@ -585,7 +356,7 @@ async def onboard(
             raise Refusal(s.ONBOARD_INVESTIGATION)
         if profile.compliance_status == ComplianceStatus.BLOCKED:
             raise Refusal(s.ONBOARD_BLOCKED)
-        changes = _identity_changes(profile, account, body, checked)
+        changes = _identity_changes(profile, account, checked)
         if changes:
             raise Refusal(s.CUSTOMER_UPDATE_FAILED, changes)
     else:
@@ -614,26 +385,26 @@ async def onboard(
         session.add(profile)
     await lock_row(session, Account, account.id)
     now = utcnow()
-    profile.given_name = body.given_name
-    profile.middle_name = body.middle_name
-    profile.family_name = body.family_name
-    profile.birth_date = body.date_of_birth
+    profile.given_name = checked.given_name
+    profile.middle_name = checked.middle_name
+    profile.family_name = checked.family_name
+    profile.birth_date = checked.date_of_birth
     profile.gender = checked.gender
     profile.nationality = checked.nationality
     profile.id_type = checked.document.id_type
     profile.id_country = checked.document.id_country
     # Sealed afresh only when the number changed: Fernet tokens differ on every seal.
     stored_number = kit.box.open(profile.id_number_sealed) if profile.id_number_sealed else None
-    if stored_number is None or stored_number.decode() != (body.id_number or "").strip():
-        profile.id_number_sealed = kit.box.seal((body.id_number or "").strip().encode())
+    if stored_number is None or stored_number.decode() != checked.id_number:
+        profile.id_number_sealed = kit.box.seal(checked.id_number.encode())
     profile.id_blind_index = index
-    profile.id_issue_date = body.id_issue_date
-    profile.id_expiry_date = body.id_expiry_date
+    profile.id_issue_date = checked.id_issue_date
+    profile.id_expiry_date = checked.id_expiry_date
     profile.kyc_level = checked.kyc_level
     profile.screening_status = checked.screening_status
-    profile.partner_kyc_reference = body.partner_kyc_reference
+    profile.partner_kyc_reference = checked.partner_kyc_reference
     profile.kyc_source_workspace_id = partner.id
-    profile.extra_data = body.extra_data
+    profile.extra_data = checked.extra_data
     profile.updated_at = now
     await session.flush()
     account.phone = checked.phone
@@ -652,8 +423,8 @@ async def onboard(
             session,
             institution_id=institution.id,
             email=checked.email,
-            given_name=body.given_name or "",
-            family_name=body.family_name or "",
+            given_name=checked.given_name or "",
+            family_name=checked.family_name or "",
             phone_e164=checked.phone,
             address=checked.address,
             account_id=account.id,
@@ -674,7 +445,7 @@ async def onboard(
     mailed = False
     if account.password_hash == NO_PASSWORD_YET:
         mailed = await _send_activation(
-            session, kit, account=account, given_name=body.given_name or ""
+            session, kit, account=account, given_name=checked.given_name or ""
         )
     return Onboarded(Customer(profile, account, row), created=created, activation_mail_sent=mailed)
 

@@ -19,8 +19,8 @@ from portico.enums import AccountPortal
 from portico.pages import views
 from portico.pages.api import PortalApi, SessionExpired
 from portico.pages.framework import PAGE_HEADERS, PAGES, Page, access_code, environment, handle
-from portico.pages.state import CookieJar
 from portico.pages.text import Text
+from portico.runtime import runtime_of
 
 STATIC = Path(__file__).parent / "static"
 STATIC_PATH = "/assets"
@@ -43,7 +43,7 @@ async def _download(request: Request, portal: AccountPortal, kind: str, back: st
     """An export's or an uploaded file's bytes (`kind`: `exports` or `files`), fetched from the
     API with the browser's session and passed on; on an error, back to the `back` page with
     the API's message."""
-    jar: CookieJar = request.app.state.pages_cookie_jar
+    jar = runtime_of(request.app).pages_cookie_jar
     state = jar.read(request, portal)
     root = f"/{portal.value.lower()}"
     code = await access_code(request, portal)
@@ -80,8 +80,6 @@ def _page_route(portal: AccountPortal, page: Page) -> Route:
 
 
 def install_pages(app: FastAPI) -> None:
-    app.state.pages_cookie_jar = CookieJar(app.state.settings)
-    app.state.pages_access_codes = {}
     routes = [Route("/", _landing, methods=["GET"], name="pages-landing")]
     for portal in AccountPortal:
         root = f"/{portal.value.lower()}"

@@ -17,6 +17,7 @@ from starlette.requests import Request
 
 from portico.enums import AccountPortal
 from portico.pages.state import PageState
+from portico.runtime import runtime_of
 from portico.web.context import PORTAL_PREFIXES, client_ip
 
 INVALID_PARAMETER = "VALIDATION.INVALID_PARAMETER"
@@ -61,8 +62,7 @@ class PortalApi:
         self.portal = portal
         self.access_code = access_code
         self.state = state
-        settings = request.app.state.settings
-        ip = client_ip(request, settings)
+        ip = client_ip(request, runtime_of(request.app).settings)
         self._transport = httpx.ASGITransport(app=request.app, client=(ip, 0))
         self._prefix = PORTAL_PREFIXES[portal]
 

@@ -26,6 +26,7 @@ from portico.institutions.models import PortalAccessCode
 from portico.pages.api import ApiResult, PortalApi, SessionExpired
 from portico.pages.state import CSRF_FIELD, CookieJar, PageState
 from portico.pages.text import Text
+from portico.runtime import runtime_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -253,7 +254,8 @@ def resolve_path(act: Act, form: Form, ctx: Ctx) -> str:
 
 async def access_code(request: Request, portal: AccountPortal) -> str | None:
     """The portal access code the pages send: configured, else the only enabled one."""
-    settings = request.app.state.settings
+    runtime = runtime_of(request.app)
+    settings = runtime.settings
     configured = (
         settings.web_consumer_access_code
         if portal == AccountPortal.CONSUMER
@@ -261,10 +263,10 @@ async def access_code(request: Request, portal: AccountPortal) -> str | None:
     )
     if configured:
         return str(configured)
-    cache: dict[AccountPortal, str] = request.app.state.pages_access_codes
+    cache = runtime.pages_access_codes
     if portal in cache:
         return cache[portal]
-    async with request.app.state.database.transaction() as session:
+    async with runtime.database.transaction() as session:
         codes = list(
             (
                 await session.execute(
@@ -285,7 +287,7 @@ async def access_code(request: Request, portal: AccountPortal) -> str | None:
 
 
 async def handle(request: Request, portal: AccountPortal, page: Page) -> Response:
-    jar: CookieJar = request.app.state.pages_cookie_jar
+    jar = runtime_of(request.app).pages_cookie_jar
     state = jar.read(request, portal)
     code = await access_code(request, portal)
     if code is None:

@@ -16,7 +16,7 @@ from portico.files import service as file_service
 from portico.idempotency import service as idempotency
 from portico.idempotency.errors import IdempotencyConflict
 from portico.ledger.errors import InvalidOrderState
-from portico.money import currency_scales, to_minor
+from portico.money import currency_scales, scale_of, to_minor
 from portico.paging import PageDep, WalletFilter
 from portico.recharges import service
 from portico.recharges.errors import AmountOutOfRange
@@ -75,7 +75,7 @@ async def quote_recharge(
     channel = await service.get_channel(
         session, institution_id=context.workspace.institution_id, channel_biz_id=body.channel_biz_id
     )
-    scale = (await currency_scales(session))[channel.currency]
+    scale = await scale_of(session, channel.currency)
     return ok(
         RechargeQuoteOut.from_quote(service.quote(channel, to_minor(body.amount, scale)), scale)
     )
@@ -103,8 +103,7 @@ async def create_recharge(
             currency=body.currency,
             remark=body.remark,
         )
-        scales = await currency_scales(session)
-        return created(RechargeOut.from_row(recharge, scales[recharge.currency]))
+        return created(RechargeOut.from_row(recharge, await scale_of(session, recharge.currency)))
 
     return await idempotency.respond_once(
         session,
@@ -123,8 +122,7 @@ async def get_recharge(bizId: str, context: RechargeRead, session: SessionDep) -
     recharge = await service.get_recharge(
         session, workspace_id=context.workspace.id, recharge_biz_id=bizId
     )
-    scales = await currency_scales(session)
-    return ok(RechargeOut.from_row(recharge, scales[recharge.currency]))
+    return ok(RechargeOut.from_row(recharge, await scale_of(session, recharge.currency)))
 
 
 @router.post("/recharges/{bizId}/proof", response_model=Envelope[RechargeOut])
@@ -141,8 +139,7 @@ async def attach_recharge_proof(
         session, workspace_id=context.workspace.id, file_biz_id=body.file_biz_id
     )
     await service.attach_proof(session, recharge=recharge, file_biz_id=proof.biz_id)
-    scales = await currency_scales(session)
-    return ok(RechargeOut.from_row(recharge, scales[recharge.currency]))
+    return ok(RechargeOut.from_row(recharge, await scale_of(session, recharge.currency)))
 
 
 @router.post("/recharges/{bizId}/cancel", response_model=Envelope[RechargeOut])
@@ -155,5 +152,4 @@ async def cancel_recharge(
         session, workspace_id=context.workspace.id, recharge_biz_id=bizId
     )
     await service.cancel(session, recharge=recharge, reason=body.cancel_reason if body else None)
-    scales = await currency_scales(session)
-    return ok(RechargeOut.from_row(recharge, scales[recharge.currency]))
+    return ok(RechargeOut.from_row(recharge, await scale_of(session, recharge.currency)))

@@ -19,7 +19,7 @@ from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import FEES, SETTLEMENT, Leg, system_account
 from portico.ledger.transitions import transition
-from portico.money import to_minor
+from portico.money import scale_of, to_minor
 from portico.paging import PageParams, fetch_page
 from portico.recharges.errors import AmountOutOfRange
 from portico.recharges.models import BPS, Recharge, RechargeChannel
@@ -162,7 +162,7 @@ async def create_recharge(
         wallet = await wallet_service.wallet_for(
             session, workspace=workspace, currency=channel.currency
         )
-    minor = to_minor(amount, await wallet_service.scale_of(session, channel.currency))
+    minor = to_minor(amount, await scale_of(session, channel.currency))
     fee, actual = price(channel, minor)
     now = utcnow()
     recharge = Recharge(

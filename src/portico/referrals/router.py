@@ -17,6 +17,7 @@ from portico.referrals.schemas import (
     ReferralCodeOut,
     ReferralCodeRefIn,
     ReferralCodeUpdateIn,
+    ReferralOut,
     ReferralPage,
     ReferralQueryIn,
 )
@@ -95,9 +96,10 @@ async def query_my_referrals(
     """The consumers who registered with the workspace's code, newest first (0-based pages,
     emails masked)."""
     query = body or ReferralQueryIn()
-    items, total = await service.list_referrals(
+    referred, total = await service.list_referrals(
         session, workspace_id=context.workspace.id, page=query.page, size=query.size
     )
+    items = [ReferralOut.from_referred(r) for r in referred]
     return ok(ReferralPage(items=items, total=total, page=query.page, size=query.size))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, model_validator
@@ -10,6 +9,7 @@ from pydantic import Field, StringConstraints, model_validator
 from portico.enums import AccountStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 from portico.referrals.models import ReferralCode
+from portico.referrals.service import Referred
 
 BizId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9]{4,20}$")]
@@ -77,6 +77,18 @@ class ReferralOut(WireModel):
     registered_at: UtcDateTime
     account_status: EnumObject[AccountStatus]
 
+    @classmethod
+    def from_referred(cls, referred: Referred) -> Self:
+        return cls(
+            biz_id=referred.biz_id,
+            referred_account_biz_id=referred.account_biz_id,
+            referred_account_email=mask_email(referred.email),
+            referred_account_name=referred.name,
+            referral_code=referred.code,
+            registered_at=referred.registered_at,
+            account_status=referred.status,
+        )
+
 
 class ReferralPage(WireModel):
     """`{"items","total","page","size"}`: the referral list's own page shape (0-based)."""
@@ -91,24 +103,3 @@ def mask_email(email: str) -> str:
     """`a***@example.com`: the first character of the local part, and the domain."""
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}"
-
-
-def referral_view(
-    *,
-    biz_id: str,
-    account_biz_id: str,
-    email: str,
-    name: str | None,
-    code: str,
-    registered_at: datetime,
-    status: str,
-) -> ReferralOut:
-    return ReferralOut(
-        biz_id=biz_id,
-        referred_account_biz_id=account_biz_id,
-        referred_account_email=mask_email(email),
-        referred_account_name=name,
-        referral_code=code,
-        registered_at=registered_at,
-        account_status=AccountStatus(status),
-    )

@@ -7,6 +7,8 @@ row and the others get a business error (which one, read back after the insert).
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -15,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.db import table_of, utcnow
+from portico.enums import AccountStatus
 from portico.ids import new_biz_id
 from portico.referrals.errors import ReferralCodeExists, ReferralCodeTaken
 from portico.referrals.models import Referral, ReferralCode
-from portico.referrals.schemas import ReferralOut, referral_view
 from portico.tenancy import across_workspaces, get_in_workspace, scoped
 from portico.workspaces.models import Workspace
 
@@ -151,9 +153,22 @@ async def count_referrals(session: AsyncSession, *, workspace_id: int) -> int:
     return int((await session.execute(statement)).scalar_one())
 
 
+@dataclass(frozen=True, slots=True)
+class Referred:
+    """A consumer who registered with one of the workspace's codes."""
+
+    biz_id: str
+    account_biz_id: str
+    email: str
+    name: str | None
+    code: str
+    registered_at: datetime
+    status: AccountStatus
+
+
 async def list_referrals(
     session: AsyncSession, *, workspace_id: int, page: int, size: int
-) -> tuple[list[ReferralOut], int]:
+) -> tuple[list[Referred], int]:
     """One 0-based page of the workspace's referrals, newest first, and the total."""
     statement = (
         select(
@@ -172,14 +187,14 @@ async def list_referrals(
     )
     rows = await session.execute(scoped(statement, Referral, workspace_id))
     items = [
-        referral_view(
+        Referred(
             biz_id=row[0],
             account_biz_id=row[1],
             email=row[2],
             name=row[3],
             code=row[4],
             registered_at=row[5],
-            status=row[6],
+            status=AccountStatus(row[6]),
         )
         for row in rows
     ]

@@ -20,7 +20,7 @@ from portico.exchanges.models import Exchange, ExchangeQuote
 from portico.ledger import service as ledger
 from portico.ledger.models import LedgerEntry
 from portico.ledger.service import SANDBOX, Leg
-from portico.money import get_currency, to_minor
+from portico.money import enabled_currency, to_minor
 from portico.recharges.models import Recharge
 from portico.tenancy import across_workspaces, scoped
 from portico.transfers.models import TransferOrder
@@ -40,7 +40,7 @@ TEST_BALANCES: dict[str, Decimal] = {
 async def seed(session: AsyncSession, *, workspace: Workspace) -> None:
     """Credit the test balances to a sandbox workspace's wallets."""
     for code, amount in TEST_BALANCES.items():
-        currency = await get_currency(session, code)
+        currency = await enabled_currency(session, code)
         wallet = await wallet_service.wallet_for(session, workspace=workspace, currency=code)
         wallet = (await ledger.lock_wallets(session, (wallet.id,)))[wallet.id]
         minor = to_minor(amount, currency.scale)

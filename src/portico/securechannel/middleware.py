@@ -8,6 +8,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portico.errors import render
+from portico.runtime import runtime_of
 from portico.securechannel import service
 from portico.securechannel.errors import InvalidPayload
 
@@ -38,8 +39,8 @@ class SecureChannelMiddleware:
         if not session_id or not path.startswith("/web/v1/") or path.endswith(_EXEMPT_SUFFIXES):
             await self.app(scope, receive, send)
             return
-        state = scope["app"].state
-        aes_key = await service.channel_key(state.database, state.auth_kit.box, session_id)
+        runtime = runtime_of(scope["app"])
+        aes_key = await service.channel_key(runtime.database, runtime.auth_kit.box, session_id)
         body = await _read_body(receive)
         plaintext = b""
         if aes_key is not None and body.strip():

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header
 from starlette.responses import Response
 
+from portico.deps import AuthKitDep
 from portico.envelope import Envelope, NoContent, UtcDateTime, WireModel, no_content, ok
 from portico.errors import InvalidParameter
 from portico.securechannel import service
 from portico.securechannel.errors import InvalidPayload
-from portico.security.kit import AuthKitDep
 
 router = APIRouter(tags=["secure-channel"])
 

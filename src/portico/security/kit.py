@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
-
-from fastapi import Depends, Request
 
 from portico.config import Settings
 from portico.crypto import SecretBox
@@ -38,11 +35,3 @@ class AuthKit:
             mailer=mailer,
             box=SecretBox(settings),
         )
-
-
-async def get_auth_kit(request: Request) -> AuthKit:
-    kit: AuthKit = request.app.state.auth_kit
-    return kit
-
-
-AuthKitDep = Annotated[AuthKit, Depends(get_auth_kit)]

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from portico.auth import challenges
 from portico.auth.deps import CurrentPrincipal, Principal
 from portico.auth.errors import TooManyAttempts
-from portico.deps import SessionDep
+from portico.deps import AuthKitDep, SessionDep
 from portico.envelope import Envelope, NoContent, Page, Pagination, no_content, ok
 from portico.errors import InvalidParameter, raises
 from portico.ops import events
@@ -23,7 +23,6 @@ from portico.security.errors import (
     TotpNotSetUp,
     WhitelistExcludesCaller,
 )
-from portico.security.kit import AuthKitDep
 from portico.security.schemas import (
     BackupCodesGeneratedOut,
     BackupCodesStatusOut,

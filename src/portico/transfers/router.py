@@ -16,7 +16,7 @@ from portico.envelope import Created, Envelope, Page, Pagination, created, ok
 from portico.errors import NotFound, raises
 from portico.idempotency import service as idempotency
 from portico.idempotency.errors import IdempotencyConflict
-from portico.money import currency_scales
+from portico.money import currency_scales, scale_of
 from portico.paging import PageDep, WalletFilter
 from portico.transfers import service
 from portico.transfers.schemas import TransferCreateIn, TransferOrderOut
@@ -67,8 +67,9 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
             order = await service.create_transfer(
                 session, actor=principal.account, workspace=context.workspace, payment=payment
             )
-            scales = await currency_scales(session)
-            return created(TransferOrderOut.from_row(order, scale=scales[order.currency]))
+            return created(
+                TransferOrderOut.from_row(order, scale=await scale_of(session, order.currency))
+            )
 
         async def book(key: str | None, request_hash: str) -> Response | None:
             answer = await service.book_transfer(
@@ -157,8 +158,7 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
         order = await service.get_order(
             session, workspace_id=context.workspace.id, order_biz_id=transferBizId
         )
-        scales = await currency_scales(session)
-        return ok(TransferOrderOut.from_row(order, scale=scales[order.currency]))
+        return ok(TransferOrderOut.from_row(order, scale=await scale_of(session, order.currency)))
 
     @router.get("/query/orders/{transferBizId}/completed", response_model=Envelope[bool])
     async def is_transfer_completed(

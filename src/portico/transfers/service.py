@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from sqlalchemy import Select, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -15,17 +14,17 @@ from starlette.responses import Response
 from portico.accounts.models import Account
 from portico.db import table_of, utcnow
 from portico.enums import AccountStatus, FlowBizType, TransferStatus
-from portico.envelope import Pagination, created
+from portico.envelope import Pagination
 from portico.errors import AppError, InvalidParameter, NotFound
 from portico.idempotency.service import RETENTION
 from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import Leg
-from portico.money import decimals_of, to_minor
+from portico.money import decimals_of, scale_of, to_minor
 from portico.paging import PageParams, fetch_page
 from portico.tenancy import MAX_BIZ_ID, across_workspaces
 from portico.transfers.models import TransferOrder
-from portico.transfers.schemas import TransferOrderOut
+from portico.transfers.schemas import booked_answer
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import (
     CurrencyMismatch,
@@ -260,29 +259,11 @@ _REFUSALS: dict[str, Callable[[], AppError]] = {
     "WALLET_FROZEN": WalletFrozen,
     "INSUFFICIENT_BALANCE": InsufficientBalance,
 }
-# Stand-ins for what only the locked wallets tell, in the order they are written: the payee's
-# account bizId, the amount, the fee, the currency. A NUL is escaped in JSON (`\u0000`), so no
-# stored bizId looks like one, and an answer quoting a stand-in elsewhere is seen (counted).
-_STAND_INS = ("\x00payee", "\x00amount", "\x00fee", "\x00currency")
-_HOLES = tuple(orjson.dumps(stand_in) for stand_in in _STAND_INS)
 
 
 def books_in_one_call(session: AsyncSession) -> bool:
     """Whether the database books a transfer with `book_transfer` (PostgreSQL)."""
     return session.get_bind().dialect.name == "postgresql"
-
-
-def _answer_pieces(out: TransferOrderOut) -> list[bytes] | None:
-    """The 201 answer of `out` cut around its holes (None if a hole is not found exactly once,
-    which only a body quoting a hole can cause)."""
-    rest = bytes(created(out).body)
-    pieces = []
-    for hole in _HOLES:
-        if rest.count(hole) != 1:
-            return None
-        piece, _, rest = rest.partition(hole)
-        pieces.append(piece)
-    return [*pieces, rest]
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,24 +290,15 @@ async def book_on(
     order_biz_id = new_biz_id()
     from_biz_id = payment.from_wallet_biz_id[:MAX_BIZ_ID]
     to_biz_id = (payment.to_wallet_biz_id or "")[:MAX_BIZ_ID]
-    pieces = _answer_pieces(
-        TransferOrderOut(
-            biz_id=order_biz_id,
-            workspace_biz_id=payer.workspace_biz_id,
-            from_wallet_biz_id=from_biz_id,
-            to_wallet_biz_id=to_biz_id,
-            payer_account_biz_id=payer.account_biz_id,
-            payee_account_biz_id=_STAND_INS[0],
-            amount=_STAND_INS[1],
-            fee=_STAND_INS[2],
-            currency=_STAND_INS[3],
-            transfer_status=TransferStatus.COMPLETED,
-            remark=payment.remark,
-            client_reference=payment.client_reference,
-            created_at=now,
-            updated_at=now,
-            completed_at=now,
-        )
+    pieces = booked_answer(
+        order_biz_id=order_biz_id,
+        workspace_biz_id=payer.workspace_biz_id,
+        from_wallet_biz_id=from_biz_id,
+        to_wallet_biz_id=to_biz_id,
+        payer_account_biz_id=payer.account_biz_id,
+        remark=payment.remark,
+        client_reference=payment.client_reference,
+        at=now,
     )
     if pieces is None:
         return None
@@ -398,7 +370,7 @@ async def _amount_in(session: AsyncSession, source: Wallet, payment: Payment) ->
     """The payment's amount in the source wallet's minor units (its currency must match)."""
     if payment.currency is not None and payment.currency.upper() != source.currency:
         raise CurrencyMismatch()
-    return to_minor(payment.amount, await wallet_service.scale_of(session, source.currency))
+    return to_minor(payment.amount, await scale_of(session, source.currency))
 
 
 def visible_orders(workspace_id: int) -> Select[TransferOrder]:

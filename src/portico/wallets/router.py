@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from portico.deps import SessionDep
-from portico.enums import FlowBizType
+from portico.enums import FlowBizType, FlowDirection
 from portico.envelope import Envelope, Page, ok
 from portico.errors import NotFound, raises
 from portico.ledger import flows as ledger_flows
+from portico.money import scale_of, to_wire
 from portico.paging import PageDep
 from portico.wallets import service
 from portico.wallets.schemas import WalletBalanceOut, WalletFlowOut, WalletOut
@@ -28,7 +29,7 @@ async def list_wallets(context: WalletRead, session: SessionDep) -> Response:
         WalletOut.from_row(
             w,
             workspace_biz_id=context.workspace.biz_id,
-            scale=await service.scale_of(session, w.currency),
+            scale=await scale_of(session, w.currency),
         )
         for w in wallets
     ]
@@ -42,7 +43,7 @@ async def get_wallet(walletBizId: str, context: WalletRead, session: SessionDep)
     wallet = await service.get_wallet(
         session, workspace_id=context.workspace.id, wallet_biz_id=walletBizId
     )
-    scale = await service.scale_of(session, wallet.currency)
+    scale = await scale_of(session, wallet.currency)
     return ok(WalletOut.from_row(wallet, workspace_biz_id=context.workspace.biz_id, scale=scale))
 
 
@@ -55,7 +56,7 @@ async def get_wallet_balance(
     wallet = await service.get_wallet(
         session, workspace_id=context.workspace.id, wallet_biz_id=walletBizId
     )
-    scale = await service.scale_of(session, wallet.currency)
+    scale = await scale_of(session, wallet.currency)
     return ok(WalletBalanceOut.from_row(wallet, scale=scale))
 
 
@@ -72,7 +73,24 @@ async def list_wallet_flows(
     wallet = await service.get_wallet(
         session, workspace_id=context.workspace.id, wallet_biz_id=walletBizId
     )
-    items, pagination = await ledger_flows.list_wallet_flows(
+    entries, pagination = await ledger_flows.list_wallet_flows(
         session, wallet=wallet, params=params, biz_type=biz_type
     )
+    scale = await scale_of(session, wallet.currency)
+    items = [
+        WalletFlowOut(
+            biz_id=f"fl{entry.id:014d}",
+            wallet_biz_id=wallet.biz_id,
+            direction=FlowDirection.IN if entry.amount > 0 else FlowDirection.OUT,
+            biz_type=FlowBizType(entry.biz_type),
+            biz_order_id=entry.order_biz_id,
+            amount=to_wire(abs(entry.amount), scale),
+            balance_before=to_wire(entry.balance_before or 0, scale),
+            balance_after=to_wire(entry.balance_after or 0, scale),
+            currency=entry.currency,
+            remark=entry.remark,
+            created_at=entry.created_at,
+        )
+        for entry in entries
+    ]
     return ok(Page[WalletFlowOut](items=items, pagination=pagination))

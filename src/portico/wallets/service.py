@@ -11,7 +11,7 @@ from portico.db import utcnow
 from portico.enums import WalletStatus, WalletType
 from portico.errors import NotFound
 from portico.ids import new_biz_id
-from portico.money import currency_scales, get_currency
+from portico.money import enabled_currency
 from portico.tenancy import get_in_workspace, scoped
 from portico.wallets.errors import WalletClosed, WalletFrozen
 from portico.wallets.models import Wallet
@@ -53,7 +53,7 @@ async def wallet_for(session: AsyncSession, *, workspace: Workspace, currency: s
     found = await find_wallet(session, workspace_id=workspace.id, currency=currency)
     if found is not None:
         return found
-    code = (await get_currency(session, currency)).code
+    code = (await enabled_currency(session, currency)).code
     now = utcnow()
     values = {
         "biz_id": new_biz_id(),
@@ -88,10 +88,3 @@ def ensure_active(*wallets: Wallet) -> None:
         raise WalletClosed()
     if any(wallet.status != WalletStatus.ACTIVE for wallet in wallets):
         raise WalletFrozen()
-
-
-async def scale_of(session: AsyncSession, currency: str) -> int:
-    scales = await currency_scales(session, currency)
-    if currency not in scales:
-        raise NotFound()
-    return scales[currency]

@@ -17,6 +17,7 @@ from portico.deps import SessionDep, SettingsDep
 from portico.enums import AccountPortal
 from portico.errors import PortalCodeInvalid, raises
 from portico.institutions.models import Institution, PortalAccessCode
+from portico.runtime import runtime_of
 
 PORTAL_PREFIXES: dict[AccountPortal, str] = {
     AccountPortal.CONSUMER: "/web/v1/consumer",
@@ -61,7 +62,7 @@ async def get_portal_context(
     portal = portal_of_path(route_path(request.scope))
     if portal is None or not x_portal_access_code or len(x_portal_access_code) > 100:
         raise PortalCodeInvalid()
-    cache: dict[str, tuple[float, str, int, str]] = request.app.state.portal_code_cache
+    cache = runtime_of(request.app).portal_codes
     cached = cache.get(x_portal_access_code)
     now = time.monotonic()
     if cached is None or cached[0] < now:

@@ -44,7 +44,7 @@ from portico.db import Database, table_of, utcnow
 from portico.enums import AccountPortal, AccountStatus
 from portico.envelope import ok
 from portico.money import known_scale
-from portico.security.kit import AuthKit
+from portico.runtime import runtime_of
 from portico.security.models import AuthSession
 from portico.tenancy import MAX_BIZ_ID, scoped
 from portico.wallets.models import Wallet
@@ -208,7 +208,7 @@ class FastReads:
         claimed = claimed_caller(scope, portal)
         if claimed is None:
             return receive
-        response = await self._read(scope["app"].state.database, read, claimed, scope)
+        response = await self._read(runtime_of(scope["app"]).database, read, claimed, scope)
         if response is None:
             return receive
         await response(scope, receive, send)
@@ -303,21 +303,21 @@ def claimed_caller(scope: Scope, portal: AccountPortal) -> Caller | None:
     PgBouncer, no overridden dependency, each header at most once, a portal code this process
     validated in the last seconds, a bearer token that verifies for this portal. Else None."""
     app: FastAPI = scope["app"]
-    database: Database = app.state.database
+    runtime = runtime_of(app)
+    database = runtime.database
     if not database.reads_without_transaction or app.dependency_overrides:
         return None
     headers = _request_headers(scope)
     if headers is None or "code" not in headers or "authorization" not in headers:
         return None
-    cached = app.state.portal_code_cache.get(headers["code"])
+    cached = runtime.portal_codes.get(headers["code"])
     if cached is None or cached[0] < time.monotonic() or cached[1] != portal.value:
         return None
     _, _, institution_id, institution_biz_id = cached
     scheme, _, token = headers["authorization"].partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    kit: AuthKit = app.state.auth_kit
-    claims = kit.tokens.read_access_token(token.strip())
+    claims = runtime.auth_kit.tokens.read_access_token(token.strip())
     if (
         claims is None
         or claims.portal != portal.value

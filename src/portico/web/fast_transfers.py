@@ -35,6 +35,7 @@ from portico.db import Database
 from portico.enums import AccountPortal, RoleType
 from portico.errors import AppError
 from portico.idempotency.service import fingerprint_of, key_of
+from portico.runtime import runtime_of
 from portico.transfers import service as transfer_service
 from portico.transfers.router import consumer_router, partner_router, payment_of
 from portico.transfers.schemas import TransferCreateIn
@@ -116,7 +117,7 @@ class FastTransfers:
         if payload.to_wallet_biz_id is None:
             return receive
         request_hash = fingerprint_of("POST", Request(scope).url.path.split("/", 4)[-1], payload)
-        database: Database = scope["app"].state.database
+        database: Database = runtime_of(scope["app"]).database
         raw = await database.engine.raw_connection()
         try:
             driver: Any = raw.driver_connection

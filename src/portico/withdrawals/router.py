@@ -15,7 +15,7 @@ from portico.errors import NotFound, raises
 from portico.idempotency import service as idempotency
 from portico.idempotency.errors import IdempotencyConflict
 from portico.ledger.errors import InvalidOrderState
-from portico.money import currency_scales
+from portico.money import currency_scales, scale_of
 from portico.paging import PageDep, WalletFilter
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import CurrencyMismatch, InsufficientBalance, WalletClosed, WalletFrozen
@@ -43,7 +43,9 @@ async def create_withdrawal_channel(
     body: WithdrawalChannelIn, context: WithdrawalWrite, session: SessionDep
 ) -> Response:
     """Save a bank account or crypto address to withdraw to."""
-    channel = await service.create_channel(session, workspace=context.workspace, body=body)
+    channel = await service.create_channel(
+        session, workspace=context.workspace, body=body.destination()
+    )
     return created(WithdrawalChannelOut.from_row(channel))
 
 
@@ -92,8 +94,9 @@ async def create_withdrawal(
             amount=body.amount,
             remark=body.remark,
         )
-        scales = await currency_scales(session)
-        return created(WithdrawalOut.from_row(withdrawal, scales[withdrawal.currency]))
+        return created(
+            WithdrawalOut.from_row(withdrawal, await scale_of(session, withdrawal.currency))
+        )
 
     return await idempotency.respond_once(
         session,
@@ -112,8 +115,7 @@ async def get_withdrawal(bizId: str, context: WithdrawalRead, session: SessionDe
     withdrawal = await service.get_withdrawal(
         session, workspace_id=context.workspace.id, withdrawal_biz_id=bizId
     )
-    scales = await currency_scales(session)
-    return ok(WithdrawalOut.from_row(withdrawal, scales[withdrawal.currency]))
+    return ok(WithdrawalOut.from_row(withdrawal, await scale_of(session, withdrawal.currency)))
 
 
 @router.post("/withdrawals/{bizId}/cancel", response_model=Envelope[WithdrawalOut])
@@ -124,5 +126,4 @@ async def cancel_withdrawal(bizId: str, context: WithdrawalWrite, session: Sessi
         session, workspace_id=context.workspace.id, withdrawal_biz_id=bizId
     )
     await service.cancel(session, withdrawal=withdrawal)
-    scales = await currency_scales(session)
-    return ok(WithdrawalOut.from_row(withdrawal, scales[withdrawal.currency]))
+    return ok(WithdrawalOut.from_row(withdrawal, await scale_of(session, withdrawal.currency)))

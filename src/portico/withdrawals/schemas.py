@@ -11,6 +11,7 @@ from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
 from portico.errors import FieldError
 from portico.money import AmountIn, to_wire
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
+from portico.withdrawals.service import Destination
 
 BizId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -61,6 +62,21 @@ class WithdrawalChannelIn(RequestModel):
         elif not (self.network and self.address):
             raise FieldError("network", "address")  # a crypto channel needs both
         return self
+
+    def destination(self) -> Destination:
+        return Destination(
+            channel_type=ChannelType(self.channel_type),
+            channel_name=self.channel_name,
+            currency=self.currency,
+            account_name=self.account_name,
+            account_number=self.account_number,
+            bank_name=self.bank_name,
+            bank_code=self.bank_code,
+            country=self.country,
+            network=self.network,
+            address=self.address,
+            is_default=self.is_default,
+        )
 
 
 class WithdrawalChannelOut(WireModel):

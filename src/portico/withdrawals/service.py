@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -17,7 +18,7 @@ from portico.ids import new_biz_id
 from portico.ledger import service as ledger
 from portico.ledger.service import FROZEN, SETTLEMENT, Leg, system_account
 from portico.ledger.transitions import transition
-from portico.money import get_currency, to_minor
+from portico.money import enabled_currency, scale_of, to_minor
 from portico.paging import PageParams, fetch_page
 from portico.tenancy import (
     get_across_workspaces,
@@ -28,9 +29,6 @@ from portico.wallets import service as wallet_service
 from portico.wallets.errors import CurrencyMismatch, InsufficientBalance
 from portico.wallets.models import Wallet
 from portico.withdrawals.models import Withdrawal, WithdrawalChannel
-from portico.withdrawals.schemas import (
-    WithdrawalChannelIn,
-)
 from portico.workspaces.models import Workspace
 
 MAX_CHANNELS = 50
@@ -62,10 +60,28 @@ async def make_default(session: AsyncSession, *, channel: WithdrawalChannel) -> 
     channel.is_default = True
 
 
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """A payout destination to save: a bank account (account name and number, bank) or a
+    crypto address (network, address); the fields of the other kind are not kept."""
+
+    channel_type: ChannelType
+    channel_name: str
+    currency: str
+    account_name: str | None = None
+    account_number: str | None = None
+    bank_name: str | None = None
+    bank_code: str | None = None
+    country: str | None = None
+    network: str | None = None
+    address: str | None = None
+    is_default: bool = False
+
+
 async def create_channel(
-    session: AsyncSession, *, workspace: Workspace, body: WithdrawalChannelIn
+    session: AsyncSession, *, workspace: Workspace, body: Destination
 ) -> WithdrawalChannel:
-    currency = await get_currency(session, body.currency)
+    currency = await enabled_currency(session, body.currency)
     # Channels of a workspace are made one at a time: the count and the default stay true.
     await lock_row(session, Workspace, workspace.id)
     existing = await list_channels(session, workspace_id=workspace.id)
@@ -74,11 +90,11 @@ async def create_channel(
     if body.is_default:
         await _clear_default(session, workspace_id=workspace.id)
     now = utcnow()
-    bank = body.channel_type == ChannelType.BANK_TRANSFER.value
+    bank = body.channel_type == ChannelType.BANK_TRANSFER
     channel = WithdrawalChannel(
         biz_id=new_biz_id(),
         workspace_id=workspace.id,
-        channel_type=ChannelType(body.channel_type),
+        channel_type=body.channel_type,
         channel_name=body.channel_name,
         currency=currency.code,
         account_name=body.account_name if bank else None,
@@ -119,7 +135,7 @@ async def create_withdrawal(
     )
     if channel.currency != wallet.currency:
         raise CurrencyMismatch()
-    minor = to_minor(amount, await wallet_service.scale_of(session, wallet.currency))
+    minor = to_minor(amount, await scale_of(session, wallet.currency))
     wallet = (await ledger.lock_wallets(session, (wallet.id,)))[wallet.id]
     wallet_service.ensure_active(wallet)
     if wallet.available < minor:

@@ -21,27 +21,12 @@ from portico.workspaces.errors import (
 )
 from portico.workspaces.models import (
     ONE_ROLE_NAME,
-    Workspace,
     WorkspaceMember,
     WorkspaceRole,
     role_name_key,
 )
 from portico.workspaces.permissions import refuse_grants, role_permissions
-from portico.workspaces.schemas import RoleOut
 from portico.workspaces.service import get_member
-
-
-def role_view(role: WorkspaceRole, workspace: Workspace) -> RoleOut:
-    return RoleOut(
-        biz_id=role.biz_id,
-        workspace_biz_id=workspace.biz_id,
-        role_name=role.name,
-        role_type=role.role_type,
-        description=role.description,
-        permission_codes=list(role.permission_codes or []),
-        created_at=role.created_at,
-        updated_at=role.updated_at,
-    )
 
 
 async def list_roles(session: AsyncSession, *, workspace_id: int) -> Sequence[WorkspaceRole]:

@@ -42,7 +42,7 @@ router = APIRouter(tags=["roles"])
 async def list_roles(context: RoleRead, session: SessionDep) -> Response:
     """The workspace's roles: the built-in OWNER and member roles first."""
     rows = await roles.list_roles(session, workspace_id=context.workspace.id)
-    return ok([roles.role_view(role, context.workspace) for role in rows])
+    return ok([RoleOut.from_row(role, context.workspace) for role in rows])
 
 
 @router.post("/roles", response_model=Created[RoleOut], status_code=201)
@@ -55,7 +55,7 @@ async def create_role(body: RoleCreateIn, context: RoleWrite, session: SessionDe
         name=body.role_name,
         description=body.description,
     )
-    return created(roles.role_view(role, context.workspace))
+    return created(RoleOut.from_row(role, context.workspace))
 
 
 @router.get("/roles/permissions/tree", response_model=Envelope[list[PermissionNodeOut]])
@@ -73,7 +73,7 @@ async def update_role(body: RoleUpdateIn, context: RoleWrite, session: SessionDe
     )
     await roles.update_role(session, role=role, name=body.role_name, description=body.description)
     await session.flush()
-    return ok(roles.role_view(role, context.workspace))
+    return ok(RoleOut.from_row(role, context.workspace))
 
 
 @router.post("/roles/delete", response_model=NoContent)
@@ -105,7 +105,7 @@ async def set_role_permissions(
         role, body.permission_codes, actor_role=context.role, held=context.permissions
     )
     await session.flush()
-    return ok(roles.role_view(role, context.workspace))
+    return ok(RoleOut.from_row(role, context.workspace))
 
 
 @router.post("/roles/members/role/change", response_model=Envelope[MembershipOut])
@@ -133,7 +133,7 @@ async def change_member_role(
 async def get_role(roleBizId: str, context: RoleRead, session: SessionDep) -> Response:
     """One role of the workspace."""
     role = await roles.get_role(session, workspace_id=context.workspace.id, role_biz_id=roleBizId)
-    return ok(roles.role_view(role, context.workspace))
+    return ok(RoleOut.from_row(role, context.workspace))
 
 
 @router.get("/roles/{roleBizId}/permissions", response_model=Envelope[list[str]])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import Field, StringConstraints
 
 from portico.enums import JoinSource, RoleType, WorkspaceKind, WorkspaceStatus
 from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel
-from portico.workspaces.models import Workspace
+from portico.workspaces.models import Workspace, WorkspaceRole
 from portico.workspaces.permissions import PermissionCodeIn
 
 if TYPE_CHECKING:
@@ -130,6 +130,19 @@ class RoleOut(WireModel):
     permission_codes: list[str]
     created_at: UtcDateTime
     updated_at: UtcDateTime
+
+    @classmethod
+    def from_row(cls, role: WorkspaceRole, workspace: Workspace) -> Self:
+        return cls(
+            biz_id=role.biz_id,
+            workspace_biz_id=workspace.biz_id,
+            role_name=role.name,
+            role_type=role.role_type,
+            description=role.description,
+            permission_codes=list(role.permission_codes or []),
+            created_at=role.created_at,
+            updated_at=role.updated_at,
+        )
 
 
 class RoleCreateIn(RequestModel):
