@@ -35,6 +35,9 @@ def server_env(settings: Settings, var_dir: Path, **extra: str) -> dict[str, str
         "PORTICO_LOG_LEVEL": "WARNING",
         "PORTICO_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
         "PORTICO_ARGON2_TIME_COST": str(settings.argon2_time_cost),
+        # A small pool per process: the suite's workers and their servers share PostgreSQL's
+        # 100 connections.
+        "PORTICO_DATABASE_POOL_SIZE": "8",
         **extra,
     }
 
