@@ -749,6 +749,8 @@ def run(args: argparse.Namespace) -> int:
     var_dir.mkdir(parents=True)
     scheme, rest = pg_url.split("://", 1)
     database_url = f"{scheme.split('+')[0]}+asyncpg://{rest}/{db_name}"
+    if args.pg_socket:  # the server reaches PostgreSQL through its Unix socket
+        database_url += f"?host={args.pg_socket}"
     env = {
         **os.environ,
         "PORTICO_DATABASE_URL": database_url,
@@ -829,6 +831,12 @@ def _parser() -> argparse.ArgumentParser:
         "--pg-url",
         default="postgresql://postgres@127.0.0.1:5432",
         help="PostgreSQL server (loopback, trust auth); a database is created and dropped",
+    )
+    parser.add_argument(
+        "--pg-socket",
+        default="",
+        help="the server connects through the Unix socket in this directory (the same server "
+        "as --pg-url, e.g. /var/run/postgresql); pass the same to bench/transfers_floor.py",
     )
     parser.add_argument(
         "--work-dir",

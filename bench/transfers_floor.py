@@ -115,7 +115,7 @@ def run_pgbench(
     script.write_text(PICK[scenario] + DESIGNS[design].read_text())
     logs = work / f"{scenario}-{design}"
     logs.mkdir()
-    url = _pgbench_options(args.pg_url)
+    url = _pgbench_options(args.pg_url, args.pg_socket)
     command = [
         "pgbench", *url, "--no-vacuum", "--protocol=prepared",
         f"--client={args.concurrency}", f"--jobs={args.jobs}", f"--time={args.duration:g}",
@@ -157,10 +157,12 @@ def run_pgbench(
     return lines
 
 
-def _pgbench_options(pg_url: str) -> list[str]:
-    """pgbench's connection options for a postgresql://user@host:port URL."""
+def _pgbench_options(pg_url: str, socket_dir: str = "") -> list[str]:
+    """pgbench's connection options for a postgresql://user@host:port URL (through the Unix
+    socket in `socket_dir` if one is given)."""
     parts = urlsplit(pg_url)
-    options = ["--host", parts.hostname or "127.0.0.1", "--port", str(parts.port or 5432)]
+    host = socket_dir or parts.hostname or "127.0.0.1"
+    options = ["--host", host, "--port", str(parts.port or 5432)]
     return [*options, "--username", parts.username or "postgres"]
 
 
@@ -170,6 +172,11 @@ def main() -> int:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--pg-socket",
+        default="",
+        help="pgbench connects through the Unix socket in this directory (as bench/transfers.py)",
+    )
     parser.add_argument("--accounts", type=int, default=1000, help="accounts seeded")
     parser.add_argument("--concurrency", type=int, default=32, help="pgbench clients")
     parser.add_argument("--jobs", type=int, default=2, help="pgbench threads")
