@@ -5,16 +5,23 @@ route, with the body replayed to it; the books balance after each."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from portico.accounts.models import Account
+from portico.db import utcnow
+from portico.enums import AccountPortal, RoleType
 from portico.ledger import service as ledger
 from portico.runtime import runtime_of
+from portico.security.models import AuthSession
 from portico.transfers import service as transfer_service
 from portico.transfers.models import TransferOrder
 from portico.web import fast_transfers
+from portico.workspaces.deps import declared_permission
+from portico.workspaces.permissions import permissions_of
 from tests.factories.accounts import create_account
 from tests.factories.workspaces import add_member
 from tests.support.money import Money, User
@@ -37,6 +44,22 @@ def fast(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(fast_transfers, "served", record)
     return answered
+
+
+def record_outcomes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The outcomes of the booking calls, the short path's (`pay_as_caller`) and the route's
+    (`book_on`), in turn."""
+    outcomes: list[str] = []
+    for name in ("book_on", "pay_as_caller"):
+        original = getattr(transfer_service, name)
+
+        async def recorded(driver: Any, *, _original: Any = original, **kwargs: Any) -> Any:
+            result = await _original(driver, **kwargs)
+            outcomes.append(result[0])
+            return result
+
+        monkeypatch.setattr(transfer_service, name, recorded)
+    return outcomes
 
 
 async def pay(user: User, body: dict[str, Any], **headers: str) -> Any:
@@ -87,15 +110,7 @@ async def test_a_booked_payment_is_the_routes_answer(
 async def test_everything_else_goes_to_the_route(
     money: Money, fast: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    outcomes: list[str] = []
-    book_on = transfer_service.book_on
-
-    async def recorded(driver: Any, **kwargs: Any) -> Any:
-        result = await book_on(driver, **kwargs)
-        outcomes.append(result[0])
-        return result
-
-    monkeypatch.setattr(transfer_service, "book_on", recorded)
+    outcomes = record_outcomes(monkeypatch)
     alice, bob = money.alice, money.bob
     assert_ok(await alice.get("/profile"))  # the portal code read
     source = await money.fund(alice, "USD", "10")
@@ -165,3 +180,83 @@ async def test_a_member_who_is_not_the_owner_goes_to_the_route(
     assert response.status_code == 201, response.text
     assert fast == []  # the route checks the owner's state for a member who is not the owner
     assert await ledger.verify(money.session) == []
+
+
+async def test_the_caller_is_checked_in_the_booking_call(
+    money: Money, fast: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short path checks the caller and books in one call: a caller it does not plainly
+    serve changes nothing there (CALLER) and the route decides, as it does for every request."""
+    outcomes = record_outcomes(monkeypatch)
+    alice, bob = money.alice, money.bob
+    assert_ok(await alice.get("/profile"))  # the portal code read
+    source = await money.fund(alice, "USD", "10")
+    target = await money.fund(bob, "USD", "1")
+    body = {"fromWalletBizId": source, "toWalletBizId": target, "amount": "1"}
+
+    # the workspace named: the answer and the order carry it, as the route's do
+    named = {"X-Workspace-Id": alice.workspace.biz_id}
+    order = assert_ok(await pay(alice, body, **named), "2001", 201)
+    assert order["workspaceBizId"] == alice.workspace.biz_id
+    assert fast == [alice.workspace.biz_id] and outcomes == ["BOOKED"]
+    # another's workspace: not served there, refused by the route
+    fast.clear()
+    outcomes.clear()
+    response = await pay(alice, body, **{"X-Workspace-Id": bob.workspace.biz_id})
+    assert response.status_code in (403, 404)
+    assert fast == [] and outcomes == ["CALLER"]
+
+    # a session whose activity is due for its write: the route serves it (and writes it)
+    outcomes.clear()
+    await money.session.execute(
+        update(AuthSession)
+        .where(AuthSession.account_id == alice.account.id)
+        .values(last_activity_time=utcnow() - timedelta(minutes=5))
+    )
+    await money.session.commit()
+    assert_ok(await pay(alice, body), "2001", 201)
+    assert fast == [] and outcomes == ["CALLER", "BOOKED"]
+    outcomes.clear()
+    assert_ok(await pay(alice, body), "2001", 201)
+    assert fast == [alice.workspace.biz_id] and outcomes == ["BOOKED"]
+
+    # an owner awaiting approval, an IP whitelist: the route decides
+    for values in ({"pending_approval": True}, {"ip_whitelist_enabled": True}):
+        fast.clear()
+        outcomes.clear()
+        await money.session.execute(
+            update(Account).where(Account.id == alice.account.id).values(**values)
+        )
+        await money.session.commit()
+        await pay(alice, body)
+        assert fast == [] and outcomes[:1] == ["CALLER"]
+        await money.session.execute(
+            update(Account)
+            .where(Account.id == alice.account.id)
+            .values(pending_approval=False, ip_whitelist_enabled=False)
+        )
+        await money.session.commit()
+
+    # a revoked session fails on the very next payment, and nothing is booked
+    fast.clear()
+    outcomes.clear()
+    await money.session.execute(
+        update(AuthSession)
+        .where(AuthSession.account_id == alice.account.id)
+        .values(revoked_at=utcnow())
+    )
+    await money.session.commit()
+    before = len((await money.session.execute(select(TransferOrder))).scalars().all())
+    assert (await pay(alice, body)).status_code == 401
+    assert fast == [] and outcomes == ["CALLER"]
+    after = len((await money.session.execute(select(TransferOrder))).scalars().all())
+    assert after == before
+    assert await ledger.verify(money.session) == []
+
+
+def test_the_owner_role_holds_the_routes_permission() -> None:
+    """The booking call serves owners only: their role holds what the route requires."""
+    route = fast_transfers.FastTransfers().routes[AccountPortal.CONSUMER]
+    required = declared_permission(route.dependant)
+    assert required == "transfer:write"
+    assert required in permissions_of(RoleType.OWNER, [])

@@ -83,12 +83,14 @@ class TransferOrderOut(WireModel):
 # stored bizId looks like one, and an answer quoting a stand-in elsewhere is seen (counted).
 _STAND_INS = ("\x00payee", "\x00amount", "\x00fee", "\x00currency")
 _HOLES = tuple(orjson.dumps(stand_in) for stand_in in _STAND_INS)
+# The workspace's bizId, when only the call knows it (`portico_pay_as_caller`: the default one).
+_WORKSPACE_STAND_IN = "\x00workspace"
 
 
 def booked_answer(
     *,
     order_biz_id: str,
-    workspace_biz_id: str,
+    workspace_biz_id: str | None,
     from_wallet_biz_id: str,
     to_wallet_biz_id: str,
     payer_account_biz_id: str,
@@ -97,12 +99,14 @@ def booked_answer(
     at: datetime,
 ) -> list[bytes] | None:
     """The 201 answer of a transfer booked in one call (`portico_book_transfer`), cut around
-    the holes the call fills in (`_STAND_INS`); None if a hole is not found exactly once,
-    which only a body quoting a hole can cause."""
+    the holes the call fills in (`_STAND_INS`; the workspace's bizId too when it is None,
+    for `portico_pay_as_caller`); None if a hole is not found exactly once, which only a
+    body quoting a hole can cause."""
+    holes = _HOLES if workspace_biz_id is not None else (orjson.dumps(_WORKSPACE_STAND_IN), *_HOLES)
     return _answer_pieces(
         TransferOrderOut(
             biz_id=order_biz_id,
-            workspace_biz_id=workspace_biz_id,
+            workspace_biz_id=_WORKSPACE_STAND_IN if workspace_biz_id is None else workspace_biz_id,
             from_wallet_biz_id=from_wallet_biz_id,
             to_wallet_biz_id=to_wallet_biz_id,
             payer_account_biz_id=payer_account_biz_id,
@@ -116,16 +120,17 @@ def booked_answer(
             created_at=at,
             updated_at=at,
             completed_at=at,
-        )
+        ),
+        holes,
     )
 
 
-def _answer_pieces(out: TransferOrderOut) -> list[bytes] | None:
+def _answer_pieces(out: TransferOrderOut, holes: tuple[bytes, ...]) -> list[bytes] | None:
     """The 201 answer of `out` cut around its holes (None if a hole is not found exactly once,
     which only a body quoting a hole can cause)."""
     rest = bytes(created(out).body)
     pieces = []
-    for hole in _HOLES:
+    for hole in holes:
         if rest.count(hole) != 1:
             return None
         piece, _, rest = rest.partition(hole)

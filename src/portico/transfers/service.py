@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -328,6 +329,73 @@ async def book_on(
         pieces,
     )
     return str(outcome), answer
+
+
+_PAY_AS_CALLER = (
+    "SELECT outcome, answer, workspace_biz_id FROM portico_pay_as_caller($1, $2, $3, $4, $5,"
+    " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+)
+
+
+async def pay_as_caller(
+    driver: Any,
+    *,
+    session_biz_id: str,
+    account_biz_id: str,
+    institution_id: int,
+    workspace_biz_id: str | None,
+    active_since: datetime,
+    payment: Payment,
+    key: str | None,
+    request_hash: str,
+) -> tuple[str, bytes | None, str | None] | None:
+    """PostgreSQL, paying a wallet: the caller's check and `book_on`'s booking in one
+    `portico_pay_as_caller` call (see its migration). The caller is the session, the account
+    and the institution a verified token and portal code name, in the workspace named (None:
+    the default one); the session's activity must be written since `active_since`.
+
+    Returns the outcome (CALLER: not plainly an owner who may pay, nothing done; else as
+    `book_on`), the answer, and the workspace's bizId; None when the answer cannot be cut
+    around its holes."""
+    now = utcnow()
+    order_biz_id = new_biz_id()
+    from_biz_id = payment.from_wallet_biz_id[:MAX_BIZ_ID]
+    to_biz_id = (payment.to_wallet_biz_id or "")[:MAX_BIZ_ID]
+    pieces = booked_answer(
+        order_biz_id=order_biz_id,
+        workspace_biz_id=None,
+        from_wallet_biz_id=from_biz_id,
+        to_wallet_biz_id=to_biz_id,
+        payer_account_biz_id=account_biz_id,
+        remark=payment.remark,
+        client_reference=payment.client_reference,
+        at=now,
+    )
+    if pieces is None:
+        return None
+    outcome, answer, workspace = await driver.fetchrow(
+        _PAY_AS_CALLER,
+        session_biz_id,
+        account_biz_id,
+        institution_id,
+        workspace_biz_id[:MAX_BIZ_ID] if workspace_biz_id else None,
+        active_since,
+        from_biz_id,
+        to_biz_id,
+        payment.amount,
+        decimals_of(payment.amount),
+        payment.currency.upper() if payment.currency is not None else None,
+        order_biz_id,
+        new_biz_id(),
+        payment.remark,
+        payment.client_reference,
+        now,
+        key,
+        request_hash,
+        now + RETENTION,
+        pieces,
+    )
+    return str(outcome), answer, workspace
 
 
 def booked(answer: bytes | None) -> Response:

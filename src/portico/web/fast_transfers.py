@@ -3,21 +3,23 @@
 
 On PostgreSQL (not through PgBouncer) `PortalDispatch` offers the request here after the reads.
 The body is validated by the route's own model (`TransferCreateIn`), the key and the fingerprint
-are the route's (`idempotency.key_of`, `fingerprint_of`), the caller is read and checked as the
-reads do (`fetch_caller`: the session row on every request), the permission is the route's
-(`transfer:write`), and the transfer is booked by the same single call the route makes
-(`transfers.service.book_on`: the key's claim, both wallets locked in id order, the checks, the
-order, the ledger, the stored answer), on a pooled asyncpg connection outside a transaction, as
-the route's own session runs it. What it saves is FastAPI's dependency graph and request
-parsing, the ORM's loading of the caller, and the session's unit of work.
+are the route's (`idempotency.key_of`, `fingerprint_of`), and the caller is checked and the
+transfer booked in one database call (`transfers.service.pay_as_caller`, one round trip): the
+session row read on every request with the joins of every request's query, the checks the reads
+make (`fetch_caller`), the caller an owner (whose role holds `transfer:write`) not awaiting
+approval, then the single booking call the route makes (`portico_book_transfer`: the key's
+claim, both wallets locked in id order, the checks, the order, the ledger, the stored answer),
+on a pooled asyncpg connection outside a transaction, as the route's own session runs it. What
+it saves is FastAPI's dependency graph and request parsing, the ORM's loading of the caller,
+the session's unit of work, and a round trip.
 
 Only a booked transfer is answered here. Anything else goes on to the routes, with the body read
 so far replayed to them, and they answer as they always do: a body that is not JSON or does not
-validate, a payment by email, a bad key, a caller the reads would not serve, a member without
-`transfer:write`, a caller who does not own the workspace or awaits the issuer's approval (the
-routes check the owner's state), a secure-channel request, a key claimed already (a replay), a
-refusal of the booking call (which changed nothing: the route books again and refuses with its
-own error and metrics), a driver error, SQLite.
+validate, a payment by email, a bad key, a caller the reads would not serve, a member who is not
+the owner (the routes check permissions and the owner's state), an owner awaiting the issuer's
+approval, a secure-channel request, a key claimed already (a replay), a refusal of the booking
+call (which changed nothing: the route books again and refuses with its own error and
+metrics), a driver error, SQLite.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from sqlalchemy.util.concurrency import greenlet_spawn
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from portico.db import Database
-from portico.enums import AccountPortal, RoleType
+from portico.auth.deps import ACTIVITY_RESOLUTION
+from portico.db import Database, utcnow
+from portico.enums import AccountPortal
 from portico.errors import AppError
 from portico.idempotency.service import fingerprint_of, key_of
 from portico.runtime import runtime_of
@@ -40,9 +43,8 @@ from portico.transfers import service as transfer_service
 from portico.transfers.router import consumer_router, partner_router, payment_of
 from portico.transfers.schemas import TransferCreateIn
 from portico.web.context import portal_of_path, route_path
-from portico.web.fast_reads import claimed_caller, fetch_caller, holds, served, statements_for
+from portico.web.fast_reads import claimed_caller, served
 
-TRANSFER_WRITE = "transfer:write"
 CREATE = "/command/create"
 # The route below each portal's prefix, and the route object (for the log line and metrics).
 _PATHS = {AccountPortal.CONSUMER: "transfer/command/create"}
@@ -122,24 +124,13 @@ class FastTransfers:
         try:
             driver: Any = raw.driver_connection
             try:
-                caller = await fetch_caller(driver, statements_for(database), claimed)
-                if (
-                    caller is None
-                    or not holds(caller, TRANSFER_WRITE)
-                    or caller["account_pending_approval"]
-                    or not (caller["role_type"] == RoleType.OWNER or caller["member_is_owner"])
-                ):
-                    return receive
-                result = await transfer_service.book_on(
+                result = await transfer_service.pay_as_caller(
                     driver,
-                    payer=transfer_service.Payer(
-                        institution_id=caller["workspace_institution_id"],
-                        workspace_id=caller["workspace_id"],
-                        workspace_kind=str(caller["workspace_kind"]),
-                        workspace_biz_id=caller["workspace_biz_id"],
-                        account_id=caller["account_row_id"],
-                        account_biz_id=caller["account_biz_id"],
-                    ),
+                    session_biz_id=claimed.session_biz_id,
+                    account_biz_id=claimed.account_biz_id,
+                    institution_id=claimed.institution_id,
+                    workspace_biz_id=claimed.workspace_biz_id,
+                    active_since=utcnow() - ACTIVITY_RESOLUTION,
                     payment=payment_of(payload),
                     key=key,
                     request_hash=request_hash,
@@ -152,6 +143,7 @@ class FastTransfers:
             await greenlet_spawn(raw.close)
         if result is None or result[0] != "BOOKED":
             return receive
+        caller = {"account_biz_id": claimed.account_biz_id, "workspace_biz_id": result[2]}
         served(scope, self.routes[portal], caller)
         await transfer_service.booked(result[1])(scope, receive, send)
         return None
