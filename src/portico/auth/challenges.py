@@ -20,8 +20,8 @@ from portico.auth.errors import (
 )
 from portico.auth.models import LoginChallenge
 from portico.caller import PortalContext
-from portico.db import utcnow
-from portico.enums import AccountPortal, AccountStatus, MfaMethod
+from portico.db import affected_rows, utcnow
+from portico.enums import AccountStatus, MfaMethod
 from portico.ids import new_token
 from portico.mail.sender import Mail, send_after_commit
 from portico.ops import events
@@ -87,7 +87,7 @@ async def code_attempt(
         kit,
         key,
         kit.settings.login_account_max_failures,
-        lock=(AccountPortal(account.portal).value, "mfa", None),
+        lock=(account.portal.value, "mfa", None),
     )
     yield
     await throttle.clear(session, key)
@@ -110,7 +110,7 @@ def new_challenge(
         id=challenge_id,
         purpose=purpose,
         institution_id=ctx.institution_id,
-        portal=ctx.portal.value,
+        portal=ctx.portal,
         account_id=account_id,
         email=email,
         code_hash=kit.tokens.digest(f"{challenge_id}:{code}") if code else None,
@@ -157,7 +157,7 @@ async def spend_attempt(session: AsyncSession, kit: AuthKit, challenge: LoginCha
         .values(attempts=LoginChallenge.attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(result) != 1:
         raise SessionNotFound()
     await session.refresh(challenge)
 

@@ -30,7 +30,7 @@ from portico.auth.errors import (
 )
 from portico.auth.models import LoginChallenge
 from portico.caller import ClientInfo, PortalContext
-from portico.db import utcnow
+from portico.db import affected_rows, utcnow
 from portico.enums import AccountStatus, MfaMethod
 from portico.ops import events
 from portico.security import mfa
@@ -214,7 +214,7 @@ async def logout(session: AsyncSession, *, account_id: int, session_id: int) -> 
         )
         .values(revoked_at=utcnow(), revoke_reason="LOGOUT")
     )
-    ended = int(result.rowcount)  # type: ignore[attr-defined]
+    ended = affected_rows(result)
     if ended:
         await session_ended(session, account_id=account_id, reason="LOGOUT", count=ended)
     return ended

@@ -13,7 +13,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, UTCDateTime, utcnow
+from portico.db import Base, EnumColumn, UTCDateTime, utcnow
+from portico.enums import AccountPortal
 from portico.pii import ERASED_EMAIL, pii
 
 
@@ -27,7 +28,7 @@ class LoginChallenge(Base):
     institution_id: Mapped[int] = mapped_column(
         ForeignKey("institutions.id", ondelete="CASCADE"), index=True
     )
-    portal: Mapped[str] = mapped_column(String(20))
+    portal: Mapped[AccountPortal] = mapped_column(EnumColumn(AccountPortal, 20))
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )

@@ -20,7 +20,7 @@ from portico.auth.errors import (
 )
 from portico.auth.models import PasswordResetToken
 from portico.caller import ClientInfo, PortalContext
-from portico.db import utcnow
+from portico.db import affected_rows, utcnow
 from portico.ids import new_token
 from portico.security.kit import AuthKit
 from portico.security.sessions import revoke_sessions
@@ -91,7 +91,7 @@ async def password_reset(
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount < 1:  # type: ignore[attr-defined]
+    if affected_rows(claimed) < 1:
         raise ResetTokenInvalid()
     await _set_password(session, kit, account, new_password)
     await revoke_sessions(session, account_id=account.id, reason="PASSWORD_RESET")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
 from portico.caller import ClientInfo, PortalContext
-from portico.db import lock_row, utcnow
+from portico.db import affected_rows, lock_row, utcnow
 from portico.enums import AccountStatus
 from portico.ids import new_token
 from portico.security.kit import AuthKit
@@ -113,7 +113,7 @@ async def rotate_refresh_token(
         .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
         .values(used_at=now)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(claimed) != 1:
         auth_session.revoked_at = now
         auth_session.revoke_reason = "REFRESH_REUSE"
         await session_ended(session, account_id=account.id, reason="REFRESH_REUSE", count=1)

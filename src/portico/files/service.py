@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.db import utcnow
+from portico.db import affected_rows, utcnow
 from portico.errors import InvalidParameter, NotFound
 from portico.files.filetypes import FilePurpose
 from portico.files.models import StoredFile
@@ -70,7 +70,7 @@ async def mark_erased(session: AsyncSession, *, workspace_ids: list[int]) -> int
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(across_workspaces(statement, "erasing a consumer's files"))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected_rows(result)
 
 
 async def erased_unpurged(

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
+from portico.enums import AccountPortal
 from portico.pii import NOT_PII
 
 
@@ -38,6 +39,6 @@ class PortalAccessCode(Base):
     institution_id: Mapped[int] = mapped_column(
         ForeignKey("institutions.id", ondelete="CASCADE"), index=True
     )
-    portal: Mapped[str] = mapped_column(String(20))
+    portal: Mapped[AccountPortal] = mapped_column(EnumColumn(AccountPortal, 20))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

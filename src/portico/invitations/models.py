@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
+from portico.enums import AccountPortal, InvitationStatus
 from portico.pii import ERASED_EMAIL, pii
 
 _PENDING = text("status = 'PENDING'")
@@ -32,11 +33,13 @@ class Invitation(Base):
     workspace_id: Mapped[int] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
-    portal: Mapped[str] = mapped_column(String(20))
+    portal: Mapped[AccountPortal] = mapped_column(EnumColumn(AccountPortal, 20))
     email: Mapped[str] = mapped_column(String(320), index=True, info=pii(ERASED_EMAIL))
     role_id: Mapped[int] = mapped_column(ForeignKey("workspace_roles.id", ondelete="CASCADE"))
     invited_by: Mapped[str] = mapped_column(String(16))  # the inviting account's bizId
-    status: Mapped[str] = mapped_column(String(16), default="PENDING")
+    status: Mapped[InvitationStatus] = mapped_column(
+        EnumColumn(InvitationStatus, 16), default=InvitationStatus.PENDING
+    )
     decline_reason: Mapped[str | None] = mapped_column(String(500), info=pii())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -36,7 +36,7 @@ RECEIVED = "invitations addressed to the caller"
 
 
 def effective_status(invitation: Invitation, now: datetime) -> InvitationStatus:
-    status = InvitationStatus(invitation.status)
+    status = invitation.status
     if status == InvitationStatus.PENDING and invitation.expires_at <= now:
         return InvitationStatus.EXPIRED
     return status
@@ -175,11 +175,11 @@ async def create_invitation(
     invitation = Invitation(
         biz_id=new_biz_id(),
         workspace_id=workspace.id,
-        portal=portal.value,
+        portal=portal,
         email=email,
         role_id=role.id,
         invited_by=inviter.biz_id,
-        status=InvitationStatus.PENDING.value,
+        status=InvitationStatus.PENDING,
         decline_reason=None,
         expires_at=now + INVITATION_TTL,
         created_at=now,

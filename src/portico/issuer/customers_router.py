@@ -126,7 +126,7 @@ async def profile_view(
         kyc_level=profile.kyc_level,
         screening_status=profile.screening_status,
         partner_kyc_reference=profile.partner_kyc_reference,
-        compliance_status=ComplianceStatus(profile.compliance_status).value,
+        compliance_status=profile.compliance_status.value,
         compliance_reason=profile.compliance_reason,
         compliance_changed_at=profile.compliance_changed_at,
         documents=KycDocumentsOut(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
 
 
 class OperationType(StrEnum):
@@ -53,11 +53,11 @@ class ConsumerOperation(Base):
     )
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     consumer_biz_id: Mapped[str] = mapped_column(String(16))
-    operation: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
+    operation: Mapped[OperationType] = mapped_column(EnumColumn(OperationType, 32))
+    status: Mapped[OperationStatus] = mapped_column(EnumColumn(OperationStatus, 16))
     start_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     end_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    requestor_type: Mapped[str] = mapped_column(String(8))
+    requestor_type: Mapped[RequestorType] = mapped_column(EnumColumn(RequestorType, 8))
     requestor_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(64))
     reason_code: Mapped[str | None] = mapped_column(String(32))

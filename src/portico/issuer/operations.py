@@ -113,9 +113,9 @@ async def run(
         institution_id=consumer.institution_id,
         account_id=consumer.id,
         consumer_biz_id=consumer.biz_id,
-        operation=operation.value,
+        operation=operation,
         start_time=started,
-        requestor_type=requestor.requestor_type.value,
+        requestor_type=requestor.requestor_type,
         requestor_id=requestor.requestor_id[:MAX_ID],
         reason=reason,
         reason_code=(reason_code or ReasonCode.ISSUER_DECISION).value,
@@ -126,9 +126,9 @@ async def run(
         if refused is not None:
             raise refused
         record.details = await _perform(session, consumer, operation) or None
-        record.status = OperationStatus.SUCCESSFUL.value
+        record.status = OperationStatus.SUCCESSFUL
     except OperationRefused as exc:
-        record.status = OperationStatus.FAILED.value
+        record.status = OperationStatus.FAILED
         record.error_code, record.error = exc.error_code, exc.error
     record.end_time = utcnow()
     session.add(record)

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
+from portico.enums import FlowBizType
 from portico.pii import pii
 
 
@@ -48,7 +49,7 @@ class LedgerEntry(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     balance_before: Mapped[int | None] = mapped_column(BigInteger)
     balance_after: Mapped[int | None] = mapped_column(BigInteger)
-    biz_type: Mapped[str] = mapped_column(String(20))
+    biz_type: Mapped[FlowBizType] = mapped_column(EnumColumn(FlowBizType, 20))
     order_biz_id: Mapped[str | None] = mapped_column(String(40))
     remark: Mapped[str | None] = mapped_column(String(200), info=pii())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

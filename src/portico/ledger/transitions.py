@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portico.db import affected_rows
 from portico.ledger.errors import InvalidOrderState
 from portico.tenancy import scoped
 
@@ -29,7 +30,7 @@ async def transition(
         order.workspace_id,
     ).values(**values)
     result = await session.execute(statement.execution_options(synchronize_session=False))
-    if getattr(result, "rowcount", 0) != 1:
+    if affected_rows(result) != 1:
         raise InvalidOrderState()
     for key, value in values.items():
         setattr(order, key, value)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
 from portico.pii import NOT_PII, pii
 
 
@@ -73,7 +73,9 @@ class KycProfile(Base):
     face_file_id: Mapped[int | None] = mapped_column(
         ForeignKey("files.id", ondelete="SET NULL"), index=True
     )
-    compliance_status: Mapped[str] = mapped_column(String(30), default=ComplianceStatus.NONE)
+    compliance_status: Mapped[ComplianceStatus] = mapped_column(
+        EnumColumn(ComplianceStatus, 30), default=ComplianceStatus.NONE
+    )
     compliance_reason: Mapped[str | None] = mapped_column(String(500), info=pii())
     compliance_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -105,6 +107,8 @@ class Subscription(Base):
     partner_workspace_id: Mapped[int] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(20), default=SubscriptionStatus.PENDING)
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        EnumColumn(SubscriptionStatus, 20), default=SubscriptionStatus.PENDING
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

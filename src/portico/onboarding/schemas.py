@@ -21,7 +21,7 @@ from pydantic.alias_generators import to_camel
 
 from portico.envelope import UtcDateTime, WireModel
 from portico.onboarding.masterdata import GENDERS, KYC_LEVELS, SCREENING_STATUSES
-from portico.onboarding.models import Subscription, SubscriptionStatus
+from portico.onboarding.models import Subscription
 
 if TYPE_CHECKING:
     from portico.onboarding.customers import Customer, Onboarded
@@ -227,7 +227,7 @@ class SubscriptionOut(WireModel):
     def from_row(cls, row: Subscription) -> SubscriptionOut:
         return cls(
             subscription_id=row.biz_id,
-            status=SubscriptionStatus(row.status).value,
+            status=row.status.value,
             created_at=row.created_at,
             activated_at=row.activated_at,
         )

@@ -94,7 +94,7 @@ async def method_statuses(session: AsyncSession, account_id: int) -> list[Method
     verified). Backup codes are not a method here: their state is `security/mfa/backup-codes`
     (the consumer document lists only EMAIL for an account holding 10 backup codes)."""
     rows = {
-        MfaMethod(e.method): e
+        e.method: e
         for e in (
             await session.execute(
                 select(MfaEnrollment).where(MfaEnrollment.account_id == account_id)

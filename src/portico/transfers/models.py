@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portico.db import Base, BigIntPK, UTCDateTime, utcnow
+from portico.db import Base, BigIntPK, EnumColumn, UTCDateTime, utcnow
 from portico.enums import TransferStatus
 from portico.pii import pii
 
@@ -36,7 +36,7 @@ class TransferOrder(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     fee: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(10))
-    status: Mapped[TransferStatus] = mapped_column(String(20))
+    status: Mapped[TransferStatus] = mapped_column(EnumColumn(TransferStatus, 20))
     remark: Mapped[str | None] = mapped_column(String(200), info=pii())
     client_reference: Mapped[str | None] = mapped_column(String(200))
     # A sandbox reset hides the order from the side that reset, not from the other side.

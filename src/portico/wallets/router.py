@@ -82,7 +82,7 @@ async def list_wallet_flows(
             biz_id=f"fl{entry.id:014d}",
             wallet_biz_id=wallet.biz_id,
             direction=FlowDirection.IN if entry.amount > 0 else FlowDirection.OUT,
-            biz_type=FlowBizType(entry.biz_type),
+            biz_type=entry.biz_type,
             biz_order_id=entry.order_biz_id,
             amount=to_wire(abs(entry.amount), scale),
             balance_before=to_wire(entry.balance_before or 0, scale),
