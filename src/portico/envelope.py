@@ -197,6 +197,11 @@ def _jsonable(data: Any) -> Any:
     return data
 
 
+def stored_answer(body: bytes, status: int) -> Response:
+    """An answer written before, sent again as it was (a booking's stored 201, a replay)."""
+    return Response(content=body, status_code=status, media_type="application/json")
+
+
 def _render(status: int, success: bool, code: str, message: str, data: Any) -> Response:
     # Key order is part of the contract: version, timestamp, success, code, message, data.
     body = {

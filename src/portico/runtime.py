@@ -17,6 +17,7 @@ from portico.config import Settings
 from portico.crypto import BlindIndex
 from portico.db import Database
 from portico.enums import AccountPortal
+from portico.institutions.service import AccessCode
 from portico.jobs.app import build_jobs
 from portico.jobs.queue import JobQueue
 from portico.jobs.runtime import JobRuntime
@@ -28,8 +29,8 @@ from portico.storage import Storage, build_storage
 if TYPE_CHECKING:  # (the pages import this module: the app factory builds their jar)
     from portico.pages.state import CookieJar
 
-# A validated portal access code: (valid until, monotonic; portal; institution id; its biz id).
-PortalCode = tuple[float, str, int, str]
+# A validated portal access code and until when (monotonic) it is taken as valid.
+PortalCode = tuple[float, AccessCode]
 
 
 @dataclass(frozen=True, slots=True)

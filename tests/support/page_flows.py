@@ -7,8 +7,8 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from portico.cli.partner import decide_from_cli
 from portico.enums import AccountPortal
-from portico.issuer import partners as issuer_partners
 from portico.issuer import service as issuer_service
 from portico.issuer.audit import cli_actor
 from tests.support.pages import PASSWORD, Site, run_async
@@ -68,7 +68,7 @@ def sign_out(page: Page) -> None:
 def approve_partner(site: Site, email: str) -> None:
     """The issuer approves the partner, as `portico partner approve EMAIL` does."""
     run_async(
-        issuer_partners.decide_from_cli(
+        decide_from_cli(
             site.settings, decision="approve", email=email, institution=site.institution.biz_id
         )
     )

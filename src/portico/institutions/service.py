@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,9 +44,30 @@ async def create_institution(
         AccountPortal.PARTNER: partner_code or new_access_code(),
     }
     for portal, code in codes.items():
-        session.add(PortalAccessCode(code=code, institution_id=institution.id, portal=portal.value))
+        session.add(PortalAccessCode(code=code, institution_id=institution.id, portal=portal))
     await session.flush()
     return institution, codes
+
+
+@dataclass(frozen=True, slots=True)
+class AccessCode:
+    """An enabled portal access code: the portal it opens and its institution."""
+
+    portal: AccountPortal
+    institution_id: int
+    institution_biz_id: str
+
+
+async def find_enabled_code(session: AsyncSession, code: str) -> AccessCode | None:
+    """The enabled access code `code`, or None (unknown or disabled)."""
+    row = (
+        await session.execute(
+            select(PortalAccessCode.portal, Institution.id, Institution.biz_id)
+            .join(Institution, Institution.id == PortalAccessCode.institution_id)
+            .where(PortalAccessCode.code == code, PortalAccessCode.enabled.is_(True))
+        )
+    ).first()
+    return None if row is None else AccessCode(row[0], row[1], row[2])
 
 
 async def institution_by_access_code(session: AsyncSession, code: str) -> Institution | None:

@@ -1,6 +1,6 @@
-"""The issuer's partner decisions over HTTP and at the CLI: `portico.partners.service` decides
-(and mails the partner); this lists partners by approval status and records every decision in
-the audit log."""
+"""The issuer's partner decisions, over HTTP and at the CLI (`cli/partner.py`):
+`portico.partners.service` decides (and mails the partner); this lists partners by approval
+status and records every decision in the audit log."""
 
 from __future__ import annotations
 
@@ -10,11 +10,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.models import Account
-from portico.config import Settings
-from portico.db import command_database
 from portico.enums import AccountPortal, AccountStatus
 from portico.errors import NotFound
-from portico.institutions import service as institution_service
 from portico.issuer import audit
 from portico.issuer.audit import Actor
 from portico.issuer.paging import Window, fetch
@@ -90,35 +87,3 @@ async def decide(
         outcome=partner_state(partner).value,
     )
     return partner
-
-
-async def decide_from_cli(
-    settings: Settings,
-    *,
-    decision: str,
-    email: str,
-    institution: str | None = None,
-    reason: str | None = None,
-) -> str:
-    """`portico partner approve|reject EMAIL`: the decision in one transaction, then the
-    partner's mail (waited for). Returns the line to print."""
-    mailer = Mailer(settings)
-    async with (
-        command_database(settings.resolved_database_url) as database,
-        database.transaction() as session,
-    ):
-        found = await institution_service.resolve_institution(session, institution)
-        partner = await partner_service.find_partner(session, institution_id=found.id, email=email)
-        if partner is None:
-            raise LookupError(f"no partner account {email} in {found.name}")
-        await decide(
-            session,
-            mailer,
-            partner=partner,
-            approve=decision == "approve",
-            reason=reason,
-            actor=audit.cli_actor(),
-        )
-    await mailer.drain()
-    done = "approved" if decision == "approve" else "rejected"
-    return f"partner {partner.email} ({partner.biz_id}) {done}; the partner was mailed"

@@ -3,6 +3,8 @@ does not come from a route (a token, a route that does not exist, a body too lar
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from portico.errors import AppError
 from portico.web.error_shapes import ShapedError
 
@@ -57,3 +59,23 @@ def shape(status: int, code: str, message: str) -> ShapedError:
         "data": None,
     }
     return ShapedError(body, headers)
+
+
+class Reason(StrEnum):
+    """Why an onboarding was refused once its request was read (the route answers each with
+    the onboarding document's case)."""
+
+    UNDER_INVESTIGATION = "UNDER_INVESTIGATION"  # the issuer flagged the known customer
+    BLOCKED = "BLOCKED"
+    IDENTITY_CHANGED = "IDENTITY_CHANGED"  # the update would change a verified identity field
+    INVALID_FIELD_VALUE = "INVALID_FIELD_VALUE"  # a value the customer data store refuses
+
+
+class OnboardingRefused(Exception):
+    """An onboarding refused before anything is kept (the route rolls back), naming the
+    request's fields where the reason has some."""
+
+    def __init__(self, reason: Reason, fields: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.fields = list(dict.fromkeys(fields))

@@ -24,8 +24,15 @@ from portico.deps import AuthKitDep, SessionDep
 from portico.onboarding import checks, service
 from portico.onboarding import schemas as s
 from portico.onboarding.checks import Refusal
+from portico.onboarding.customers import Standing
 from portico.onboarding.deps import OnboardingRead, OnboardingWrite
-from portico.onboarding.errors import AuthenticationFailed, PartnerKeyRequired, ScopeMissing
+from portico.onboarding.errors import (
+    AuthenticationFailed,
+    OnboardingRefused,
+    PartnerKeyRequired,
+    Reason,
+    ScopeMissing,
+)
 from portico.runtime import runtime_of
 
 PREFIX = "/caas-lcm/api/v1/CAAS"
@@ -46,6 +53,26 @@ COMMON_CASES = (
     s.Case("SERVICE_UNAVAILABLE", "Service temporarily unavailable", 503),
 )
 POST_CASES = (s.Case("BODY_TOO_LARGE", "Request body is too large", 413),)
+
+# The documented case of each service outcome, route by route.
+LOOKUP_ANSWERS = {
+    Standing.FOUND: s.SUCCESS,
+    Standing.PENDING: s.LOOKUP_PENDING,
+    Standing.NOT_FOUND: s.LOOKUP_NOT_FOUND,
+    Standing.UNDER_INVESTIGATION: s.LOOKUP_INVESTIGATION,
+    Standing.BLOCKED: s.LOOKUP_BLOCKED,
+}
+STATUS_ANSWERS = {
+    Standing.FOUND: s.SUCCESS,
+    Standing.NOT_FOUND: s.STATUS_NOT_FOUND,
+    Standing.NOT_SUBSCRIBED: s.STATUS_NOT_SUBSCRIBED,
+}
+ONBOARD_REFUSALS = {
+    Reason.UNDER_INVESTIGATION: s.ONBOARD_INVESTIGATION,
+    Reason.BLOCKED: s.ONBOARD_BLOCKED,
+    Reason.IDENTITY_CHANGED: s.CUSTOMER_UPDATE_FAILED,
+    Reason.INVALID_FIELD_VALUE: s.INVALID_FIELD_VALUE,
+}
 
 
 def _field_names(errors: list[Any]) -> list[str]:
@@ -135,7 +162,7 @@ async def lookup_customer(
     indistinguishable), `UNDER_INVESTIGATION`, `BLOCKED`, `BAD_REQUEST` (naming `fields`) and
     `INTERNAL_ERROR` carry `data: null`."""
     try:
-        case, found = await service.lookup(
+        standing, found = await service.lookup(
             session,
             _blind(request),
             institution=caller.institution,
@@ -151,7 +178,7 @@ async def lookup_customer(
         logger.error("customer lookup failed: %s", type(exc).__name__)
         await roll_back(session)
         return answer(s.LOOKUP_INTERNAL)
-    return answer(case, customer)
+    return answer(LOOKUP_ANSWERS[standing], customer)
 
 
 ONBOARD_CASES = (
@@ -216,6 +243,9 @@ async def onboard_customer(
     except Refusal as refusal:
         await roll_back(session)
         return answer(refusal.case, fields=refusal.fields)
+    except OnboardingRefused as refused:
+        await roll_back(session)
+        return answer(ONBOARD_REFUSALS[refused.reason], fields=refused.fields)
     except Exception as exc:
         logger.error("customer onboarding failed: %s", type(exc).__name__)
         await roll_back(session)
@@ -259,7 +289,7 @@ async def subscription_status(
     malformed `customerId` is `400 BAD_REQUEST`. By customerId, not by ID number: a query
     string ends up in access logs."""
     try:
-        case, found = await service.subscription_status(
+        standing, found = await service.subscription_status(
             session,
             institution=caller.institution,
             workspace=caller.workspace,
@@ -270,4 +300,4 @@ async def subscription_status(
         logger.error("subscription status failed: %s", type(exc).__name__)
         await roll_back(session)
         return answer(s.STATUS_INTERNAL)
-    return answer(case, customer)
+    return answer(STATUS_ANSWERS[standing], customer)

@@ -32,9 +32,9 @@ from portico.institutions.models import Institution
 from portico.issuer import audit
 from portico.mail.sender import send_after_commit
 from portico.onboarding import emails
-from portico.onboarding import schemas as s
-from portico.onboarding.checks import Checked, Document, Image, Refusal, blind_index
-from portico.onboarding.customers import Customer, Onboarded
+from portico.onboarding.checks import Checked, Document, Image, blind_index
+from portico.onboarding.customers import Customer, Onboarded, Standing
+from portico.onboarding.errors import OnboardingRefused, Reason
 from portico.onboarding.models import (
     ComplianceStatus,
     KycProfile,
@@ -91,7 +91,7 @@ async def lookup(
     institution: Institution,
     workspace: Workspace,
     document: Document,
-) -> tuple[s.Case, Customer | None]:
+) -> tuple[Standing, Customer | None]:
     """The customer with this document *as this partner sees it*: a customer not subscribed
     to the partner is not found, exactly as one that does not exist."""
     found = await _profile_by_index(
@@ -99,21 +99,21 @@ async def lookup(
     )
     row = await _subscription(session, found[1].id, workspace.id) if found else None
     if found is None or row is None or found[1].status == AccountStatus.DELETED:
-        return s.LOOKUP_NOT_FOUND, None
+        return Standing.NOT_FOUND, None
     profile, account = found
     if profile.compliance_status == ComplianceStatus.UNDER_INVESTIGATION:
-        return s.LOOKUP_INVESTIGATION, None
+        return Standing.UNDER_INVESTIGATION, None
     if profile.compliance_status == ComplianceStatus.BLOCKED:
-        return s.LOOKUP_BLOCKED, None
+        return Standing.BLOCKED, None
     customer = Customer(profile, account, row)
     if row.status == SubscriptionStatus.PENDING:
-        return s.LOOKUP_PENDING, customer
-    return s.SUCCESS, customer
+        return Standing.PENDING, customer
+    return Standing.FOUND, customer
 
 
 async def subscription_status(
     session: AsyncSession, *, institution: Institution, workspace: Workspace, customer_id: str
-) -> tuple[s.Case, Customer | None]:
+) -> tuple[Standing, Customer | None]:
     """The customer's subscription to this partner, by the customerId the partner was given
     (at onboarding, or by the customer itself)."""
     found = (
@@ -129,12 +129,12 @@ async def subscription_status(
         )
     ).first()
     if found is None:
-        return s.STATUS_NOT_FOUND, None
+        return Standing.NOT_FOUND, None
     profile, account = found
     row = await _subscription(session, account.id, workspace.id)
     if row is None:
-        return s.STATUS_NOT_SUBSCRIBED, None
-    return s.SUCCESS, Customer(profile, account, row)
+        return Standing.NOT_SUBSCRIBED, None
+    return Standing.FOUND, Customer(profile, account, row)
 
 
 # --- onboarding --------------------------------------------------------------------------------
@@ -353,17 +353,17 @@ async def onboard(
     if found is not None:
         profile, account = found
         if profile.compliance_status == ComplianceStatus.UNDER_INVESTIGATION:
-            raise Refusal(s.ONBOARD_INVESTIGATION)
+            raise OnboardingRefused(Reason.UNDER_INVESTIGATION)
         if profile.compliance_status == ComplianceStatus.BLOCKED:
-            raise Refusal(s.ONBOARD_BLOCKED)
+            raise OnboardingRefused(Reason.BLOCKED)
         changes = _identity_changes(profile, account, checked)
         if changes:
-            raise Refusal(s.CUSTOMER_UPDATE_FAILED, changes)
+            raise OnboardingRefused(Reason.IDENTITY_CHANGED, changes)
     else:
         existing = await _consumer_by_email(session, institution.id, checked.email)
         if existing is not None and await _has_profile(session, existing.id):
             # The email is another customer's (another document): never merged.
-            raise Refusal(s.CUSTOMER_UPDATE_FAILED, ["email"])
+            raise OnboardingRefused(Reason.IDENTITY_CHANGED, ["email"])
         account = existing or await account_flows.create_account(
             session,
             institution_id=institution.id,
@@ -430,7 +430,7 @@ async def onboard(
             account_id=account.id,
         )
     except InvalidParameter as exc:
-        raise Refusal(s.INVALID_FIELD_VALUE, _rel_fields(exc.fields)) from None
+        raise OnboardingRefused(Reason.INVALID_FIELD_VALUE, _rel_fields(exc.fields)) from None
     row = await _subscription(session, account.id, partner.id)
     if row is None:
         row = Subscription(

@@ -12,14 +12,14 @@ from portico.auth.deps import CurrentPrincipal
 from portico.db import in_a_transaction, single_statement
 from portico.deps import SessionDep
 from portico.enums import TransferStatus
-from portico.envelope import Created, Envelope, Page, Pagination, created, ok
+from portico.envelope import Created, Envelope, Page, Pagination, created, ok, stored_answer
 from portico.errors import NotFound, raises
 from portico.idempotency import service as idempotency
 from portico.idempotency.errors import IdempotencyConflict
 from portico.money import currency_scales, scale_of
 from portico.paging import PageDep, WalletFilter
 from portico.transfers import service
-from portico.transfers.schemas import TransferCreateIn, TransferOrderOut
+from portico.transfers.schemas import TransferCreateIn, TransferOrderOut, booked_answer
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import CurrencyMismatch, InsufficientBalance, WalletClosed, WalletFrozen
 from portico.wallets.models import Wallet
@@ -79,10 +79,12 @@ def build_router(prefix: str, *, with_wallet_orders: bool) -> APIRouter:
                 payment=payment,
                 key=key,
                 request_hash=request_hash,
+                template=booked_answer,
             )
             if answer is None:  # a replay, or the Python path: in a transaction
                 await in_a_transaction(session)
-            return answer
+                return None
+            return stored_answer(answer, 201)
 
         # PostgreSQL books a payment to a wallet in one statement (its key's claim and stored
         # answer included); SQLite, and a payment to an account by email, go through `action`.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import orjson
@@ -14,6 +13,7 @@ from portico.envelope import EnumObject, RequestModel, UtcDateTime, WireModel, c
 from portico.errors import FieldError
 from portico.money import AmountIn, to_wire
 from portico.transfers.models import TransferOrder
+from portico.transfers.service import Booking
 
 BizId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Remark = Annotated[str, StringConstraints(max_length=200)]
@@ -69,7 +69,7 @@ class TransferOrderOut(WireModel):
             amount=to_wire(order.amount, scale),
             fee=to_wire(order.fee, scale),
             currency=order.currency,
-            transfer_status=TransferStatus(order.status),
+            transfer_status=order.status,
             remark=order.remark,
             client_reference=order.client_reference,
             created_at=order.created_at,
@@ -87,39 +87,30 @@ _HOLES = tuple(orjson.dumps(stand_in) for stand_in in _STAND_INS)
 _WORKSPACE_STAND_IN = "\x00workspace"
 
 
-def booked_answer(
-    *,
-    order_biz_id: str,
-    workspace_biz_id: str | None,
-    from_wallet_biz_id: str,
-    to_wallet_biz_id: str,
-    payer_account_biz_id: str,
-    remark: str | None,
-    client_reference: str | None,
-    at: datetime,
-) -> list[bytes] | None:
+def booked_answer(booking: Booking) -> list[bytes] | None:
     """The 201 answer of a transfer booked in one call (`portico_book_transfer`), cut around
     the holes the call fills in (`_STAND_INS`; the workspace's bizId too when it is None,
     for `portico_pay_as_caller`); None if a hole is not found exactly once, which only a
     body quoting a hole can cause."""
-    holes = _HOLES if workspace_biz_id is not None else (orjson.dumps(_WORKSPACE_STAND_IN), *_HOLES)
+    workspace = booking.workspace_biz_id
+    holes = _HOLES if workspace is not None else (orjson.dumps(_WORKSPACE_STAND_IN), *_HOLES)
     return _answer_pieces(
         TransferOrderOut(
-            biz_id=order_biz_id,
-            workspace_biz_id=_WORKSPACE_STAND_IN if workspace_biz_id is None else workspace_biz_id,
-            from_wallet_biz_id=from_wallet_biz_id,
-            to_wallet_biz_id=to_wallet_biz_id,
-            payer_account_biz_id=payer_account_biz_id,
+            biz_id=booking.order_biz_id,
+            workspace_biz_id=_WORKSPACE_STAND_IN if workspace is None else workspace,
+            from_wallet_biz_id=booking.from_wallet_biz_id,
+            to_wallet_biz_id=booking.to_wallet_biz_id,
+            payer_account_biz_id=booking.payer_account_biz_id,
             payee_account_biz_id=_STAND_INS[0],
             amount=_STAND_INS[1],
             fee=_STAND_INS[2],
             currency=_STAND_INS[3],
             transfer_status=TransferStatus.COMPLETED,
-            remark=remark,
-            client_reference=client_reference,
-            created_at=at,
-            updated_at=at,
-            completed_at=at,
+            remark=booking.remark,
+            client_reference=booking.client_reference,
+            created_at=booking.at,
+            updated_at=booking.at,
+            completed_at=booking.at,
         ),
         holes,
     )

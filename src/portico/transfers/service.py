@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
 
 from portico.accounts.models import Account
 from portico.db import table_of, utcnow
@@ -25,7 +24,6 @@ from portico.money import decimals_of, scale_of, to_minor
 from portico.paging import PageParams, fetch_page
 from portico.tenancy import MAX_BIZ_ID, across_workspaces
 from portico.transfers.models import TransferOrder
-from portico.transfers.schemas import booked_answer
 from portico.wallets import service as wallet_service
 from portico.wallets.errors import (
     CurrencyMismatch,
@@ -49,6 +47,28 @@ class Payment:
     currency: str | None = None
     remark: str | None = None
     client_reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """What a transfer booked in one call is known to be before the call: its answer is
+    written from this (`AnswerTemplate`), with holes for what only the locked wallets tell,
+    and the workspace's bizId a hole too when it is None (the call finds the default one)."""
+
+    order_biz_id: str
+    workspace_biz_id: str | None
+    from_wallet_biz_id: str
+    to_wallet_biz_id: str
+    payer_account_biz_id: str
+    remark: str | None
+    client_reference: str | None
+    at: datetime
+
+
+# The 201 answer of a booking, cut around its holes (the pieces the call joins with what it
+# fills in); None if a hole is not found exactly once, which only a body quoting a hole can
+# cause. The wire shape is the router's: it passes `transfers.schemas.booked_answer`.
+AnswerTemplate = Callable[[Booking], list[bytes] | None]
 
 
 async def _payee_by_email(
@@ -279,28 +299,36 @@ class Payer:
     account_biz_id: str
 
 
+def _booking(payment: Payment, workspace_biz_id: str | None, account_biz_id: str) -> Booking:
+    """The booking of `payment` as a new order, now (the bizIds cut as lookups cut them)."""
+    return Booking(
+        order_biz_id=new_biz_id(),
+        workspace_biz_id=workspace_biz_id,
+        from_wallet_biz_id=payment.from_wallet_biz_id[:MAX_BIZ_ID],
+        to_wallet_biz_id=(payment.to_wallet_biz_id or "")[:MAX_BIZ_ID],
+        payer_account_biz_id=account_biz_id,
+        remark=payment.remark,
+        client_reference=payment.client_reference,
+        at=utcnow(),
+    )
+
+
 async def book_on(
-    driver: Any, *, payer: Payer, payment: Payment, key: str | None, request_hash: str
+    driver: Any,
+    *,
+    payer: Payer,
+    payment: Payment,
+    key: str | None,
+    request_hash: str,
+    template: AnswerTemplate,
 ) -> tuple[str, bytes | None] | None:
     """PostgreSQL, paying a wallet: the whole transfer in one `portico_book_transfer` call on
     the asyncpg connection `driver`, its 201 answer stored under `key` in the same call.
 
     Returns the outcome (BOOKED, TAKEN: the key is claimed already, or a refusal's name, having
     changed nothing) and the answer; None when the answer cannot be cut around its holes."""
-    now = utcnow()
-    order_biz_id = new_biz_id()
-    from_biz_id = payment.from_wallet_biz_id[:MAX_BIZ_ID]
-    to_biz_id = (payment.to_wallet_biz_id or "")[:MAX_BIZ_ID]
-    pieces = booked_answer(
-        order_biz_id=order_biz_id,
-        workspace_biz_id=payer.workspace_biz_id,
-        from_wallet_biz_id=from_biz_id,
-        to_wallet_biz_id=to_biz_id,
-        payer_account_biz_id=payer.account_biz_id,
-        remark=payment.remark,
-        client_reference=payment.client_reference,
-        at=now,
-    )
+    booking = _booking(payment, payer.workspace_biz_id, payer.account_biz_id)
+    pieces = template(booking)
     if pieces is None:
         return None
     # Straight to the driver: one statement whose parameters need no conversion, and the
@@ -310,22 +338,22 @@ async def book_on(
         payer.institution_id,
         payer.workspace_id,
         payer.workspace_kind,
-        from_biz_id,
-        to_biz_id,
+        booking.from_wallet_biz_id,
+        booking.to_wallet_biz_id,
         payment.amount,
         decimals_of(payment.amount),
         payment.currency.upper() if payment.currency is not None else None,
-        order_biz_id,
+        booking.order_biz_id,
         new_biz_id(),
         payer.workspace_biz_id,
         payer.account_biz_id,
         payment.remark,
         payment.client_reference,
-        now,
+        booking.at,
         payer.account_id,
         key,
         request_hash,
-        now + RETENTION,
+        booking.at + RETENTION,
         pieces,
     )
     return str(outcome), answer
@@ -348,6 +376,7 @@ async def pay_as_caller(
     payment: Payment,
     key: str | None,
     request_hash: str,
+    template: AnswerTemplate,
 ) -> tuple[str, bytes | None, str | None] | None:
     """PostgreSQL, paying a wallet: the caller's check and `book_on`'s booking in one
     `portico_pay_as_caller` call (see its migration). The caller is the session, the account
@@ -357,20 +386,8 @@ async def pay_as_caller(
     Returns the outcome (CALLER: not plainly an owner who may pay, nothing done; else as
     `book_on`), the answer, and the workspace's bizId; None when the answer cannot be cut
     around its holes."""
-    now = utcnow()
-    order_biz_id = new_biz_id()
-    from_biz_id = payment.from_wallet_biz_id[:MAX_BIZ_ID]
-    to_biz_id = (payment.to_wallet_biz_id or "")[:MAX_BIZ_ID]
-    pieces = booked_answer(
-        order_biz_id=order_biz_id,
-        workspace_biz_id=None,
-        from_wallet_biz_id=from_biz_id,
-        to_wallet_biz_id=to_biz_id,
-        payer_account_biz_id=account_biz_id,
-        remark=payment.remark,
-        client_reference=payment.client_reference,
-        at=now,
-    )
+    booking = _booking(payment, None, account_biz_id)
+    pieces = template(booking)
     if pieces is None:
         return None
     outcome, answer, workspace = await driver.fetchrow(
@@ -380,27 +397,22 @@ async def pay_as_caller(
         institution_id,
         workspace_biz_id[:MAX_BIZ_ID] if workspace_biz_id else None,
         active_since,
-        from_biz_id,
-        to_biz_id,
+        booking.from_wallet_biz_id,
+        booking.to_wallet_biz_id,
         payment.amount,
         decimals_of(payment.amount),
         payment.currency.upper() if payment.currency is not None else None,
-        order_biz_id,
+        booking.order_biz_id,
         new_biz_id(),
         payment.remark,
         payment.client_reference,
-        now,
+        booking.at,
         key,
         request_hash,
-        now + RETENTION,
+        booking.at + RETENTION,
         pieces,
     )
     return str(outcome), answer, workspace
-
-
-def booked(answer: bytes | None) -> Response:
-    """The 201 answer the booking call stored."""
-    return Response(content=answer, status_code=201, media_type="application/json")
 
 
 async def book_transfer(
@@ -411,10 +423,11 @@ async def book_transfer(
     payment: Payment,
     key: str | None,
     request_hash: str,
-) -> Response | None:
-    """`book_on` the session's connection: the 201 answer, or the refusal raised. None when
-    there is nothing it can do: the key is claimed already (a replay), or the answer cannot be
-    cut around its holes."""
+    template: AnswerTemplate,
+) -> bytes | None:
+    """`book_on` the session's connection: the stored 201 answer's body, or the refusal
+    raised. None when there is nothing it can do: the key is claimed already (a replay), or
+    the answer cannot be cut around its holes."""
     connection = await session.connection()
     driver: Any = (await connection.get_raw_connection()).driver_connection
     payer = Payer(
@@ -425,13 +438,15 @@ async def book_transfer(
         account_id=actor.id,
         account_biz_id=actor.biz_id,
     )
-    result = await book_on(driver, payer=payer, payment=payment, key=key, request_hash=request_hash)
+    result = await book_on(
+        driver, payer=payer, payment=payment, key=key, request_hash=request_hash, template=template
+    )
     if result is None or result[0] == "TAKEN":
         return None
     outcome, answer = result
     if outcome != "BOOKED":
         raise _REFUSALS[outcome]()
-    return booked(answer)
+    return answer
 
 
 async def _amount_in(session: AsyncSession, source: Wallet, payment: Payment) -> int:

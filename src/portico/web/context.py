@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import select
 from starlette.types import Scope
 
 from portico.caller import ClientInfo, PortalContext
@@ -16,7 +15,7 @@ from portico.config import Settings
 from portico.deps import SessionDep, SettingsDep
 from portico.enums import AccountPortal
 from portico.errors import PortalCodeInvalid, raises
-from portico.institutions.models import Institution, PortalAccessCode
+from portico.institutions.service import AccessCode, find_enabled_code
 from portico.runtime import runtime_of
 
 PORTAL_PREFIXES: dict[AccountPortal, str] = {
@@ -66,27 +65,20 @@ async def get_portal_context(
     cached = cache.get(x_portal_access_code)
     now = time.monotonic()
     if cached is None or cached[0] < now:
-        row = (
-            await session.execute(
-                select(PortalAccessCode.portal, Institution.id, Institution.biz_id)
-                .join(Institution, Institution.id == PortalAccessCode.institution_id)
-                .where(
-                    PortalAccessCode.code == x_portal_access_code,
-                    PortalAccessCode.enabled.is_(True),
-                )
-            )
-        ).first()
-        if row is None:
+        found = await find_enabled_code(session, x_portal_access_code)
+        if found is None:
             raise PortalCodeInvalid()
         if len(cache) >= CODE_CACHE_SIZE:
             cache.clear()
-        cached = (now + CODE_CACHE_SECONDS, row[0], row[1], row[2])
+        cached = (now + CODE_CACHE_SECONDS, found)
         cache[x_portal_access_code] = cached
-    _, code_portal, institution_id, institution_biz_id = cached
-    if code_portal != portal.value:
+    code: AccessCode = cached[1]
+    if code.portal != portal:
         raise PortalCodeInvalid()
     return PortalContext(
-        portal=portal, institution_id=institution_id, institution_biz_id=institution_biz_id
+        portal=portal,
+        institution_id=code.institution_id,
+        institution_biz_id=code.institution_biz_id,
     )
 
 

@@ -311,9 +311,9 @@ def claimed_caller(scope: Scope, portal: AccountPortal) -> Caller | None:
     if headers is None or "code" not in headers or "authorization" not in headers:
         return None
     cached = runtime.portal_codes.get(headers["code"])
-    if cached is None or cached[0] < time.monotonic() or cached[1] != portal.value:
+    if cached is None or cached[0] < time.monotonic() or cached[1].portal != portal:
         return None
-    _, _, institution_id, institution_biz_id = cached
+    institution_id, institution_biz_id = cached[1].institution_id, cached[1].institution_biz_id
     scheme, _, token = headers["authorization"].partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None

@@ -36,12 +36,13 @@ from starlette.types import Message, Receive, Scope, Send
 from portico.auth.deps import ACTIVITY_RESOLUTION
 from portico.db import Database, utcnow
 from portico.enums import AccountPortal
+from portico.envelope import stored_answer
 from portico.errors import AppError
 from portico.idempotency.service import fingerprint_of, key_of
 from portico.runtime import runtime_of
 from portico.transfers import service as transfer_service
 from portico.transfers.router import consumer_router, partner_router, payment_of
-from portico.transfers.schemas import TransferCreateIn
+from portico.transfers.schemas import TransferCreateIn, booked_answer
 from portico.web.context import portal_of_path, route_path
 from portico.web.fast_reads import claimed_caller, served
 
@@ -134,6 +135,7 @@ class FastTransfers:
                     payment=payment_of(payload),
                     key=key,
                     request_hash=request_hash,
+                    template=booked_answer,
                 )
             except Exception:
                 # A driver error: the routes run the request again and answer as they do.
@@ -145,7 +147,7 @@ class FastTransfers:
             return receive
         caller = {"account_biz_id": claimed.account_biz_id, "workspace_biz_id": result[2]}
         served(scope, self.routes[portal], caller)
-        await transfer_service.booked(result[1])(scope, receive, send)
+        await stored_answer(result[1] or b"", 201)(scope, receive, send)
         return None
 
 
