@@ -4,7 +4,7 @@
 this machine, how many transfers per second can the database book at all, if the server cost
 nothing? It drives, with `pgbench` (C, `-M prepared`, one connection a client), the statements
 the server sends for one `transfer/command/create` on PostgreSQL, in the same order (captured
-with `log_statement = 'all'`), in two designs. "statements" (`transfers_floor.sql`), one
+with `log_statement = 'all'`), in three designs. "statements" (`transfers_floor.sql`), one
 transaction as the Python path books it (and as every transfer was booked before the booking
 function):
 
@@ -17,9 +17,11 @@ function):
     store the answer under the key     (UPDATE, a ~640-byte body)
     COMMIT
 
-"function" (`transfers_floor_function.sql`), what the server sends now for a payment to a
-wallet: the caller's session, then one `portico_book_transfer(...)` call (claim, lock, order,
-posting, entries, balances, stored answer), each a statement of its own without BEGIN/COMMIT.
+"function" (`transfers_floor_function.sql`), what the route sends for a payment to a wallet:
+the caller's session, then one `portico_book_transfer(...)` call (claim, lock, order, posting,
+entries, balances, stored answer), each a statement of its own without BEGIN/COMMIT. "caller"
+(`transfers_floor_caller.sql`), what the short path (`web/fast_transfers.py`) sends: one
+`portico_pay_as_caller(...)` call, the caller's check and the booking in one round trip.
 
 Differences in the "statements" design, all in the database's favour or neutral: the new
 balances are computed by the UPDATE (`available + delta`) instead of sent as values, the
@@ -82,6 +84,7 @@ PICK = {
 DESIGNS = {
     "statements": Path(__file__).with_name("transfers_floor.sql"),
     "function": Path(__file__).with_name("transfers_floor_function.sql"),
+    "caller": Path(__file__).with_name("transfers_floor_caller.sql"),
 }
 
 
@@ -97,6 +100,7 @@ async def prepare(database_url: str, accounts: int) -> None:
         if misaligned or await connection.fetchval("SELECT max(id) FROM wallets") != accounts:
             raise SetupError("seeded ids do not line up (wallet n in workspace n of account n)")
         await connection.execute("UPDATE wallets SET biz_id = 'W' || lpad(id::text, 15, '0')")
+        await connection.execute("UPDATE accounts SET biz_id = 'A' || lpad(id::text, 15, '0')")
         await connection.execute(
             "INSERT INTO auth_sessions (biz_id, account_id, login_time, last_activity_time,"
             " expires_at) SELECT 'S' || lpad(id::text, 31, '0'), id, now(), now(),"
@@ -109,8 +113,8 @@ async def prepare(database_url: str, accounts: int) -> None:
 
 def run_pgbench(
     args: argparse.Namespace, db_name: str, scenario: str, design: str, work: Path
-) -> list[str]:
-    """One pgbench run of the scenario in one design; the report lines."""
+) -> tuple[list[str], int]:
+    """One pgbench run of the scenario in one design; the report lines and the transactions."""
     script = work / f"{scenario}-{design}.sql"
     script.write_text(PICK[scenario] + DESIGNS[design].read_text())
     logs = work / f"{scenario}-{design}"
@@ -154,7 +158,7 @@ def run_pgbench(
             f" pgbench {1000 * pgbench / count:.2f} ms CPU per transfer,"
             f" the rest (PostgreSQL) {1000 * (busy - pgbench) / count:.2f} ms"
         )
-    return lines
+    return lines, len(latencies)
 
 
 def _pgbench_options(pg_url: str, socket_dir: str = "") -> list[str]:
@@ -187,7 +191,8 @@ def main() -> int:
         nargs="+",
         choices=tuple(DESIGNS),
         default=list(DESIGNS),
-        help="statements: BEGIN, 6 statements, COMMIT; function: the session, one booking call",
+        help="statements: BEGIN, 6 statements, COMMIT; function: the session, one booking"
+        " call; caller: one portico_pay_as_caller call (the short path's design)",
     )
     args = parser.parse_args()
     if shutil.which("pgbench") is None:
@@ -207,13 +212,19 @@ def main() -> int:
         asyncio.run(prepare(database_url, args.accounts))
         print(f"database {db_name}: {args.accounts} funded accounts; no application running")
         with tempfile.TemporaryDirectory(prefix="transfers-floor-") as work:
+            transactions = 0
             for scenario in args.scenarios:
                 for design in args.designs:
-                    lines = run_pgbench(args, db_name, scenario, design, Path(work))
+                    lines, count = run_pgbench(args, db_name, scenario, design, Path(work))
+                    transactions += count
                     print("\n".join(lines), flush=True)
-        # Every transaction of either design books an order (the function's refusals would not).
+        # Every transaction of every design books an order (a refusal, or a caller the check
+        # does not serve, would not).
         orders = asyncio.run(_count_orders(pg_url, db_name))
-        print(f"transfer orders in the database: {orders} (one per transaction above)")
+        print(f"transfer orders in the database: {orders} ({transactions} transactions above)")
+        if orders != transactions:
+            print("failed: not every transaction booked an order", file=sys.stderr)
+            status = 1
         verified = _command(env, "ledger", "verify")
         output = (verified.stdout + verified.stderr).strip()
         print(f"portico ledger verify (exit {verified.returncode}): {output}")
