@@ -5,10 +5,11 @@
 -- caller, which prepends how :a (payer: account = workspace = wallet id, session and account
 -- bizIds derived from it) and :b (payee) are picked. The answer's six pieces add up to ~640
 -- bytes with the workspace's bizId the call puts in, like the answer the server stores.
+-- (The session's activity is taken as recent: the floor writes none, the server once a minute.)
 \set key random(1, 9223372036854775806)
 SELECT outcome, answer, workspace_biz_id FROM portico_pay_as_caller(
     'S' || lpad(CAST(:a AS text), 31, '0'), 'A' || lpad(CAST(:a AS text), 15, '0'), 1, NULL,
-    now() - interval '1 minute',
+    now() - interval '1 day',
     'W' || lpad(CAST(:a AS text), 15, '0'), 'W' || lpad(CAST(:b AS text), 15, '0'), 0.01, 2,
     NULL, substr(md5(CAST(:key AS text)), 1, 16), substr(md5(CAST(:key AS text) || 'p'), 1, 16),
     NULL, NULL, now(), CAST(:key AS text), repeat('h', 64), now() + interval '7 days',
