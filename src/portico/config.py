@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     database_url: str = ""
     database_echo: bool = False
     database_pool_size: int = 20
+    # How many payments one process books on the short path at once (`web/fast_transfers.py`;
+    # more wait their turn): a booking is one statement that keeps the CPU busy, so more calls
+    # in flight than the database has cores only add lock waits and context switches. 0: as
+    # many as the pool allows.
+    database_booking_concurrency: int = Field(default=4, ge=0)
     # "pgbouncer": `database_url` points at PgBouncer in transaction-pooling mode (no prepared
     # statement outlives its transaction, every request in a transaction); "direct": PostgreSQL.
     database_pooling: Literal["direct", "pgbouncer"] = "direct"

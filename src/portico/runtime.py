@@ -8,6 +8,7 @@ Routes take what they need through the `Annotated` dependencies in `portico.deps
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
@@ -43,6 +44,8 @@ class Runtime:
     blind_index: BlindIndex
     jobs: JobQueue
     pages_cookie_jar: CookieJar
+    # The short path's bookings in flight at once (`Settings.database_booking_concurrency`).
+    booking_slots: asyncio.Semaphore | None
     # Caches of this process, filled on first use.
     portal_codes: dict[str, PortalCode] = field(default_factory=dict)
     pages_access_codes: dict[AccountPortal, str] = field(default_factory=dict)
@@ -59,6 +62,11 @@ class Runtime:
             blind_index=BlindIndex(settings),
             jobs=build_jobs(settings),
             pages_cookie_jar=pages_cookie_jar,
+            booking_slots=(
+                asyncio.Semaphore(settings.database_booking_concurrency)
+                if settings.database_booking_concurrency
+                else None
+            ),
         )
 
     @property

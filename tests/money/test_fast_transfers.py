@@ -5,6 +5,7 @@ route, with the body replayed to it; the books balance after each."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -12,10 +13,11 @@ import pytest
 from sqlalchemy import select, update
 
 from portico.accounts.models import Account
+from portico.config import Settings
 from portico.db import utcnow
 from portico.enums import AccountPortal, RoleType
 from portico.ledger import service as ledger
-from portico.runtime import runtime_of
+from portico.runtime import Runtime, runtime_of
 from portico.security.models import AuthSession
 from portico.transfers import service as transfer_service
 from portico.transfers.models import TransferOrder
@@ -105,6 +107,66 @@ async def test_a_booked_payment_is_the_routes_answer(
     orders = (await money.session.execute(select(TransferOrder))).scalars().all()
     assert len(orders) == 3
     assert await ledger.verify(money.session) == []
+
+
+class CountingSlots(asyncio.Semaphore):
+    """A semaphore that remembers how many holders it had at once."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.holders = self.most = 0
+
+    async def __aenter__(self) -> None:
+        await super().__aenter__()
+        self.holders += 1
+        self.most = max(self.most, self.holders)
+        await asyncio.sleep(0)  # let the others queue up behind this one
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.holders -= 1
+        await super().__aexit__(*exc)
+
+
+async def test_bookings_in_flight_are_bounded(app: Any, money: Money, fast: list[str]) -> None:
+    """`database_booking_concurrency` bounds the short path's booking calls in flight: twelve
+    payments at once, two booked at a time, all booked there, the books balanced."""
+    runtime = runtime_of(app)
+    slots = CountingSlots(2)
+    object.__setattr__(runtime, "booking_slots", slots)  # (the runtime is frozen)
+    try:
+        source = await money.fund(money.alice, "USD", "100")
+        target = await money.fund(money.bob, "USD", "1")
+        body = {"fromWalletBizId": source, "toWalletBizId": target, "amount": "1"}
+        assert_ok(await pay(money.alice, {**body, "amount": "0.5"}), "2001", 201)  # the code read
+        answers = await asyncio.gather(
+            *(pay(money.alice, body, **{"Idempotency-Key": f"slots-{n}"}) for n in range(12))
+        )
+    finally:
+        object.__setattr__(runtime, "booking_slots", None)
+    for answer in answers:
+        assert_ok(answer, "2001", 201)
+    assert len(fast) == 12
+    assert slots.most == 2
+    assert slots.holders == 0
+    assert len((await money.session.execute(select(TransferOrder))).scalars().all()) == 13
+    assert await ledger.verify(money.session) == []
+
+
+async def test_booking_concurrency_comes_from_the_settings(app: Any) -> None:
+    runtime = runtime_of(app)
+
+    def slots(concurrency: int) -> asyncio.Semaphore | None:
+        settings = runtime.settings.model_copy(update={"database_booking_concurrency": concurrency})
+        return Runtime.build(settings, runtime.database, runtime.pages_cookie_jar).booking_slots
+
+    assert Settings.model_fields["database_booking_concurrency"].default == 4
+    assert slots(0) is None  # as many as the pool allows
+    three = slots(3)
+    assert three is not None
+    for _ in range(3):
+        assert not three.locked()
+        await three.acquire()
+    assert three.locked()  # a fourth booking waits
 
 
 async def test_everything_else_goes_to_the_route(

@@ -43,8 +43,9 @@ from portico.runtime import runtime_of
 from portico.transfers import service as transfer_service
 from portico.transfers.router import consumer_router, partner_router, payment_of
 from portico.transfers.schemas import TransferCreateIn, booked_answer
+from portico.transfers.service import Payment
 from portico.web.context import portal_of_path, route_path
-from portico.web.fast_reads import claimed_caller, served
+from portico.web.fast_reads import Caller, claimed_caller, served
 
 CREATE = "/command/create"
 # The route below each portal's prefix, and the route object (for the log line and metrics).
@@ -80,6 +81,34 @@ async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks), messages
+
+
+async def _pay(
+    database: Database, claimed: Caller, payment: Payment, key: str | None, request_hash: str
+) -> tuple[str, bytes | None, str | None] | None:
+    """`pay_as_caller` on a pooled connection; None on a driver error (the connection is
+    dropped, and the routes run the request again and answer as they do)."""
+    raw = await database.engine.raw_connection()
+    try:
+        driver: Any = raw.driver_connection
+        try:
+            return await transfer_service.pay_as_caller(
+                driver,
+                session_biz_id=claimed.session_biz_id,
+                account_biz_id=claimed.account_biz_id,
+                institution_id=claimed.institution_id,
+                workspace_biz_id=claimed.workspace_biz_id,
+                active_since=utcnow() - ACTIVITY_RESOLUTION,
+                payment=payment,
+                key=key,
+                request_hash=request_hash,
+                template=booked_answer,
+            )
+        except Exception:
+            await greenlet_spawn(raw.invalidate)
+            return None
+    finally:
+        await greenlet_spawn(raw.close)
 
 
 class FastTransfers:
@@ -120,29 +149,13 @@ class FastTransfers:
         if payload.to_wallet_biz_id is None:
             return receive
         request_hash = fingerprint_of("POST", Request(scope).url.path.split("/", 4)[-1], payload)
-        database: Database = runtime_of(scope["app"]).database
-        raw = await database.engine.raw_connection()
-        try:
-            driver: Any = raw.driver_connection
-            try:
-                result = await transfer_service.pay_as_caller(
-                    driver,
-                    session_biz_id=claimed.session_biz_id,
-                    account_biz_id=claimed.account_biz_id,
-                    institution_id=claimed.institution_id,
-                    workspace_biz_id=claimed.workspace_biz_id,
-                    active_since=utcnow() - ACTIVITY_RESOLUTION,
-                    payment=payment_of(payload),
-                    key=key,
-                    request_hash=request_hash,
-                    template=booked_answer,
-                )
-            except Exception:
-                # A driver error: the routes run the request again and answer as they do.
-                await greenlet_spawn(raw.invalidate)
-                return receive
-        finally:
-            await greenlet_spawn(raw.close)
+        runtime = runtime_of(scope["app"])
+        payment = payment_of(payload)
+        if runtime.booking_slots is None:
+            result = await _pay(runtime.database, claimed, payment, key, request_hash)
+        else:
+            async with runtime.booking_slots:
+                result = await _pay(runtime.database, claimed, payment, key, request_hash)
         if result is None or result[0] != "BOOKED":
             return receive
         caller = {"account_biz_id": claimed.account_biz_id, "workspace_biz_id": result[2]}
