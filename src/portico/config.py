@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     blind_index_key: str = ""
 
     max_body_bytes: int = 1_048_576
+    # Freeze the heap startup built (`gc.freeze`) so full collections skip it: a server's
+    # setting; the tests, which start hundreds of apps in one process, turn it off.
+    gc_freeze: bool = True
     # Peers whose `CF-Connecting-IP` is believed (CIDRs). None by default: any client could
     # otherwise choose the IP that the whitelist and the per-IP limits see.
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -58,6 +58,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         # would find its sweep run for it. The tests call the sweeps (`jobs.tasks`) themselves;
         # a test of the schedule sets a cron of its own.
         "jobs_maintenance_cron": "",
+        # Not in a process that starts hundreds of apps: what it froze would never be collected.
+        "gc_freeze": False,
     }
     values.update(overrides)
     return Settings(**values)
