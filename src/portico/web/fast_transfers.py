@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -151,11 +152,8 @@ class FastTransfers:
         request_hash = fingerprint_of("POST", Request(scope).url.path.split("/", 4)[-1], payload)
         runtime = runtime_of(scope["app"])
         payment = payment_of(payload)
-        if runtime.booking_slots is None:
+        async with runtime.booking_slots or nullcontext():
             result = await _pay(runtime.database, claimed, payment, key, request_hash)
-        else:
-            async with runtime.booking_slots:
-                result = await _pay(runtime.database, claimed, payment, key, request_hash)
         if result is None or result[0] != "BOOKED":
             return receive
         caller = {"account_biz_id": claimed.account_biz_id, "workspace_biz_id": result[2]}
